@@ -1,0 +1,48 @@
+"""Assembles the Bolt app from settings: client, directory, listeners."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+import handlers
+from bot.config import Settings
+from bot.directory import Directory
+from bot.services import Services
+from bot.slack_client import make_web_client
+from storage.db import Database
+from storage.migrate import upgrade
+
+
+def build_services(settings: Settings, *, db: Database | None = None) -> Services:
+    database = db or Database(settings.database_url)
+    client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    directory = Directory(
+        database,
+        client,
+        managers=settings.managers,
+        default_language=settings.language,
+    )
+    return Services(settings=settings, db=database, client=client, directory=directory)
+
+
+def build_app(services: Services) -> App:
+    settings = services.settings
+    app = App(
+        client=services.client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # Listeners ack from the request thread with database-only work; Web API calls go to
+        # lazy listeners. This also skips Bolt's 10 ms ack-polling loop.
+        process_before_response=True,
+        logger=logging.getLogger("slack_bolt.App"),
+    )
+    handlers.register(app, services)
+    return app
+
+
+def start(settings: Settings, *, db: Database | None = None) -> tuple[App, Services]:
+    """Everything `run`, `serve` and `demo` share: upgrade the schema, build the app."""
+    services = build_services(settings, db=db)
+    upgrade(services.db.engine)
+    return build_app(services), services

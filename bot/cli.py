@@ -1,0 +1,145 @@
+"""The `pulsebot` command: run, serve, demo and database upkeep."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.app import start
+from bot.config import ConfigError, Settings, load_database_settings, load_settings
+from bot.demo import run_demo
+from bot.logs import configure_logging
+from bot.services import Services
+from bot.slack_client import make_web_client
+from bot.web import make_server, make_wsgi_app
+from storage.db import Database
+from storage.migrate import current_revision, head_revision, new_revision, upgrade
+
+log = logging.getLogger("pulsebot")
+
+T = TypeVar("T")
+
+
+def _or_exit(load: Callable[[], T]) -> T:
+    """Configuration errors end the program with one line and status 2, no traceback."""
+    try:
+        return load()
+    except ConfigError as exc:
+        click.echo(f"pulsebot: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _settings() -> Settings:
+    settings = _or_exit(load_settings)
+    configure_logging(
+        settings.log_level,
+        secrets=[
+            settings.slack_bot_token.get_secret_value(),
+            settings.slack_signing_secret.get_secret_value(),
+            settings.secret.get_secret_value(),
+            settings.slack_app_token.get_secret_value() if settings.slack_app_token else "",
+        ],
+    )
+    return settings
+
+
+def _sync_directory_in_background(services: Services) -> None:
+    def sync() -> None:
+        try:
+            services.directory.sync()
+        except Exception:
+            log.exception("could not synchronise the user directory; users are fetched one by one")
+
+    threading.Thread(target=sync, name="directory-sync", daemon=True).start()
+
+
+@click.group()
+def main() -> None:
+    """pulsebot: pulse and eNPS surveys and a sales pipeline, in Slack."""
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="HTTP port (default PULSEBOT_PORT).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+def serve(port: int | None, host: str) -> None:
+    """Serve Slack's HTTP requests at /slack/events (health at /healthz)."""
+    settings = _settings()
+    app, services = start(settings)
+    _sync_directory_in_background(services)
+    server = make_server(make_wsgi_app(app, services), host=host, port=port or settings.port)
+    log.info("pulsebot listening on http://%s:%s/slack/events", host, port or settings.port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        server.close()
+        services.db.dispose()
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else the HTTP server."""
+    settings = _settings()
+    if settings.slack_app_token is None:
+        ctx.invoke(serve)
+        return
+    app, services = start(settings)
+    _sync_directory_in_background(services)
+    app_token = settings.slack_app_token.get_secret_value()
+    handler = SocketModeHandler(
+        app,
+        app_token,
+        web_client=make_web_client(app_token, settings.slack_api_url),
+    )
+    log.info("pulsebot connected through Socket Mode")
+    handler.start()  # type: ignore[no-untyped-call]
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="Keep the demo's database and files afterwards.")
+def demo(keep: bool) -> None:
+    """Run the real bot offline against a simulated Slack workspace and print what people see."""
+    sys.exit(run_demo(keep=keep))
+
+
+@main.group()
+def db() -> None:
+    """Database schema upkeep (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema of DATABASE_URL to REVISION (default: the newest)."""
+    settings = _or_exit(load_database_settings)
+    database = Database(settings.database_url)
+    upgrade(database.engine, revision)
+    click.echo(f"database at revision {current_revision(database.engine)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision of DATABASE_URL and the newest one available."""
+    settings = _or_exit(load_database_settings)
+    database = Database(settings.database_url)
+    click.echo(f"current: {current_revision(database.engine)}  head: {head_revision()}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+def db_revision(message: str) -> None:
+    """Write a new migration from the models (for developers; upgrade the database first)."""
+    settings = _or_exit(load_database_settings)
+    new_revision(Database(settings.database_url).engine, message)
+
+
+if __name__ == "__main__":
+    main()

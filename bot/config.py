@@ -1,0 +1,164 @@
+"""Settings read from the environment and `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+Language = Literal["en", "it"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable and never its value."""
+
+
+def _check_url(value: str) -> str:
+    try:
+        make_url(value)
+    except ArgumentError as exc:
+        raise ValueError("is not a database URL (e.g. sqlite:///pulsebot.db)") from exc
+    return value
+
+
+class DatabaseSettings(BaseSettings):
+    """The part of the settings that database commands (`pulsebot db …`) need."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    database_url: str = Field(default="sqlite:///pulsebot.db", validation_alias="DATABASE_URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str) -> str:
+        return _check_url(value)
+
+
+class Settings(DatabaseSettings):
+    """Everything the bot needs to run. Field aliases are the environment variable names."""
+
+    slack_bot_token: SecretStr = Field(validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr = Field(validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
+    secret: SecretStr = Field(validation_alias="PULSEBOT_SECRET")
+    timezone: str = Field(default="UTC", validation_alias="PULSEBOT_TIMEZONE")
+    language: Language = Field(default="en", validation_alias="PULSEBOT_LANGUAGE")
+    managers: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="PULSEBOT_MANAGERS"
+    )
+    managers_channel: str | None = Field(default=None, validation_alias="PULSEBOT_MANAGERS_CHANNEL")
+    deals_channel: str | None = Field(default=None, validation_alias="PULSEBOT_DEALS_CHANNEL")
+    min_responses: int = Field(default=3, ge=3, le=1000, validation_alias="PULSEBOT_MIN_RESPONSES")
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias="PULSEBOT_PORT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"
+    )
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None  # an empty line in .env means "not set"
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: SecretStr) -> SecretStr:
+        # It keys the anonymous respondent hash: a short key could be brute-forced.
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (try: openssl rand -hex 32)")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        # slack_sdk joins method names onto the base URL, so it must end with a slash.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not an IANA time zone (e.g. Europe/Rome)") from exc
+        return value
+
+    @field_validator("managers", mode="before")
+    @classmethod
+    def _managers(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = {part.strip() for part in value.split(",") if part.strip()}
+            bad = sorted(i for i in ids if i[:1] not in {"U", "W"} or not i.isalnum())
+            if bad:
+                raise ValueError(f"must be Slack user ids like U012ABC, not {', '.join(bad)}")
+            return frozenset(ids)
+        return value
+
+    @field_validator("managers_channel", "deals_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if value[:1] not in {"C", "G"} or not value.isalnum():
+            raise ValueError("must be a Slack channel id like C012ABC")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming every bad variable and what is wrong, without echoing values."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        if error["type"] == "missing":
+            problems.append(f"{name}: is not set")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message[:1].lower()}{message[1:]}")
+    return "; ".join(problems)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise ConfigError with a one-line explanation when they are wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def load_database_settings() -> DatabaseSettings:
+    try:
+        return DatabaseSettings()
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None

@@ -1,0 +1,120 @@
+"""Who a Slack user is to the bot (manager or not, language, time zone), cached."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Language
+from bot.i18n import language_for
+from storage import directory as store
+from storage.db import Database
+from storage.directory import UserRecord
+
+log = logging.getLogger(__name__)
+
+CACHE_SECONDS = 15 * 60
+USERS_LIST_PAGE = 200
+
+
+def user_record_from_slack(user: Mapping[str, Any]) -> UserRecord:
+    """Map a Slack `user` object (users.info / users.list) to our record."""
+    profile = user.get("profile") or {}
+    return UserRecord(
+        user_id=str(user["id"]),
+        name=str(user.get("name") or ""),
+        real_name=str(user.get("real_name") or profile.get("real_name") or ""),
+        tz=user.get("tz"),
+        locale=user.get("locale"),
+        is_admin=bool(user.get("is_admin")),
+        is_owner=bool(user.get("is_owner") or user.get("is_primary_owner")),
+        is_bot=bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
+        is_restricted=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        deleted=bool(user.get("deleted")),
+    )
+
+
+class Directory:
+    """Looks users up in memory, then the database, then (once) in Slack."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        *,
+        managers: frozenset[str],
+        default_language: Language,
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._managers = managers
+        self._default_language = default_language
+        self._cache: dict[str, tuple[float, UserRecord]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str) -> UserRecord:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(user_id)
+        if cached and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        with self._db.transaction() as session:
+            record = store.get_user(session, user_id)
+        if record is None:
+            record = self.fetch(user_id)
+        with self._lock:
+            self._cache[user_id] = (now, record)
+        return record
+
+    def fetch(self, user_id: str) -> UserRecord:
+        """Ask Slack for one user and remember the answer."""
+        try:
+            response = self._client.users_info(user=user_id, include_locale=True)
+        except SlackApiError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            return UserRecord(user_id=user_id)
+        record = user_record_from_slack(response["user"])
+        with self._db.transaction() as session:
+            store.upsert_users(session, [record])
+        return record
+
+    def sync(self) -> int:
+        """Refresh the whole directory from users.list; returns how many users were stored."""
+        records = [
+            user_record_from_slack(user)
+            for page in self._user_pages()
+            for user in page.get("members", [])
+        ]
+        with self._db.transaction() as session:
+            count = store.upsert_users(session, records)
+        with self._lock:
+            self._cache.clear()
+        log.info("directory synchronised: %d users", count)
+        return count
+
+    def _user_pages(self) -> Iterator[Mapping[str, Any]]:
+        cursor: str | None = None
+        while True:
+            page = self._client.users_list(
+                cursor=cursor, limit=USERS_LIST_PAGE, include_locale=True
+            )
+            yield page.data if isinstance(page.data, dict) else {}
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
+
+    def all_users(self) -> list[UserRecord]:
+        with self._db.transaction() as session:
+            return store.list_users(session)
+
+    def is_manager(self, user: UserRecord) -> bool:
+        return user.user_id in self._managers or user.is_admin or user.is_owner
+
+    def language(self, user: UserRecord) -> Language:
+        return language_for(user.locale, self._default_language)

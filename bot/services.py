@@ -1,0 +1,22 @@
+"""The application's long-lived parts, built once and handed to every listener and job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.directory import Directory
+from storage.db import Database
+
+# Never lower: with fewer answers a result could point at a person.
+MIN_RESPONSES_FLOOR = 3
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    client: WebClient
+    directory: Directory

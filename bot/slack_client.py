@@ -1,0 +1,37 @@
+"""The Slack Web API client every part of the bot uses: our base URL, bounded retries."""
+
+from __future__ import annotations
+
+from http.client import RemoteDisconnected
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculator import BackoffRetryIntervalCalculator
+
+WEB_API_TIMEOUT_SECONDS = 10
+# 429s are Slack asking us to slow down, not failing: follow Retry-After patiently.
+RATE_LIMIT_RETRIES = 8
+FAILURE_RETRIES = 3
+
+
+def make_web_client(token: str, base_url: str) -> WebClient:
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=FAILURE_RETRIES, interval_calculator=backoff),
+            ConnectionErrorRetryHandler(
+                max_retry_count=FAILURE_RETRIES,
+                interval_calculator=backoff,
+                error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
+            ),
+        ],
+    )

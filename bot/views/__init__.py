@@ -1,0 +1,1 @@
+"""Block Kit views, built with slack_sdk.models: the only place that knows Slack's layout."""

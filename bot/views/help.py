@@ -1,0 +1,45 @@
+"""The `/deal help` and `/pulse help` command references."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.i18n import Texts
+from bot.views.common import clip
+
+
+def deal_help(texts: Texts) -> list[Block]:
+    return [
+        HeaderBlock(text=texts("deal.help.title")),
+        SectionBlock(text=texts("deal.help.intro")),
+        SectionBlock(text=clip(texts("deal.help.usage").strip())),
+        DividerBlock(),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text=texts("deal.help.examples")),
+                MarkdownTextObject(text=texts("deal.help.formats")),
+            ]
+        ),
+    ]
+
+
+def pulse_help(texts: Texts, *, min_responses: int) -> list[Block]:
+    return [
+        HeaderBlock(text=texts("pulse.help.title")),
+        SectionBlock(text=texts("pulse.help.intro")),
+        SectionBlock(text=clip(texts("pulse.help.usage").strip())),
+        DividerBlock(),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text=texts("pulse.help.anonymity", min_responses=min_responses)),
+                MarkdownTextObject(text=texts("pulse.help.managers_note")),
+            ]
+        ),
+    ]

@@ -1,0 +1,9 @@
+"""Every model, imported in one place so that metadata (and Alembic) sees the whole schema."""
+
+from __future__ import annotations
+
+from storage.base import Base
+from storage.directory import DirectoryUser
+from storage.requests import HandledRequest
+
+__all__ = ["Base", "DirectoryUser", "HandledRequest"]

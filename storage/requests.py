@@ -1,0 +1,42 @@
+"""Keys of Slack deliveries already handled, so retries and replays change nothing twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, delete
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+
+
+class HandledRequest(Base):
+    __tablename__ = "handled_requests"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+def claim_request(session: Session, key: str) -> bool:
+    """Record `key`; False when it was recorded before (a retry or a replay)."""
+    statement = (
+        upsert_statement(session, HandledRequest)
+        .values(key=key, handled_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+def release_request(session: Session, key: str) -> None:
+    """Forget `key` after a failed attempt, so Slack's retry is handled for real."""
+    session.execute(delete(HandledRequest).where(HandledRequest.key == key))
+
+
+def prune_handled_requests(session: Session, older_than: datetime) -> int:
+    """Slack retries within minutes; keys older than that only take space."""
+    result = session.execute(delete(HandledRequest).where(HandledRequest.handled_at < older_than))
+    assert isinstance(result, CursorResult)
+    return result.rowcount

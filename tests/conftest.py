@@ -1,0 +1,126 @@
+"""Fixtures: databases (SQLite and PostgreSQL), the Slack stand-in and the whole bot."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from bot.standin import SlackStandIn, Workspace
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from bot.config import Settings
+from storage.db import Database, normalise_url
+from storage.migrate import upgrade
+from tests.harness import BotHarness
+
+PG_ENV = "PULSEBOT_TEST_DATABASE_URL"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+_pg_skip_reason: list[str] = []
+
+TEST_SIGNING_SECRET = "test-signing-secret-0123456789"
+TEST_BOT_TOKEN = "xoxb-test-0000-pulsebot"
+TEST_SECRET = "test-pulsebot-secret-please-change"
+
+
+def _postgres_url_or_skip() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        reason = f"PostgreSQL tests skipped: {PG_ENV} is not set"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true requires PostgreSQL)")
+        _pg_skip_reason[:] = [reason]
+        pytest.skip(reason)
+    try:
+        engine = create_engine(normalise_url(url))
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except OperationalError as exc:
+        reason = f"PostgreSQL tests skipped: cannot connect to {PG_ENV} ({type(exc).__name__})"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true requires PostgreSQL)")
+        _pg_skip_reason[:] = [reason]
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, empty schema, dropped afterwards."""
+    base = normalise_url(_postgres_url_or_skip())
+    schema = f"pulsebot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path}/pulsebot.db"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs twice: on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn(Workspace.demo()) as server:
+        yield server
+
+
+def make_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "SLACK_BOT_TOKEN": TEST_BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": TEST_SIGNING_SECRET,
+        "PULSEBOT_SECRET": TEST_SECRET,
+        "DATABASE_URL": "sqlite:///unused.db",
+        "PULSEBOT_TIMEZONE": "Europe/Rome",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def bot(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+    """The whole bot, in memory, on both databases, talking to the stand-in."""
+    settings = make_settings(
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=make_url(str(db.engine.url)).render_as_string(hide_password=False),
+    )
+    harness = BotHarness.boot(settings, db=db, standin=standin)
+    yield harness
+    harness.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _pg_skip_reason:
+        terminalreporter.write_line(
+            f"NOTE: {_pg_skip_reason[0]} — only SQLite was tested. "
+            f"Set {PG_ENV}=postgresql://user@host/db to test PostgreSQL too.",
+            yellow=True,
+            bold=True,
+        )

@@ -1,0 +1,65 @@
+"""The bot booted in memory against the stand-in: type a command, read the reply."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.standin import SlackStandIn
+from slack_bolt import App, BoltResponse
+
+from bot.app import build_app, build_services
+from bot.config import Settings
+from bot.services import Services
+from bot.slack_requests import SignedRequest, SlackRequests
+from bot.transcript import render_message
+from storage.db import Database
+from storage.migrate import upgrade
+
+
+@dataclass
+class BotHarness:
+    app: App
+    services: Services
+    standin: SlackStandIn
+    requests: SlackRequests
+
+    @classmethod
+    def boot(cls, settings: Settings, *, db: Database, standin: SlackStandIn) -> BotHarness:
+        upgrade(db.engine)
+        services = build_services(settings, db=db)
+        app = build_app(services)
+        requests = SlackRequests(settings.slack_signing_secret.get_secret_value())
+        return cls(app=app, services=services, standin=standin, requests=requests)
+
+    def dispatch(self, request: SignedRequest) -> BoltResponse:
+        return self.app.dispatch(request.bolt())
+
+    def command(self, user_id: str, command: str, text: str = "") -> BoltResponse:
+        """Type a slash command as `user_id`; returns the HTTP answer Slack would get."""
+        return self.dispatch(
+            self.requests.slash_command(
+                command, text, user_id=user_id, response_url=self.standin.response_url()
+            )
+        )
+
+    @staticmethod
+    def reply(response: BoltResponse) -> dict[str, Any]:
+        """The JSON body of an ack with content (an ephemeral reply)."""
+        assert response.status == 200, (response.status, response.body)
+        body: dict[str, Any] = json.loads(response.body)
+        return body
+
+    @classmethod
+    def reply_text(cls, response: BoltResponse) -> str:
+        """All text a person sees in a reply: the fallback text and every block's text."""
+        return block_text(cls.reply(response))
+
+    def close(self) -> None:
+        self.services.client.retry_handlers.clear()
+
+
+def block_text(message: dict[str, Any]) -> str:
+    """The fallback text and the blocks as a person reads them, for assertions."""
+    return "\n".join(part for part in (message.get("text") or "", render_message(message)) if part)

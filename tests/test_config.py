@@ -1,0 +1,121 @@
+"""Settings: fail fast, one line naming the variable, exit status 2, no secret echoed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from tests.conftest import make_settings
+
+REQUIRED = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+    "SLACK_SIGNING_SECRET": "signing-secret",
+    "PULSEBOT_SECRET": "0123456789abcdef0123",
+}
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PULSEBOT_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(values)
+    return env
+
+
+def test_defaults() -> None:
+    settings = make_settings()
+    assert settings.language == "en"
+    assert settings.port == 3000
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.slack_app_token is None
+    assert settings.min_responses == 3
+    assert settings.managers == frozenset()
+
+
+def test_managers_are_split_on_commas() -> None:
+    settings = make_settings(PULSEBOT_MANAGERS="U01, U02 ,,W03")
+    assert settings.managers == {"U01", "U02", "W03"}
+
+
+def test_api_url_gets_its_trailing_slash() -> None:
+    assert make_settings(SLACK_API_URL="http://127.0.0.1:9/api").slack_api_url == (
+        "http://127.0.0.1:9/api/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN: must be a bot token", id="user_token"),
+        pytest.param({"SLACK_APP_TOKEN": "xoxb-nope"}, "SLACK_APP_TOKEN: must be an app-level", id="bad_app_token"),
+        pytest.param({"PULSEBOT_SECRET": "short"}, "PULSEBOT_SECRET: must be at least 16", id="short_secret"),
+        pytest.param({"PULSEBOT_TIMEZONE": "Mars/Olympus"}, "PULSEBOT_TIMEZONE: is not an IANA", id="bad_timezone"),
+        pytest.param({"PULSEBOT_LANGUAGE": "fr"}, "PULSEBOT_LANGUAGE:", id="unknown_language"),
+        pytest.param({"PULSEBOT_PORT": "70000"}, "PULSEBOT_PORT:", id="port_out_of_range"),
+        pytest.param({"PULSEBOT_MANAGERS": "U1,bob"}, "PULSEBOT_MANAGERS: must be Slack user ids like U012ABC, not bob", id="manager_not_an_id"),
+        pytest.param({"PULSEBOT_MANAGERS_CHANNEL": "#managers"}, "PULSEBOT_MANAGERS_CHANNEL: must be a Slack channel id", id="channel_name"),
+        pytest.param({"PULSEBOT_MIN_RESPONSES": "2"}, "PULSEBOT_MIN_RESPONSES:", id="threshold_below_floor"),
+        pytest.param({"DATABASE_URL": "not a url"}, "DATABASE_URL: is not a database URL", id="bad_database_url"),
+        pytest.param({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL: must be an http(s) URL", id="api_url_without_scheme"),
+    ],
+)  # fmt: skip
+def test_invalid_values_are_named(overrides: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, **{**REQUIRED, **overrides})
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_values_are_named() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-1")
+    message = str(caught.value)
+    assert "SLACK_SIGNING_SECRET: is not set" in message
+    assert "PULSEBOT_SECRET: is not set" in message
+
+
+def test_secret_values_are_never_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, **{**REQUIRED, "PULSEBOT_SECRET": "tiny-secret"})
+    assert "tiny-secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("command", [["serve"], ["run"]])
+def test_cli_exits_2_with_one_line(command: list[str]) -> None:
+    env = clean_env(**{**REQUIRED, "PULSEBOT_TIMEZONE": "Nowhere/City"})
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "pulsebot: configuration error: PULSEBOT_TIMEZONE: is not an IANA time zone "
+        "(e.g. Europe/Rome)"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_reads_dotenv_file(tmp_path: pytest.TempPathFactory) -> None:
+    env_file = os.path.join(str(tmp_path), ".env")
+    with open(env_file, "w", encoding="utf-8") as handle:
+        handle.write("SLACK_BOT_TOKEN=xoxb-from-dotenv\nSLACK_SIGNING_SECRET=abc\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        env=clean_env(PYTHONPATH=os.getcwd()),
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    # The two values from .env were taken; only the third is reported.
+    assert result.stderr.strip() == ("pulsebot: configuration error: PULSEBOT_SECRET: is not set")

@@ -1,0 +1,31 @@
+"""Tokens and secrets never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.logs import RedactSecrets
+
+
+def test_tokens_and_secrets_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("pulsebot.test.redact")
+    redact = RedactSecrets(["my-signing-secret"])
+    logger.addFilter(redact)
+    try:
+        with caplog.at_level(logging.INFO, logger="pulsebot.test.redact"):
+            logger.info("headers %s", {"Authorization": "Bearer xoxb-123-456-abcdef"})
+            logger.info("app token xapp-1-A0-99-ffff and my-signing-secret")
+            try:
+                raise ValueError("token xoxb-999-leak")
+            except ValueError:
+                logger.exception("failed")
+    finally:
+        logger.removeFilter(redact)
+    text = caplog.text
+    assert "xoxb-" not in text
+    assert "xapp-" not in text
+    assert "my-signing-secret" not in text
+    assert text.count("[redacted]") >= 4
+    assert "ValueError" in text

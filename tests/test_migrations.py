@@ -1,0 +1,50 @@
+"""The schema comes only from Alembic, and the models agree with it on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from storage.db import Database
+from storage.migrate import current_revision, head_revision, upgrade
+from storage.models import Base
+
+
+def test_upgrade_from_empty_matches_models(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        assert current_revision(database.engine) is None
+        upgrade(database.engine)
+        assert current_revision(database.engine) == head_revision()
+        with database.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diff = compare_metadata(context, Base.metadata)
+        assert diff == []
+        tables = set(inspect(database.engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+    finally:
+        database.dispose()
+
+
+def test_upgrade_twice_is_harmless(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        upgrade(database.engine)
+        upgrade(database.engine)
+        assert current_revision(database.engine) == head_revision()
+    finally:
+        database.dispose()
+
+
+def test_sqlite_is_tuned_for_a_server(sqlite_url: str) -> None:
+    database = Database(sqlite_url)
+    try:
+        with database.engine.connect() as connection:
+            pragma = connection.exec_driver_sql
+            assert pragma("PRAGMA journal_mode").scalar() == "wal"
+            assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert pragma("PRAGMA foreign_keys").scalar() == 1
+            assert pragma("PRAGMA busy_timeout").scalar() == 5000
+    finally:
+        database.dispose()

@@ -1,0 +1,67 @@
+"""Slack retries and replays: acknowledged again, never handled twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_bolt.request import BoltRequest
+
+from bot.slack_requests import SignedRequest
+from handlers.middleware import delivery_key
+from tests.harness import BotHarness
+
+
+def test_retried_event_is_handled_once(bot: BotHarness) -> None:
+    first = bot.requests.app_home_opened("U0ALICE", event_id="Ev0RETRY01")
+    assert bot.dispatch(first).status == 200
+    bot.standin.wait_for_calls("views.publish", count=1)
+    for retry in ("1", "2"):
+        again = bot.requests.app_home_opened("U0ALICE", event_id="Ev0RETRY01")
+        response = bot.dispatch(
+            again.with_headers(
+                **{"x-slack-retry-num": retry, "x-slack-retry-reason": "http_timeout"}
+            )
+        )
+        assert response.status == 200
+    # A different event is still handled, which also shows the retries had time to run.
+    bot.dispatch(bot.requests.app_home_opened("U0ALICE", event_id="Ev0OTHER01"))
+    bot.standin.wait_for_calls("views.publish", count=2)
+    assert len(bot.standin.calls_to("views.publish")) == 2
+
+
+def test_replayed_slash_command_is_answered_once(bot: BotHarness) -> None:
+    request = bot.requests.slash_command("/deal", "help", user_id="U0ALICE", trigger_id="1.2.abc")
+    first = bot.dispatch(request)
+    replay = bot.dispatch(request)
+    assert "/deal" in BotHarness.reply_text(first)
+    assert replay.status == 200
+    assert replay.body == ""
+
+
+def test_failed_delivery_can_be_retried(bot: BotHarness) -> None:
+    attempts: list[str] = []
+
+    def flaky(ack: Ack, context: BoltContext, body: dict[str, Any]) -> None:
+        attempts.append(body["trigger_id"])
+        if len(attempts) == 1:
+            raise RuntimeError("boom")
+        ack(text="done")
+
+    bot.app.command("/flaky")(flaky)
+    request: SignedRequest = bot.requests.slash_command(
+        "/flaky", "", user_id="U0ALICE", trigger_id="9.9.flaky"
+    )
+    failed = bot.dispatch(request)
+    assert "went wrong" in BotHarness.reply_text(failed)
+    retried = bot.dispatch(request)
+    assert BotHarness.reply(retried)["text"] == "done"
+    assert attempts == ["9.9.flaky", "9.9.flaky"]
+
+
+def test_delivery_keys() -> None:
+    assert delivery_key({"event_id": "Ev1", "type": "event_callback"}) == "event:Ev1"
+    assert delivery_key({"command": "/deal", "trigger_id": "t1"}) == "/deal:t1"
+    assert delivery_key({"type": "block_actions", "trigger_id": "t2"}) == "block_actions:t2"
+    assert delivery_key({"type": "url_verification"}) is None
+    assert isinstance(BoltRequest(body="{}", headers={}).body, dict)
