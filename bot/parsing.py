@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -11,7 +12,10 @@ from decimal import Decimal
 from typing import Final, TypeAlias
 
 __all__ = [
+    "AMOUNT_EXAMPLE",
+    "DATE_EXAMPLES",
     "ERROR_PARAMS",
+    "MAX_DEAL_NAME",
     "NEW_DEAL_USAGE",
     "DealRef",
     "DealRefById",
@@ -67,7 +71,7 @@ DATE_EXAMPLES: Final[Mapping[str, str]] = {
 MAX_DEAL_NAME: Final = 100
 
 # Echoing a pasted essay back in an error message helps nobody.
-_SHOWN_MAX = 50
+_SHOWN_MAX: Final = 50
 
 
 def _shown(text: str) -> str:
@@ -114,11 +118,13 @@ def _unescape(token: str) -> str:
     return _ENTITY_RE.sub(lambda m: _ENTITIES[m[1]], token)
 
 
-def _single_close(text: str, start: int) -> int:
-    end = text.find(_SINGLE_CLOSE, start)
-    while end >= 0 and end + 1 < len(text) and not text[end + 1].isspace():
-        end = text.find(_SINGLE_CLOSE, end + 1)
-    return end
+def _single_closers(text: str) -> list[int]:
+    """Positions of every ’ that can close a ‘, computed once so scanning stays linear."""
+    return [
+        j
+        for j, ch in enumerate(text)
+        if ch == _SINGLE_CLOSE and (j + 1 == len(text) or text[j + 1].isspace())
+    ]
 
 
 def split_args(text: str) -> list[str]:
@@ -126,6 +132,7 @@ def split_args(text: str) -> list[str]:
     tokens: list[str] = []
     current: list[str] = []
     in_token = False
+    closers: list[int] | None = None
     i = 0
     while i < len(text):
         ch = text[i]
@@ -143,7 +150,9 @@ def split_args(text: str) -> list[str]:
                 raise ParseError("args.unterminated_quote")
             current.append(text[i + 1 : end])
         elif ch == _SINGLE_OPEN:
-            end = _single_close(text, i + 1)
+            closers = _single_closers(text) if closers is None else closers
+            k = bisect.bisect_right(closers, i)
+            end = closers[k] if k < len(closers) else -1
             if end >= 0:
                 current.append(text[i + 1 : end])
         elif ch == "<":
@@ -203,7 +212,7 @@ _WORDS: Final[Mapping[str, str]] = {"EURO": "EUR", "EUROS": "EUR"}
 _MULTIPLIERS: Final[Mapping[str, Decimal]] = {"k": Decimal(1000), "m": Decimal(1_000_000)}
 _MAX_AMOUNT: Final = Decimal(10) ** 15  # 15 integer digits: fits NUMERIC(17, 2)
 _CENT: Final = Decimal("0.01")
-_MAX_AMOUNT_TEXT = 64  # longer than any sane amount; bounds the work done on junk
+_MAX_AMOUNT_TEXT: Final = 64  # longer than any sane amount; bounds the work done on junk
 
 _MARKER: Final = "|".join(
     [re.escape(s) for s in _SYMBOLS] + sorted([*_CURRENCIES, *_WORDS], key=len, reverse=True)
@@ -211,7 +220,9 @@ _MARKER: Final = "|".join(
 _SPACE: Final = r"[ \t\u00a0\u202f]*"  # NBSP and narrow NBSP: what "1 200 €" pastes carry
 # re.ASCII keeps IGNORECASE from matching look-alikes such as the Kelvin sign for "k".
 _AMOUNT_RE: Final = re.compile(
-    rf"(?P<pre>{_MARKER})?{_SPACE}(?P<num>[0-9][0-9.,]*)(?P<mult>[km])?{_SPACE}(?P<post>{_MARKER})?",
+    rf"(?P<pre>{_MARKER})?{_SPACE}"
+    r"(?P<num>[0-9][0-9.,]*)(?P<mult>[km])?"
+    rf"{_SPACE}(?P<post>{_MARKER})?",
     re.IGNORECASE | re.ASCII,
 )
 _AMOUNT_START_RE: Final = re.compile(
@@ -233,7 +244,7 @@ def _currency_of(marker: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Money:
-    """A non-negative amount in cents precision and an ISO 4217 currency."""
+    """A non-negative amount, exact to the cent, in an ISO 4217 currency."""
 
     amount: Decimal
     currency: str
@@ -343,7 +354,7 @@ _ISO_RE: Final = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DMY_RE: Final = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?:/([0-9]{4}|[0-9]{2}))?")
 # The shape admits a sign so "in -3 days" reads as a bad date rather than as stray words.
 _RELATIVE_RE: Final = re.compile(r"(?:in|tra|fra) (-?[0-9]+) (days?|giorn[oi]|weeks?|settiman[ae])")
-_MAX_RELATIVE = 9999  # also keeps int() away from absurdly long digit strings
+_MAX_RELATIVE: Final = 9999  # ~27 years of days; further out is a typo
 
 
 def _fold(text: str) -> str:
@@ -482,7 +493,7 @@ def parse_deal_ref(token: str) -> DealRef:
 
 _SOURCE_KEYWORDS: Final = frozenset({"source", "fonte"})
 _CLOSE_KEYWORDS: Final = frozenset({"close", "chiusura"})
-_MAX_DATE_WORDS = 3  # "in 3 days", "venerdì prossimo"
+_MAX_DATE_WORDS: Final = 3  # "in 3 days", "venerdì prossimo"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.http_retry.builtin_interval_calculator import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 WEB_API_TIMEOUT_SECONDS = 10
 # 429s are Slack asking us to slow down, not failing: follow Retry-After patiently.

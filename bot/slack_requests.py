@@ -34,7 +34,7 @@ class SlackRequests:
     """Builds signed slash commands, interactions and events for one workspace."""
 
     signing_secret: str
-    team_id: str = "T0PULSE"
+    team_id: str = "T0PULSE01"
     team_domain: str = "pulse-demo"
     api_app_id: str = "A0PULSE"
     clock: Callable[[], float] = time.time

@@ -24,10 +24,10 @@ def claim_request(session: Session, key: str) -> bool:
         upsert_statement(session, HandledRequest)
         .values(key=key, handled_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(HandledRequest.key)
     )
-    result = session.execute(statement)
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
+    # RETURNING, not rowcount: an ORM-executed INSERT may report rowcount -1.
+    return session.execute(statement).first() is not None
 
 
 def release_request(session: Session, key: str) -> None:

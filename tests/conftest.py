@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
 from tests.harness import BotHarness
@@ -101,7 +101,7 @@ def make_settings(**overrides: object) -> Settings:
         "PULSEBOT_TIMEZONE": "Europe/Rome",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return load_settings(_env_file=None, **values)
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ def published_text(call: RecordedCall) -> str:
 
 
 def test_home_for_an_employee(bot: BotHarness) -> None:
-    assert bot.dispatch(bot.requests.app_home_opened("U0ALICE")).status == 200
+    assert bot.dispatch(bot.requests.app_home_opened("U05OSMITH")).status == 200
     (call,) = bot.standin.wait_for_calls("views.publish")
-    assert call.params["user_id"] == "U0ALICE"
+    assert call.params["user_id"] == "U05OSMITH"
     text = published_text(call)
     assert "Your surveys" in text
     assert "For managers" not in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 from hypothesis import given
@@ -139,9 +139,7 @@ def test_split_args_raises_only_parse_error(text: str) -> None:
         assert all(isinstance(token, str) for token in tokens)
 
 
-_PLAIN = st.text(
-    st.characters(exclude_characters='"“”„‘<&', exclude_categories=("Cs",)), min_size=0
-)
+_PLAIN = st.text(st.characters(exclude_characters='"“”„‘<&'))
 
 
 @given(_PLAIN)
@@ -315,16 +313,16 @@ _CENTS = st.decimals(
 
 @given(_CENTS, st.sampled_from(["plain", "english", "italian", "whole"]), st.booleans())
 def test_formatted_decimal_round_trips(value: Decimal, style: str, symbol: bool) -> None:
+    whole = value.to_integral_value(rounding=ROUND_FLOOR)  # rounding up could pass 10**15
     english = f"{value:,.2f}"
     text = {
         "plain": f"{value:.2f}",
         "english": english,
         "italian": english.translate(str.maketrans(",.", ".,")),
-        "whole": f"{value.to_integral_value():,}",
+        "whole": f"{whole:,}",
     }[style]
-    expected = value.to_integral_value() if style == "whole" else value
     money = parse_amount(f"€{text}" if symbol else f"{text} GBP", "USD")
-    assert money == Money(expected, "EUR" if symbol else "GBP")
+    assert money == Money(whole if style == "whole" else value, "EUR" if symbol else "GBP")
 
 
 @pytest.mark.parametrize(
@@ -609,16 +607,18 @@ def test_value_objects_are_frozen() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "exception"),
+    ("build", "exception"),
     [
-        pytest.param({"name": " "}, ParseError, id="blank_name"),
-        pytest.param({"name": "x", "owner_id": "bob"}, ValueError, id="bad_owner_id"),
-        pytest.param({"name": "x", "source": " "}, ValueError, id="blank_source"),
+        pytest.param(lambda: NewDealArgs(" "), ParseError, id="blank_name"),
+        pytest.param(lambda: NewDealArgs("x", owner_id="bob"), ValueError, id="bad_owner_id"),
+        pytest.param(lambda: NewDealArgs("x", source=" "), ValueError, id="blank_source"),
     ],
 )
-def test_new_deal_args_refuses(kwargs: dict[str, str], exception: type[Exception]) -> None:
+def test_new_deal_args_refuses(
+    build: Callable[[], NewDealArgs], exception: type[Exception]
+) -> None:
     with pytest.raises(exception):
-        NewDealArgs(**kwargs)
+        build()
 
 
 def test_deal_ref_by_id_refuses_bool() -> None:

@@ -13,11 +13,11 @@ from tests.harness import BotHarness
 
 
 def test_retried_event_is_handled_once(bot: BotHarness) -> None:
-    first = bot.requests.app_home_opened("U0ALICE", event_id="Ev0RETRY01")
+    first = bot.requests.app_home_opened("U05OSMITH", event_id="Ev0RETRY01")
     assert bot.dispatch(first).status == 200
     bot.standin.wait_for_calls("views.publish", count=1)
     for retry in ("1", "2"):
-        again = bot.requests.app_home_opened("U0ALICE", event_id="Ev0RETRY01")
+        again = bot.requests.app_home_opened("U05OSMITH", event_id="Ev0RETRY01")
         response = bot.dispatch(
             again.with_headers(
                 **{"x-slack-retry-num": retry, "x-slack-retry-reason": "http_timeout"}
@@ -25,13 +25,13 @@ def test_retried_event_is_handled_once(bot: BotHarness) -> None:
         )
         assert response.status == 200
     # A different event is still handled, which also shows the retries had time to run.
-    bot.dispatch(bot.requests.app_home_opened("U0ALICE", event_id="Ev0OTHER01"))
+    bot.dispatch(bot.requests.app_home_opened("U05OSMITH", event_id="Ev0OTHER01"))
     bot.standin.wait_for_calls("views.publish", count=2)
     assert len(bot.standin.calls_to("views.publish")) == 2
 
 
 def test_replayed_slash_command_is_answered_once(bot: BotHarness) -> None:
-    request = bot.requests.slash_command("/deal", "help", user_id="U0ALICE", trigger_id="1.2.abc")
+    request = bot.requests.slash_command("/deal", "help", user_id="U05OSMITH", trigger_id="1.2.abc")
     first = bot.dispatch(request)
     replay = bot.dispatch(request)
     assert "/deal" in BotHarness.reply_text(first)
@@ -50,7 +50,7 @@ def test_failed_delivery_can_be_retried(bot: BotHarness) -> None:
 
     bot.app.command("/flaky")(flaky)
     request: SignedRequest = bot.requests.slash_command(
-        "/flaky", "", user_id="U0ALICE", trigger_id="9.9.flaky"
+        "/flaky", "", user_id="U05OSMITH", trigger_id="9.9.flaky"
     )
     failed = bot.dispatch(request)
     assert "went wrong" in BotHarness.reply_text(failed)

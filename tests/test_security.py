@@ -21,7 +21,7 @@ def row_counts(bot: BotHarness) -> tuple[int, int]:
 
 
 def forged(bot: BotHarness, kind: str) -> SignedRequest:
-    good = bot.requests.slash_command("/deal", "help", user_id="U0ALICE")
+    good = bot.requests.slash_command("/deal", "help", user_id="U05OSMITH")
     if kind == "wrong_signature":
         return good.with_headers(**{"x-slack-signature": "v0=" + "0" * 64})
     if kind == "missing_signature":
@@ -33,9 +33,9 @@ def forged(bot: BotHarness, kind: str) -> SignedRequest:
     if kind == "expired_timestamp":
         # Signed correctly, but six minutes ago: a replay.
         old = SlackRequests(bot.requests.signing_secret, clock=lambda: time.time() - 360)
-        return old.slash_command("/deal", "help", user_id="U0ALICE")
+        return old.slash_command("/deal", "help", user_id="U05OSMITH")
     if kind == "wrong_secret":
-        return SlackRequests("not-the-secret").slash_command("/deal", "help", user_id="U0ALICE")
+        return SlackRequests("not-the-secret").slash_command("/deal", "help", user_id="U05OSMITH")
     if kind == "tampered_body":
         return SignedRequest(good.body.replace("help", "list"), good.headers)
     raise AssertionError(kind)
@@ -61,6 +61,6 @@ def test_unsigned_requests_are_refused(bot: BotHarness, kind: str) -> None:
 
 
 def test_signed_request_is_accepted(bot: BotHarness) -> None:
-    response = bot.command("U0ALICE", "/deal", "help")
+    response = bot.command("U05OSMITH", "/deal", "help")
     assert response.status == 200
     assert row_counts(bot)[0] == 1

@@ -52,7 +52,8 @@ def server_url(bot: BotHarness) -> Iterator[str]:
 
 def test_http_slash_command_and_health(bot: BotHarness, server_url: str) -> None:
     status, body = post(
-        server_url + "/slack/events", bot.requests.slash_command("/deal", "help", user_id="U0ALICE")
+        server_url + "/slack/events",
+        bot.requests.slash_command("/deal", "help", user_id="U05OSMITH"),
     )
     assert status == 200
     assert "/deal advance" in body
@@ -119,11 +120,11 @@ def test_pulsebot_serve_process(standin: SlackStandIn, tmp_path: str) -> None:
         standin.wait_for(healthy, timeout=30)
         requests = SlackRequests(TEST_SIGNING_SECRET)
         status, body = post(
-            base + "/slack/events", requests.slash_command("/deal", "help", user_id="U0ALICE")
+            base + "/slack/events", requests.slash_command("/deal", "help", user_id="U05OSMITH")
         )
         assert status == 200
         assert "/deal advance" in body
-        bad = SlackRequests("wrong").slash_command("/deal", "help", user_id="U0ALICE")
+        bad = SlackRequests("wrong").slash_command("/deal", "help", user_id="U05OSMITH")
         assert post(base + "/slack/events", bad)[0] == 401
     finally:
         process.terminate()
