@@ -7,12 +7,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from bot.standin import SlackStandIn, Workspace
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings, load_settings
+from bot.standin import SlackStandIn, Workspace
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
 from tests.harness import BotHarness

@@ -6,13 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.standin import SlackStandIn
 from slack_bolt import App, BoltResponse
 
 from bot.app import build_app, build_services
 from bot.config import Settings
 from bot.services import Services
 from bot.slack_requests import SignedRequest, SlackRequests
+from bot.standin import SlackStandIn
 from bot.transcript import render_message
 from storage.db import Database
 from storage.migrate import upgrade

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.standin import RecordedCall
-
 from tests.harness import BotHarness, block_text
 
 

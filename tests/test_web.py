@@ -13,9 +13,9 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from bot.standin import SlackStandIn
 
 from bot.slack_requests import SignedRequest, SlackRequests
+from bot.standin import SlackStandIn
 from bot.web import make_server, make_wsgi_app
 from storage.db import Database
 from tests.conftest import TEST_BOT_TOKEN, TEST_SECRET, TEST_SIGNING_SECRET
