@@ -19,8 +19,9 @@ RATE_LIMIT_RETRIES = 8
 FAILURE_RETRIES = 3
 
 
-def make_web_client(token: str, base_url: str) -> WebClient:
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+def make_web_client(token: str, base_url: str, *, backoff_seconds: float = 0.5) -> WebClient:
+    """`backoff_seconds` is the first wait after a 5xx or a timeout; it doubles each retry."""
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_seconds)
     return WebClient(
         token=token,
         base_url=base_url,
