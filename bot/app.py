@@ -8,6 +8,7 @@ from slack_bolt import App
 
 import handlers
 from bot.config import Settings
+from bot.deals.service import DealService
 from bot.directory import Directory
 from bot.services import Services
 from bot.slack_client import make_web_client
@@ -24,7 +25,8 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         managers=settings.managers,
         default_language=settings.language,
     )
-    return Services(settings=settings, db=database, client=client, directory=directory)
+    deals = DealService(database, settings.pipeline, currency=settings.currency)
+    return Services(settings=settings, db=database, client=client, directory=directory, deals=deals)
 
 
 def build_app(services: Services) -> App:

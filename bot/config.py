@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.deals.stages import DEFAULT_STAGES, Pipeline
+from bot.parsing import is_currency_code
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 Language = Literal["en", "it"]
@@ -58,6 +61,8 @@ class Settings(DatabaseSettings):
     managers_channel: str | None = Field(default=None, validation_alias="PULSEBOT_MANAGERS_CHANNEL")
     deals_channel: str | None = Field(default=None, validation_alias="PULSEBOT_DEALS_CHANNEL")
     min_responses: int = Field(default=3, ge=3, le=1000, validation_alias="PULSEBOT_MIN_RESPONSES")
+    stages: str = Field(default=DEFAULT_STAGES, validation_alias="PULSEBOT_STAGES")
+    currency: str = Field(default="EUR", validation_alias="PULSEBOT_CURRENCY")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PULSEBOT_PORT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"
@@ -130,6 +135,23 @@ class Settings(DatabaseSettings):
         if value[:1] not in {"C", "G"} or not value.isalnum():
             raise ValueError("must be a Slack channel id like C012ABC")
         return value
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, value: str) -> str:
+        Pipeline.parse(value)  # raises ValueError naming the bad part
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not is_currency_code(value.upper()):
+            raise ValueError("must be an ISO 4217 currency code such as EUR or USD")
+        return value.upper()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return Pipeline.parse(self.stages)
 
     @property
     def zone(self) -> ZoneInfo:

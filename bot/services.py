@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.deals.service import DealService
 from bot.directory import Directory
 from storage.db import Database
 
@@ -20,3 +21,4 @@ class Services:
     db: Database
     client: WebClient
     directory: Directory
+    deals: DealService

@@ -1,23 +1,353 @@
-"""`/deal`: the sales pipeline command."""
+"""`/deal`, its buttons and its modals: parse, call bot.deals, render, answer."""
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, BoltContext
+import json
+import logging
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+
+from bot.deals.commands import (
+    CommandResult,
+    DealListing,
+    ExportRequested,
+    OpenNewDealForm,
+    Refusal,
+    ShowHelp,
+    run_deal_command,
+)
+from bot.deals.export import export_deals
+from bot.deals.metrics import PipelineReport
+from bot.deals.service import Actor, DealCard, DealChange, DealError
+from bot.i18n import Texts
+from bot.parsing import DealRefById, NewDealArgs, ParseError, parse_amount
 from bot.services import Services
-from bot.views.common import notice
+from bot.views import deals as views
+from bot.views.common import fallback_text, notice
 from bot.views.help import deal_help
-from handlers.middleware import texts_for
+from handlers.home import publish_home
+from handlers.middleware import texts_for, user_of
+
+log = logging.getLogger(__name__)
+
+ANNOUNCED = {"created", "won", "lost"}
+CHANGE_BUTTONS = re.compile(f"^({views.ADVANCE}|{views.WIN}|{views.SNOOZE})$")
+MODAL_BUTTONS = re.compile(f"^({views.NOTE}|{views.LOSE})$")
+
+
+def actor_of(context: BoltContext) -> Actor:
+    return Actor(user_id=user_of(context).user_id, is_manager=bool(context.get("is_manager")))
+
+
+def local_today(services: Services, context: BoltContext) -> date:
+    """Dates like `tomorrow` mean the person's tomorrow, in their own time zone."""
+    zone_name = user_of(context).tz or services.settings.timezone
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = services.settings.zone
+    return datetime.now(zone).date()
+
+
+def render(services: Services, texts: Texts, result: CommandResult, language: str) -> list[Block]:
+    """The blocks of the ephemeral reply to a command."""
+    if isinstance(result, ShowHelp):
+        blocks = deal_help(texts)
+        if result.unknown:
+            intro = texts("common.unknown_subcommand", command="/deal", subcommand=result.unknown)
+            return notice(intro) + blocks
+        return blocks
+    if isinstance(result, Refusal):
+        return views.refusal(texts, result)
+    if isinstance(result, DealChange):
+        return views.change_reply(texts, result, language)
+    if isinstance(result, DealCard):
+        return views.card(texts, result, language)
+    if isinstance(result, DealListing):
+        return views.listing(texts, result, language)
+    if isinstance(result, PipelineReport):
+        return views.pipeline(texts, result, language, services.settings.currency)
+    if isinstance(result, ExportRequested):
+        return notice(texts("deal.export.preparing"))
+    raise TypeError(f"no view for {type(result).__name__}")
+
+
+def announce(services: Services, client: WebClient, change: DealChange) -> None:
+    """New, won and lost deals go to the deals channel, in the workspace language."""
+    channel = services.settings.deals_channel
+    if not channel or change.kind not in ANNOUNCED:
+        return
+    language = services.settings.language
+    text, blocks = views.announcement(Texts(language), change, language)
+    try:
+        client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        log.warning("deal announcement failed: %s", exc.response.get("error"))
+
+
+def send_export(services: Services, client: WebClient, user_id: str, texts: Texts) -> None:
+    export = export_deals(services.db)
+    dm = client.conversations_open(users=user_id)["channel"]["id"]
+    client.files_upload_v2(
+        channel=dm,
+        content=export.content,
+        filename=f"pulsebot-deals-{date.today().isoformat()}.csv",
+        title="pulsebot deals",
+        initial_comment=texts("deal.export.done", deals=export.deals, events=export.events),
+    )
 
 
 def register(app: App, services: Services) -> None:
-    @app.command("/deal")
+    deals = services.deals
+
+    # -- the command ----------------------------------------------------------------------
+
     def deal_command(ack: Ack, command: dict[str, str], context: BoltContext) -> None:
         texts = texts_for(context)
-        words = (command.get("text") or "").split()
-        subcommand = words[0].lower() if words else "help"
-        if subcommand == "help":
-            ack(text=texts("deal.help.title"), blocks=deal_help(texts))
+        language = context["language"]
+        result = run_deal_command(
+            deals,
+            actor_of(context),
+            command.get("text") or "",
+            today=local_today(services, context),
+            language=language,
+        )
+        # The lazy half below needs to know what happened; plain values only.
+        context["deal_result"] = result
+        if isinstance(result, OpenNewDealForm):
+            ack()
             return
-        unknown = texts("common.unknown_subcommand", command="/deal", subcommand=words[0])
-        ack(text=unknown, blocks=notice(unknown) + deal_help(texts))
+        blocks = render(services, texts, result, language)
+        ack(text=fallback_text(blocks), blocks=blocks)
+
+    def deal_command_after_ack(
+        client: WebClient, command: dict[str, str], context: BoltContext
+    ) -> None:
+        result = context.get("deal_result")
+        texts = texts_for(context)
+        if isinstance(result, OpenNewDealForm):
+            view = views.new_deal_modal(
+                texts,
+                deals.pipeline,
+                owner_id=command["user_id"],
+                channel_id=command.get("channel_id", ""),
+            )
+            client.views_open(trigger_id=command["trigger_id"], view=view)
+        elif isinstance(result, ExportRequested):
+            send_export(services, client, command["user_id"], texts)
+        elif isinstance(result, DealChange):
+            announce(services, client, result)
+
+    app.command("/deal")(ack=deal_command, lazy=[deal_command_after_ack])
+
+    # -- buttons: advance, won, snooze change the deal right away ---------------------------
+
+    def deal_button(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+        result: DealChange | Refusal
+        try:
+            ref = DealRefById(int(action.get("value", "")))
+            actor = actor_of(context)
+            if action["action_id"] == views.ADVANCE:
+                result = deals.advance(actor, ref)
+            elif action["action_id"] == views.WIN:
+                result = deals.won(actor, ref)
+            else:
+                result = deals.snooze(actor, ref)
+        except (ValueError, ParseError):
+            result = Refusal("deal.id_invalid", {"value": str(action.get("value", ""))[:20]})
+        except DealError as exc:
+            result = Refusal(exc.key, exc.params)
+        context["deal_result"] = result
+        ack()
+
+    def deal_button_after_ack(
+        client: WebClient, body: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        result = context.get("deal_result")
+        texts = texts_for(context)
+        language = context["language"]
+        if isinstance(result, DealChange):
+            text, blocks = (
+                texts(f"deal.changed.{result.kind}", name=result.deal.name),
+                (views.change_reply(texts, result, language)),
+            )
+            announce(services, client, result)
+        elif isinstance(result, Refusal):
+            text, blocks = (
+                texts(f"errors.{result.key}", **result.params),
+                views.refusal(texts, result),
+            )
+        else:
+            return
+        from_home = (body.get("view") or {}).get("type") == "home"
+        if from_home:
+            publish_home(services, client, context)
+        if not from_home or isinstance(result, Refusal):
+            tell(client, body=body, respond=respond, context=context, text=text, blocks=blocks)
+
+    app.action(CHANGE_BUTTONS)(ack=deal_button, lazy=[deal_button_after_ack])
+
+    # -- buttons: note and lost open a modal ---------------------------------------------
+
+    def modal_button(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+        try:
+            card = deals.show(DealRefById(int(action.get("value", ""))), history=0)
+        except (ValueError, DealError):
+            context["deal_result"] = Refusal(
+                "deal.id_invalid", {"value": str(action.get("value", ""))[:20]}
+            )
+            ack()
+            return
+        actor = actor_of(context)
+        if not actor.is_manager and actor.user_id != card.deal.owner_id:
+            context["deal_result"] = Refusal(
+                "deal.not_owner", {"name": card.deal.name, "owner": card.deal.owner_id}
+            )
+        else:
+            context["deal_card"] = card
+        ack()
+
+    def modal_button_after_ack(
+        client: WebClient,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        context: BoltContext,
+    ) -> None:
+        texts = texts_for(context)
+        card = context.get("deal_card")
+        if isinstance(card, DealCard):
+            channel = (body.get("channel") or {}).get("id")
+            build = views.note_modal if action["action_id"] == views.NOTE else views.lost_modal
+            client.views_open(
+                trigger_id=body["trigger_id"], view=build(texts, card.deal, channel_id=channel)
+            )
+            return
+        result = context.get("deal_result")
+        if isinstance(result, Refusal):
+            text = fallback_text(views.refusal(texts, result))
+            tell(
+                client,
+                body=body,
+                respond=respond,
+                context=context,
+                text=text,
+                blocks=views.refusal(texts, result),
+            )
+
+    app.action(MODAL_BUTTONS)(ack=modal_button, lazy=[modal_button_after_ack])
+
+    # -- modal submissions ----------------------------------------------------------------
+
+    def new_deal_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        texts = texts_for(context)
+        values = view["state"]["values"]
+        name = _input_value(values, "name") or ""
+        errors: dict[str, str] = {}
+        amount = None
+        raw_amount = _input_value(values, "amount")
+        if raw_amount:
+            try:
+                amount = parse_amount(raw_amount, services.settings.currency)
+            except ParseError as exc:
+                errors["amount"] = texts(f"errors.{exc.key}", **exc.params)
+        close = _input_value(values, "close", "selected_date")
+        try:
+            args = NewDealArgs(
+                name=name,
+                amount=amount,
+                stage=_input_value(values, "stage", "selected_option"),
+                owner_id=_input_value(values, "owner", "selected_user"),
+                source=_input_value(values, "source") or None,
+                close_date=date.fromisoformat(close) if close else None,
+            )
+        except ParseError as exc:
+            errors["name"] = texts(f"errors.{exc.key}", **exc.params)
+        except ValueError:
+            errors.setdefault("name", texts("errors.deal.name_invalid", value=name[:50]))
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        try:
+            change = deals.create(actor_of(context), args)
+        except DealError as exc:
+            field = "name" if exc.key.startswith("deal.") else "source"
+            ack(response_action="errors", errors={field: texts(f"errors.{exc.key}", **exc.params)})
+            return
+        context["deal_result"] = change
+        ack()
+
+    def note_or_lost_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        texts = texts_for(context)
+        metadata = _metadata(view)
+        field = "note" if view["callback_id"] == views.NOTE_MODAL else "reason"
+        text = _input_value(view["state"]["values"], field) or ""
+        try:
+            ref = DealRefById(int(metadata.get("deal", 0)))
+            actor = actor_of(context)
+            if field == "note":
+                change = deals.add_note(actor, ref, text)
+            else:
+                change = deals.lost(actor, ref, text)
+        except DealError as exc:
+            ack(response_action="errors", errors={field: texts(f"errors.{exc.key}", **exc.params)})
+            return
+        context["deal_result"] = change
+        ack()
+
+    def modal_after_ack(client: WebClient, context: BoltContext) -> None:
+        change = context.get("deal_result")
+        if not isinstance(change, DealChange):
+            return
+        blocks = views.change_reply(texts_for(context), change, context["language"])
+        client.chat_postMessage(
+            channel=user_of(context).user_id, text=fallback_text(blocks), blocks=blocks
+        )
+        announce(services, client, change)
+
+    app.view(views.NEW_MODAL)(ack=new_deal_submitted, lazy=[modal_after_ack])
+    app.view(views.NOTE_MODAL)(ack=note_or_lost_submitted, lazy=[modal_after_ack])
+    app.view(views.LOST_MODAL)(ack=note_or_lost_submitted, lazy=[modal_after_ack])
+
+
+def tell(
+    client: WebClient,
+    *,
+    body: dict[str, Any],
+    respond: Respond,
+    context: BoltContext,
+    text: str,
+    blocks: list[Block],
+) -> None:
+    """Answer a click privately: in the conversation it came from, or by DM from App Home."""
+    if body.get("response_url"):
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    else:
+        client.chat_postMessage(channel=user_of(context).user_id, text=text, blocks=blocks)
+
+
+def _input_value(
+    values: dict[str, dict[str, dict[str, Any]]], block_id: str, kind: str = "value"
+) -> str | None:
+    element = (values.get(block_id) or {}).get("value") or {}
+    if kind == "selected_option":
+        option = element.get("selected_option") or {}
+        value = option.get("value")
+    else:
+        value = element.get(kind)
+    return value if isinstance(value, str) else None
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from storage.base import Base
+from storage.deals import Deal, DealEvent, OwnerNudge
 from storage.directory import DirectoryUser
 from storage.requests import HandledRequest
 
-__all__ = ["Base", "DirectoryUser", "HandledRequest"]
+__all__ = ["Base", "Deal", "DealEvent", "DirectoryUser", "HandledRequest", "OwnerNudge"]

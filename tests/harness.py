@@ -44,6 +44,49 @@ class BotHarness:
             )
         )
 
+    def click(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        *,
+        from_home: bool = False,
+        response_url: str | None = None,
+    ) -> BoltResponse:
+        """Click a button in a message (with a response_url) or on the App Home tab."""
+        if from_home:
+            request = self.requests.block_action(
+                user_id=user_id,
+                action_id=action_id,
+                value=value,
+                view={"id": "VHOME", "type": "home", "blocks": []},
+            )
+        else:
+            request = self.requests.block_action(
+                user_id=user_id,
+                action_id=action_id,
+                value=value,
+                channel_id=self.standin.dm_channel_id(user_id),
+                response_url=response_url or self.standin.response_url(user_id=user_id),
+            )
+        return self.dispatch(request)
+
+    def submit(
+        self,
+        user_id: str,
+        callback_id: str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        private_metadata: str = "",
+    ) -> BoltResponse:
+        return self.dispatch(
+            self.requests.view_submission(
+                user_id=user_id,
+                callback_id=callback_id,
+                values=values,
+                private_metadata=private_metadata,
+            )
+        )
+
     @staticmethod
     def reply(response: BoltResponse) -> dict[str, Any]:
         """The JSON body of an ack with content (an ephemeral reply)."""

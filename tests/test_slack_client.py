@@ -42,7 +42,7 @@ def test_waits_out_rate_limits(standin: SlackStandIn) -> None:
 
 def test_retries_timeouts(standin: SlackStandIn) -> None:
     client = make_web_client(TEST_BOT_TOKEN, standin.url, backoff_seconds=0.01)
-    client.timeout = 0.3
+    client.timeout = 0.3  # type: ignore[assignment]
     standin.delay("auth.test", 0.6)
     calls_before = len(standin.calls_to("auth.test"))
     with pytest.raises(TimeoutError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -67,12 +68,7 @@ def test_http_slash_command_and_health(bot: BotHarness, server_url: str) -> None
 
 def test_health_is_503_when_the_database_does_not_answer(bot: BotHarness, tmp_path: str) -> None:
     broken = Database(f"sqlite:///{tmp_path}/missing-dir/x.db")
-    services = bot.services.__class__(
-        settings=bot.services.settings,
-        db=broken,
-        client=bot.services.client,
-        directory=bot.services.directory,
-    )
+    services = dataclasses.replace(bot.services, db=broken)
     server = make_server(make_wsgi_app(bot.app, services), host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

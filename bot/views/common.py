@@ -10,6 +10,11 @@ from bot.i18n import Texts
 SECTION_TEXT_LIMIT = 3000
 
 
+def escape(text: str) -> str:
+    """User text inside mrkdwn: no accidental mentions, links or formatting control."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def clip(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -21,3 +26,15 @@ def notice(text: str) -> list[Block]:
 
 def error_blocks(texts: Texts, key: str, **params: object) -> list[Block]:
     return notice(":warning: " + texts(key, **params))
+
+
+def fallback_text(blocks: list[Block], default: str = "pulsebot") -> str:
+    """The notification text Slack shows beside blocks: the first header's or section's text."""
+    for block in blocks:
+        text = getattr(block, "text", None)
+        value = getattr(text, "text", None) if text is not None else None
+        if isinstance(value, str) and value.strip():
+            # A message's `text` is read as mrkdwn: plain text from a header must be escaped.
+            plain = getattr(text, "type", None) == "plain_text"
+            return clip(escape(value.strip()) if plain else value.strip(), 300)
+    return default

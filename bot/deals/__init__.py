@@ -1,0 +1,1 @@
+"""Deals and the sales pipeline: stages, commands, metrics, nudges and export."""

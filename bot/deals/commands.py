@@ -1,0 +1,208 @@
+"""The `/deal` grammar: text in, a plain result out — the handler only renders it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.deals.metrics import PipelineReport, pipeline_report
+from bot.deals.service import Actor, DealCard, DealChange, DealError, DealService, DealView
+from bot.parsing import (
+    ParseError,
+    parse_amount,
+    parse_date,
+    parse_deal_ref,
+    parse_new_deal_args,
+    parse_user_mention,
+    split_args,
+    split_keyword,
+)
+
+DUE_KEYWORDS = frozenset({"due", "scadenza", "entro"})
+LIST_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    unknown: str | None = None  # the subcommand we did not understand, if any
+
+
+@dataclass(frozen=True)
+class OpenNewDealForm:
+    pass
+
+
+@dataclass(frozen=True)
+class ExportRequested:
+    pass
+
+
+@dataclass(frozen=True)
+class DealListing:
+    title_key: str  # deal.list.title_* in the catalog
+    deals: list[DealView]
+    total: int
+    subject: str | None = None  # the user or stage the list is about
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Bad input or a refused change: `errors.<key>` with its parameters, and the usage line."""
+
+    key: str
+    params: dict[str, str]
+    usage: str | None = None
+
+
+CommandResult = (
+    ShowHelp
+    | OpenNewDealForm
+    | ExportRequested
+    | DealChange
+    | DealCard
+    | DealListing
+    | PipelineReport
+    | Refusal
+)
+
+USAGE = {
+    "new": "/deal new <name> [amount] [stage] [@owner] [source:<text>] [close:<date>]",
+    "advance": "/deal advance <deal> [note]",
+    "back": "/deal back <deal> [note]",
+    "stage": "/deal stage <deal> <stage>",
+    "won": "/deal won <deal> [note]",
+    "lost": "/deal lost <deal> <reason>",
+    "note": "/deal note <deal> <text>",
+    "next": "/deal next <deal> <task> [due:<date>]",
+    "amount": "/deal amount <deal> <amount>",
+    "owner": "/deal owner <deal> @user",
+    "show": "/deal show <deal>",
+    "list": "/deal list [mine|all|@user|<stage>|stalled]",
+}
+
+
+class _Missing(Exception):
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+def _need(args: list[str], index: int, what: str) -> str:
+    if len(args) <= index or not args[index].strip():
+        raise _Missing(what)
+    return args[index]
+
+
+def _rest(args: list[str], start: int) -> str:
+    return " ".join(args[start:]).strip()
+
+
+def run_deal_command(
+    service: DealService, actor: Actor, text: str, *, today: date, language: str
+) -> CommandResult:
+    """Parse one `/deal …` line and carry it out; never raises for bad input."""
+    try:
+        args = split_args(text)
+    except ParseError as exc:
+        return Refusal(exc.key, exc.params)
+    if not args:
+        return ShowHelp()
+    subcommand, args = args[0].lower(), args[1:]
+    try:
+        return _dispatch(service, actor, subcommand, args, today=today, language=language)
+    except _Missing as missing:
+        return Refusal("args.missing", {"what": missing.what}, USAGE.get(subcommand))
+    except (ParseError, DealError) as exc:
+        return Refusal(exc.key, exc.params, USAGE.get(subcommand))
+
+
+def _dispatch(
+    service: DealService,
+    actor: Actor,
+    subcommand: str,
+    args: list[str],
+    *,
+    today: date,
+    language: str,
+) -> CommandResult:
+    pipeline = service.pipeline
+    if subcommand in {"help", "aiuto", "?"}:
+        return ShowHelp()
+    if subcommand in {"new", "nuovo", "nuova"}:
+        if not args:
+            return OpenNewDealForm()
+        new = parse_new_deal_args(
+            args, stages=pipeline.names, default_currency=service.currency, today=today
+        )
+        return service.create(actor, new)
+    if subcommand == "pipeline":
+        return pipeline_report(service.db, pipeline, service.clock())
+    if subcommand == "export":
+        return ExportRequested()
+    if subcommand in {"list", "stalled"}:
+        return _listing(service, actor, ["stalled"] if subcommand == "stalled" else args)
+
+    if subcommand not in USAGE:
+        return ShowHelp(unknown=subcommand)
+    ref = parse_deal_ref(_need(args, 0, "deal"))
+    if subcommand == "advance":
+        return service.advance(actor, ref, _rest(args, 1) or None)
+    if subcommand == "back":
+        return service.back(actor, ref, _rest(args, 1) or None)
+    if subcommand == "stage":
+        return service.set_stage(actor, ref, _need(args, 1, "stage"), _rest(args, 2) or None)
+    if subcommand == "won":
+        return service.won(actor, ref, _rest(args, 1) or None)
+    if subcommand == "lost":
+        _need(args, 1, "reason")
+        return service.lost(actor, ref, _rest(args, 1))
+    if subcommand == "note":
+        _need(args, 1, "text")
+        return service.add_note(actor, ref, _rest(args, 1))
+    if subcommand == "next":
+        words, due = [], None
+        for token in args[1:]:
+            keyword = split_keyword(token)
+            if keyword and keyword[0] in DUE_KEYWORDS:
+                due = parse_date(keyword[1], today, language)
+            else:
+                words.append(token)
+        _need(words, 0, "task")
+        return service.set_next_step(actor, ref, " ".join(words), due)
+    if subcommand == "amount":
+        _need(args, 1, "amount")
+        return service.set_amount(actor, ref, parse_amount(_rest(args, 1), service.currency))
+    if subcommand == "owner":
+        owner = parse_user_mention(_need(args, 1, "@user"))
+        if owner is None:
+            raise DealError("user.not_a_mention", value=args[1])
+        return service.set_owner(actor, ref, owner)
+    if subcommand == "show":
+        return service.show(ref)
+    return ShowHelp(unknown=subcommand)
+
+
+def _listing(service: DealService, actor: Actor, args: list[str]) -> DealListing:
+    word = args[0] if args else "mine"
+    folded = word.lower()
+    if folded in {"mine", "mie", "miei"}:
+        deals, total = service.list_deals(
+            owner_id=actor.user_id, stages=service.pipeline.open_names, limit=LIST_LIMIT
+        )
+        return DealListing("mine", deals, total)
+    if folded in {"all", "tutte", "tutti"}:
+        deals, total = service.list_deals(stages=service.pipeline.open_names, limit=LIST_LIMIT)
+        return DealListing("all", deals, total)
+    if folded in {"stalled", "stale", "ferme"}:
+        deals, total = service.list_deals(stalled=True, limit=LIST_LIMIT)
+        return DealListing("stalled", deals, total)
+    user = parse_user_mention(word)
+    if user is not None:
+        deals, total = service.list_deals(
+            owner_id=user, stages=service.pipeline.open_names, limit=LIST_LIMIT
+        )
+        return DealListing("user", deals, total, subject=user)
+    stage = service.pipeline.find(word)
+    if stage is not None:
+        deals, total = service.list_deals(stages=[stage], limit=LIST_LIMIT)
+        return DealListing("stage", deals, total, subject=stage)
+    raise DealError("list.unknown_filter", value=word, stages=", ".join(service.pipeline.names))

@@ -1,0 +1,124 @@
+"""Pipeline metrics: totals per stage, win rate, conversion, days in stage, velocity, sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from bot.deals.stages import LOST, WON, Pipeline
+from storage import deals as store
+from storage.base import utcnow
+from storage.db import Database
+from storage.deals import SourceConversion, StageTotals
+
+
+@dataclass(frozen=True)
+class StageLine:
+    stage: str
+    probability: int
+    count: int
+    amounts: dict[str, Decimal]  # per currency
+    weighted: dict[str, Decimal]
+    conversion: tuple[int, int] | None  # (entered, moved on) — None for the last stage
+    average_days: float | None
+
+    @property
+    def conversion_rate(self) -> float | None:
+        if not self.conversion or self.conversion[0] == 0:
+            return None
+        return self.conversion[1] / self.conversion[0]
+
+
+@dataclass(frozen=True)
+class PipelineReport:
+    stages: list[StageLine]
+    open_count: int
+    open_amount: dict[str, Decimal]
+    weighted_total: dict[str, Decimal]
+    won: int
+    lost: int
+    average_won_amount: Decimal | None
+    average_cycle_days: float | None
+    sources: list[SourceConversion] = field(default_factory=list)
+    stale_count: int = 0
+
+    @property
+    def win_rate(self) -> float | None:
+        closed = self.won + self.lost
+        return None if closed == 0 else self.won / closed
+
+    @property
+    def velocity_per_day(self) -> Decimal | None:
+        """Sales velocity: open deals × average won amount × win rate ÷ average cycle days."""
+        rate = self.win_rate
+        if (
+            rate is None
+            or self.average_won_amount is None
+            or not self.average_cycle_days
+            or self.average_cycle_days <= 0
+        ):
+            return None
+        value = (
+            Decimal(self.open_count)
+            * self.average_won_amount
+            * Decimal(str(rate))
+            / Decimal(str(self.average_cycle_days))
+        )
+        return value.quantize(Decimal("0.01"))
+
+
+def _add(into: dict[str, Decimal], currency: str, amount: Decimal) -> None:
+    into[currency] = into.get(currency, Decimal(0)) + amount
+
+
+def pipeline_report(
+    db: Database, pipeline: Pipeline, now: datetime | None = None
+) -> PipelineReport:
+    now = now or utcnow()
+    with db.transaction() as session:
+        totals: list[StageTotals] = store.stage_totals(session, pipeline.probabilities)
+        won, lost = store.closed_counts(session, WON, LOST)
+        average_won, average_cycle = store.won_averages(session, WON)
+        conversion = store.stage_conversion(session, pipeline.funnel_order)
+        days = store.average_days_in_stage(session, now)
+        sources = store.conversion_by_source(session, WON, LOST)
+        stale = len(store.stale_deals(session, pipeline.stale_days, now, limit=10_000))
+    lines = []
+    open_amount: dict[str, Decimal] = {}
+    weighted_total: dict[str, Decimal] = {}
+    open_count = 0
+    for stage in pipeline.open_stages:
+        rows = [t for t in totals if t.stage == stage.name]
+        amounts: dict[str, Decimal] = {}
+        weighted: dict[str, Decimal] = {}
+        for row in rows:
+            _add(amounts, row.currency, row.amount)
+            _add(weighted, row.currency, row.weighted)
+            _add(open_amount, row.currency, row.amount)
+            _add(weighted_total, row.currency, row.weighted)
+        count = sum(row.count for row in rows)
+        open_count += count
+        lines.append(
+            StageLine(
+                stage=stage.name,
+                probability=stage.probability,
+                count=count,
+                amounts=amounts,
+                weighted=weighted,
+                conversion=conversion.get(stage.name),
+                average_days=days.get(stage.name),
+            )
+        )
+    return PipelineReport(
+        stages=lines,
+        open_count=open_count,
+        open_amount=open_amount,
+        weighted_total=weighted_total,
+        won=won,
+        lost=lost,
+        average_won_amount=average_won,
+        average_cycle_days=average_cycle,
+        sources=[s for s in sources],
+        stale_count=stale,
+    )

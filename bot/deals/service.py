@@ -1,0 +1,498 @@
+"""What can be done to a deal: every change checked, written with its event, in one transaction."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.deals.stages import LOST, WON, Pipeline
+from bot.parsing import DealRef, DealRefById, Money, NewDealArgs, deal_name_key
+from storage import deals as store
+from storage.base import utcnow
+from storage.db import Database
+from storage.deals import Deal, DealEvent
+
+MAX_NOTE = 2000
+SNOOZE_DAYS = 7
+SUGGESTIONS = 3
+
+
+class DealError(Exception):
+    """A refusal the person can act on: rendered from the catalog as `errors.<key>`."""
+
+    def __init__(self, key: str, /, **params: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    is_manager: bool = False
+
+
+@dataclass(frozen=True)
+class DealView:
+    """A deal as plain values, for views and announcements."""
+
+    id: int
+    name: str
+    owner_id: str
+    amount: Decimal | None
+    currency: str
+    stage: str
+    probability: int
+    source: str | None
+    close_date: date | None
+    next_step: str | None
+    next_step_due: date | None
+    lost_reason: str | None
+    created_at: datetime
+    last_activity_at: datetime
+    stale: bool = False
+    at_last_open_stage: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in (WON, LOST)
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    actor_id: str
+    kind: str
+    from_stage: str | None
+    to_stage: str | None
+    note: str | None
+    changes: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class DealChange:
+    """The result of one command that changed a deal."""
+
+    deal: DealView
+    # created | advanced | back | stage | won | lost | reopened | note | next | amount | owner
+    # | snoozed
+    kind: str
+    from_stage: str | None = None
+    to_stage: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class DealCard:
+    deal: DealView
+    history: list[EventView] = field(default_factory=list)
+
+
+def _event_view(event: DealEvent) -> EventView:
+    return EventView(
+        at=event.at,
+        actor_id=event.actor_id,
+        kind=event.kind,
+        from_stage=event.from_stage,
+        to_stage=event.to_stage,
+        note=event.note,
+        changes=event.changes,
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+class DealService:
+    def __init__(
+        self,
+        db: Database,
+        pipeline: Pipeline,
+        *,
+        currency: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.pipeline = pipeline
+        self.currency = currency
+        self.clock = clock
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self.db.transaction() as session:
+            yield session
+
+    def view(self, deal: Deal, now: datetime | None = None) -> DealView:
+        now = now or self.clock()
+        stale_after = self.pipeline.stale_days.get(deal.stage)
+        snoozed = deal.snoozed_until is not None and deal.snoozed_until > now
+        stale = (
+            stale_after is not None
+            and not snoozed
+            and now - deal.last_activity_at >= timedelta(days=stale_after)
+        )
+        return DealView(
+            id=deal.id,
+            name=deal.name,
+            owner_id=deal.owner_id,
+            amount=deal.amount,
+            currency=deal.currency,
+            stage=deal.stage,
+            probability=self.pipeline.probability(deal.stage),
+            source=deal.source,
+            close_date=deal.close_date,
+            next_step=deal.next_step,
+            next_step_due=deal.next_step_due,
+            lost_reason=deal.lost_reason,
+            created_at=deal.created_at,
+            last_activity_at=deal.last_activity_at,
+            stale=stale,
+            at_last_open_stage=deal.stage == self.pipeline.open_names[-1],
+        )
+
+    def _resolve(self, session: Session, ref: DealRef, *, for_update: bool = False) -> Deal:
+        if isinstance(ref, DealRefById):
+            deal = store.get_deal(session, ref.id, for_update=for_update)
+            if deal is None:
+                raise DealError("deal.not_found_id", id=str(ref.id))
+            return deal
+        exact = store.find_by_key(session, ref.key, for_update=for_update)
+        if exact is not None:
+            return exact
+        candidates = store.search_names(session, ref.key, limit=6)
+        if len(candidates) == 1:
+            deal = store.get_deal(session, candidates[0][0], for_update=for_update)
+            assert deal is not None
+            return deal
+        if candidates:
+            names = ", ".join(f"{name} (#{deal_id})" for deal_id, name in candidates[:5])
+            raise DealError("deal.ambiguous", name=ref.name, candidates=names)
+        everything = store.all_names(session)
+        by_key = {key: name for _, name, key in everything}
+        close = difflib.get_close_matches(ref.key, list(by_key), n=SUGGESTIONS, cutoff=0.5)
+        if close:
+            raise DealError(
+                "deal.not_found_suggest",
+                name=ref.name,
+                suggestions=", ".join(by_key[k] for k in close),
+            )
+        raise DealError("deal.not_found", name=ref.name)
+
+    @staticmethod
+    def _check_can_change(actor: Actor, deal: Deal) -> None:
+        if not actor.is_manager and actor.user_id != deal.owner_id:
+            raise DealError("deal.not_owner", name=deal.name, owner=deal.owner_id)
+
+    def _record(
+        self,
+        session: Session,
+        deal: Deal,
+        actor: Actor,
+        kind: str,
+        *,
+        now: datetime,
+        from_stage: str | None = None,
+        to_stage: str | None = None,
+        note: str | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        session.add(
+            DealEvent(
+                deal_id=deal.id,
+                at=now,
+                actor_id=actor.user_id,
+                kind=kind,
+                from_stage=from_stage,
+                to_stage=to_stage,
+                note=note,
+                changes=changes,
+            )
+        )
+        deal.last_activity_at = now
+        # A change is activity: the deal may be nudged again once it idles anew.
+        deal.snoozed_until = None if kind != "snooze" else deal.snoozed_until
+
+    @staticmethod
+    def _clean(text: str | None, *, required: bool = False, what: str = "text") -> str | None:
+        cleaned = (text or "").strip()
+        if not cleaned:
+            if required:
+                raise DealError("text.empty", what=what)
+            return None
+        if len(cleaned) > MAX_NOTE:
+            raise DealError("text.too_long", what=what, max=str(MAX_NOTE), length=str(len(cleaned)))
+        if "\x00" in cleaned:
+            raise DealError("text.invalid", what=what)
+        return cleaned
+
+    def _move(
+        self,
+        session: Session,
+        deal: Deal,
+        actor: Actor,
+        to_stage: str,
+        *,
+        now: datetime,
+        note: str | None,
+    ) -> str:
+        from_stage = deal.stage
+        was_closed = not self.pipeline.is_open(from_stage)
+        deal.stage = to_stage
+        if to_stage in (WON, LOST):
+            deal.closed_at = now
+        else:
+            deal.closed_at = None
+            deal.lost_reason = None
+        self._record(
+            session,
+            deal,
+            actor,
+            "stage",
+            now=now,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            note=note,
+        )
+        return "reopened" if was_closed and self.pipeline.is_open(to_stage) else "stage"
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def create(self, actor: Actor, args: NewDealArgs) -> DealChange:
+        now = self.clock()
+        stage = args.stage or self.pipeline.first
+        if not self.pipeline.is_open(stage):
+            raise DealError("deal.new_closed_stage", stage=stage)
+        source = self._clean(args.source, what="source")
+        if source is not None and len(source) > store.MAX_NAME:
+            raise DealError(
+                "text.too_long", what="source", max=str(store.MAX_NAME), length=str(len(source))
+            )
+        try:
+            with self._transaction() as session:
+                if store.find_by_key(session, deal_name_key(args.name)) is not None:
+                    raise DealError("deal.duplicate", name=args.name)
+                deal = Deal(
+                    name=args.name.strip(),
+                    name_key=deal_name_key(args.name),
+                    owner_id=args.owner_id or actor.user_id,
+                    amount=args.amount.amount if args.amount else None,
+                    currency=args.amount.currency if args.amount else self.currency,
+                    stage=stage,
+                    source=source,
+                    close_date=args.close_date,
+                    created_by=actor.user_id,
+                    created_at=now,
+                    last_activity_at=now,
+                )
+                session.add(deal)
+                session.flush()
+                self._record(
+                    session,
+                    deal,
+                    actor,
+                    "created",
+                    now=now,
+                    to_stage=stage,
+                    changes={
+                        "amount": [None, _text(deal.amount) or None],
+                        "owner": [None, deal.owner_id],
+                    },
+                )
+                return DealChange(self.view(deal, now), "created", to_stage=stage)
+        except IntegrityError:
+            # Two people created the same name at once: the unique key kept one.
+            raise DealError("deal.duplicate", name=args.name) from None
+
+    def advance(self, actor: Actor, ref: DealRef, note: str | None = None) -> DealChange:
+        now = self.clock()
+        note = self._clean(note, what="note")
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            if not self.pipeline.is_open(deal.stage):
+                raise DealError("deal.closed", name=deal.name, stage=deal.stage)
+            to_stage = self.pipeline.next_stage(deal.stage)
+            if to_stage is None:
+                raise DealError("deal.last_stage", name=deal.name, stage=deal.stage)
+            from_stage = deal.stage
+            self._move(session, deal, actor, to_stage, now=now, note=note)
+            return DealChange(self.view(deal, now), "advanced", from_stage, to_stage, note)
+
+    def back(self, actor: Actor, ref: DealRef, note: str | None = None) -> DealChange:
+        now = self.clock()
+        note = self._clean(note, what="note")
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            if not self.pipeline.is_open(deal.stage):
+                raise DealError("deal.closed", name=deal.name, stage=deal.stage)
+            to_stage = self.pipeline.previous_stage(deal.stage)
+            if to_stage is None:
+                raise DealError("deal.first_stage", name=deal.name, stage=deal.stage)
+            from_stage = deal.stage
+            self._move(session, deal, actor, to_stage, now=now, note=note)
+            return DealChange(self.view(deal, now), "back", from_stage, to_stage, note)
+
+    def set_stage(
+        self, actor: Actor, ref: DealRef, stage: str, note: str | None = None
+    ) -> DealChange:
+        now = self.clock()
+        found = self.pipeline.find(stage)
+        if found is None:
+            raise DealError(
+                "deal.unknown_stage", stage=stage, stages=", ".join(self.pipeline.names)
+            )
+        if found == LOST:
+            return self.lost(actor, ref, note or "")
+        note = self._clean(note, what="note")
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            if deal.stage == found:
+                raise DealError("deal.same_stage", name=deal.name, stage=found)
+            from_stage = deal.stage
+            kind = self._move(session, deal, actor, found, now=now, note=note)
+            if found == WON:
+                kind = "won"
+            return DealChange(self.view(deal, now), kind, from_stage, found, note)
+
+    def won(self, actor: Actor, ref: DealRef, note: str | None = None) -> DealChange:
+        now = self.clock()
+        note = self._clean(note, what="note")
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            if not self.pipeline.is_open(deal.stage):
+                raise DealError("deal.closed", name=deal.name, stage=deal.stage)
+            from_stage = deal.stage
+            self._move(session, deal, actor, WON, now=now, note=note)
+            return DealChange(self.view(deal, now), "won", from_stage, WON, note)
+
+    def lost(self, actor: Actor, ref: DealRef, reason: str) -> DealChange:
+        now = self.clock()
+        cleaned = self._clean(reason, required=True, what="reason")
+        assert cleaned is not None
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            if not self.pipeline.is_open(deal.stage):
+                raise DealError("deal.closed", name=deal.name, stage=deal.stage)
+            from_stage = deal.stage
+            self._move(session, deal, actor, LOST, now=now, note=cleaned)
+            deal.lost_reason = cleaned
+            return DealChange(self.view(deal, now), "lost", from_stage, LOST, cleaned)
+
+    def add_note(self, actor: Actor, ref: DealRef, text: str) -> DealChange:
+        now = self.clock()
+        note = self._clean(text, required=True, what="note")
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            self._record(session, deal, actor, "note", now=now, note=note)
+            return DealChange(self.view(deal, now), "note", detail=note)
+
+    def set_next_step(self, actor: Actor, ref: DealRef, task: str, due: date | None) -> DealChange:
+        now = self.clock()
+        cleaned = self._clean(task, required=True, what="task")
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            changes = {
+                "next_step": [deal.next_step, cleaned],
+                "next_step_due": [_text(deal.next_step_due) or None, _text(due) or None],
+            }
+            deal.next_step, deal.next_step_due = cleaned, due
+            deal.next_step_reminded_on = None
+            self._record(session, deal, actor, "next_step", now=now, changes=changes)
+            return DealChange(self.view(deal, now), "next", detail=cleaned)
+
+    def set_amount(self, actor: Actor, ref: DealRef, money: Money) -> DealChange:
+        now = self.clock()
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            changes = {
+                "amount": [_text(deal.amount) or None, _text(money.amount)],
+                "currency": [deal.currency, money.currency],
+            }
+            deal.amount, deal.currency = money.amount, money.currency
+            self._record(session, deal, actor, "amount", now=now, changes=changes)
+            return DealChange(self.view(deal, now), "amount")
+
+    def set_owner(self, actor: Actor, ref: DealRef, owner_id: str) -> DealChange:
+        now = self.clock()
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            if deal.owner_id == owner_id:
+                raise DealError("deal.same_owner", name=deal.name, owner=owner_id)
+            changes = {"owner": [deal.owner_id, owner_id]}
+            deal.owner_id = owner_id
+            self._record(session, deal, actor, "owner", now=now, changes=changes)
+            return DealChange(self.view(deal, now), "owner", detail=owner_id)
+
+    def snooze(self, actor: Actor, ref: DealRef, days: int = SNOOZE_DAYS) -> DealChange:
+        now = self.clock()
+        with self._transaction() as session:
+            deal = self._resolve(session, ref, for_update=True)
+            self._check_can_change(actor, deal)
+            until = now + timedelta(days=days)
+            idle_since = deal.last_activity_at
+            self._record(
+                session,
+                deal,
+                actor,
+                "snooze",
+                now=now,
+                changes={"snoozed_until": [None, until.isoformat()]},
+            )
+            # Snoozing is not progress: the idle clock keeps running under the snooze.
+            deal.last_activity_at = idle_since
+            deal.snoozed_until = until
+            return DealChange(self.view(deal, now), "snoozed", detail=until.date().isoformat())
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def show(self, ref: DealRef, history: int = 10) -> DealCard:
+        with self._transaction() as session:
+            deal = self._resolve(session, ref)
+            events = store.deal_history(session, deal.id, limit=history)
+            return DealCard(self.view(deal), [_event_view(e) for e in events])
+
+    def owner_of(self, deal_id: int) -> str | None:
+        with self._transaction() as session:
+            deal = store.get_deal(session, deal_id)
+            return None if deal is None else deal.owner_id
+
+    def list_deals(
+        self,
+        *,
+        owner_id: str | None = None,
+        stages: list[str] | None = None,
+        stalled: bool = False,
+        limit: int = 50,
+    ) -> tuple[list[DealView], int]:
+        """Deals matching the filter (at most `limit`) and how many matched in all."""
+        now = self.clock()
+        with self._transaction() as session:
+            if stalled:
+                rows = store.stale_deals(
+                    session, self.pipeline.stale_days, now, owner_id=owner_id, limit=500
+                )
+                return [self.view(d, now) for d in rows[:limit]], len(rows)
+            rows = store.list_deals(session, owner_id=owner_id, stages=stages, limit=limit)
+            total = store.count_deals(session, owner_id=owner_id, stages=stages)
+            order = {name: i for i, name in enumerate(self.pipeline.names)}
+            rows.sort(key=lambda d: (order.get(d.stage, 99), d.name.casefold()))
+            return [self.view(d, now) for d in rows], total

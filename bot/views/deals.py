@@ -1,0 +1,523 @@
+"""Block Kit for deals: replies to `/deal`, the deal card, lists, the pipeline, modals, nudges."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.deals.commands import DealListing, Refusal
+from bot.deals.metrics import PipelineReport
+from bot.deals.service import DealCard, DealChange, DealView, EventView
+from bot.deals.stages import Pipeline
+from bot.i18n import Texts
+from bot.views.common import clip, escape
+
+# Action and callback ids: the contract between these views and handlers/deals.py.
+ADVANCE = "deal_advance"
+WIN = "deal_won"
+NOTE = "deal_note"
+LOSE = "deal_lost"
+SNOOZE = "deal_snooze"
+NEW_MODAL = "deal_new_modal"
+NOTE_MODAL = "deal_note_modal"
+LOST_MODAL = "deal_lost_modal"
+
+MAX_LISTED = 30
+MAX_DIGEST_DEALS = 10
+MAX_HOME_DEALS = 12
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+
+def money(amount: Decimal | None, currency: str, language: str) -> str:
+    if amount is None:
+        return "—"
+    whole = amount == amount.to_integral_value()
+    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    if language == "it":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return f"{text} {SYMBOLS.get(currency, currency)}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def totals(amounts: dict[str, Decimal], language: str, default_currency: str) -> str:
+    if not amounts:
+        return money(Decimal(0), default_currency, language)
+    return " + ".join(money(v, c, language) for c, v in sorted(amounts.items()))
+
+
+def stage_label(texts: Texts, stage: str) -> str:
+    key = f"deal.stage.{stage}"
+    return texts(key) if texts.has(key) else stage
+
+
+def when(moment: datetime) -> str:
+    """A timestamp Slack shows in each reader's own time zone."""
+    unix = int(moment.timestamp())
+    return f"<!date^{unix}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def day(value: date) -> str:
+    return value.isoformat()
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _button(
+    texts: Texts, key: str, action_id: str, deal_id: int, style: str | None = None
+) -> ButtonElement:
+    return ButtonElement(text=texts(key), action_id=action_id, value=str(deal_id), style=style)
+
+
+def deal_actions(texts: Texts, deal: DealView, *, snooze: bool = False) -> ActionsBlock:
+    buttons = [
+        _button(texts, "deal.button.advance", ADVANCE, deal.id, "primary"),
+        _button(texts, "deal.button.note", NOTE, deal.id),
+    ]
+    if snooze:
+        buttons.append(_button(texts, "deal.button.snooze", SNOOZE, deal.id))
+    buttons += [
+        _button(texts, "deal.button.won", WIN, deal.id),
+        _button(texts, "deal.button.lost", LOSE, deal.id, "danger"),
+    ]
+    return ActionsBlock(block_id=f"deal_actions_{deal.id}", elements=buttons)
+
+
+def deal_line(texts: Texts, deal: DealView, language: str) -> str:
+    parts = [
+        f"*{escape(deal.name)}* (#{deal.id})",
+        stage_label(texts, deal.stage),
+        money(deal.amount, deal.currency, language),
+        f"<@{deal.owner_id}>",
+    ]
+    line = " · ".join(parts)
+    if deal.stale:
+        line += " · :hourglass: " + texts("deal.stale_flag")
+    if deal.next_step:
+        due = f" ({texts('deal.due', date=day(deal.next_step_due))})" if deal.next_step_due else ""
+        line += f"\n      ↳ {escape(deal.next_step)}{due}"
+    return line
+
+
+# -- replies to commands ------------------------------------------------------------------------
+
+
+def change_reply(texts: Texts, change: DealChange, language: str) -> list[Block]:
+    deal = change.deal
+    name = escape(deal.name)
+    params = {
+        "name": name,
+        "id": str(deal.id),
+        "from": stage_label(texts, change.from_stage or ""),
+        "to": stage_label(texts, change.to_stage or ""),
+        "amount": money(deal.amount, deal.currency, language),
+        "owner": f"<@{deal.owner_id}>",
+        "detail": escape(change.detail or ""),
+    }
+    text = ":white_check_mark: " + texts(f"deal.changed.{change.kind}", **params)
+    if change.kind in {"advanced", "back", "stage", "reopened", "won", "lost"} and change.detail:
+        text += "\n> " + escape(change.detail)
+    if change.kind == "advanced" and deal.at_last_open_stage:
+        text += "\n" + texts("deal.hint_close")
+    blocks: list[Block] = [SectionBlock(text=clip(text))]
+    if deal.is_open:
+        blocks.append(deal_actions(texts, deal))
+    return blocks
+
+
+def card(texts: Texts, result: DealCard, language: str) -> list[Block]:
+    deal = result.deal
+    fields = [
+        MarkdownTextObject(
+            text=f"*{texts('deal.field.stage')}*\n{stage_label(texts, deal.stage)} ({deal.probability}%)"
+        ),
+        MarkdownTextObject(
+            text=f"*{texts('deal.field.amount')}*\n{money(deal.amount, deal.currency, language)}"
+        ),
+        MarkdownTextObject(text=f"*{texts('deal.field.owner')}*\n<@{deal.owner_id}>"),
+        MarkdownTextObject(
+            text=f"*{texts('deal.field.last_activity')}*\n{when(deal.last_activity_at)}"
+            + (f"\n:hourglass: {texts('deal.stale_flag')}" if deal.stale else "")
+        ),
+    ]
+    if deal.source:
+        fields.append(
+            MarkdownTextObject(text=f"*{texts('deal.field.source')}*\n{escape(deal.source)}")
+        )
+    if deal.close_date:
+        fields.append(
+            MarkdownTextObject(text=f"*{texts('deal.field.close')}*\n{day(deal.close_date)}")
+        )
+    blocks: list[Block] = [
+        HeaderBlock(text=clip(f"{deal.name} (#{deal.id})", 150)),
+        SectionBlock(fields=fields),
+    ]
+    if deal.next_step:
+        due = f" — {texts('deal.due', date=day(deal.next_step_due))}" if deal.next_step_due else ""
+        blocks.append(
+            SectionBlock(
+                text=clip(f"*{texts('deal.field.next_step')}*\n{escape(deal.next_step)}{due}")
+            )
+        )
+    if deal.lost_reason:
+        blocks.append(
+            SectionBlock(
+                text=clip(f"*{texts('deal.field.lost_reason')}*\n{escape(deal.lost_reason)}")
+            )
+        )
+    if result.history:
+        lines = [history_line(texts, event) for event in result.history]
+        blocks.append(DividerBlock())
+        blocks.append(
+            SectionBlock(text=clip(f"*{texts('deal.field.history')}*\n" + "\n".join(lines)))
+        )
+    if deal.is_open:
+        blocks.append(deal_actions(texts, deal))
+    return blocks
+
+
+def history_line(texts: Texts, event: EventView) -> str:
+    who = f"<@{event.actor_id}>"
+    if event.kind in {"stage", "created"}:
+        what = texts(
+            f"deal.history.{event.kind}",
+            from_=stage_label(texts, event.from_stage or ""),
+            to=stage_label(texts, event.to_stage or ""),
+        )
+    else:
+        what = texts(f"deal.history.{event.kind}")
+    line = f"• {when(event.at)} {who}: {what}"
+    if event.note:
+        line += f" — _{escape(clip(event.note, 200))}_"
+    if event.changes and event.kind in {"amount", "owner", "next_step"}:
+        shown = [
+            f"{field}: {escape(str(old or '—'))} → {escape(str(new or '—'))}"
+            for field, (old, new) in event.changes.items()
+            if old != new
+        ]
+        line += " (" + "; ".join(shown) + ")"
+    return line
+
+
+def listing(texts: Texts, result: DealListing, language: str) -> list[Block]:
+    subject = result.subject or ""
+    if result.title_key == "user":
+        subject = f"<@{subject}>"
+    elif result.title_key == "stage":
+        subject = stage_label(texts, subject)
+    title = texts(f"deal.list.title_{result.title_key}", subject=subject, count=result.total)
+    if not result.deals:
+        return [SectionBlock(text=f"*{title}*\n{texts('deal.list.empty')}")]
+    blocks: list[Block] = [SectionBlock(text=f"*{title}*")]
+    chunk: list[str] = []
+    for deal in result.deals[:MAX_LISTED]:
+        line = "• " + deal_line(texts, deal, language)
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
+            blocks.append(SectionBlock(text="\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(SectionBlock(text="\n".join(chunk)))
+    if result.total > len(result.deals):
+        more = result.total - len(result.deals)
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=texts("common.and_more", count=more))])
+        )
+    return blocks
+
+
+def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str) -> list[Block]:
+    rows = [texts("deal.pipeline.table_header")]
+    for line in report.stages:
+        conversion = percent(line.conversion_rate) if line.conversion else "—"
+        days = "—" if line.average_days is None else f"{line.average_days:.1f}"
+        rows.append(
+            f"{stage_label(texts, line.stage)[:12]:<12} {line.probability:>3}% {line.count:>4} "
+            f"{totals(line.amounts, language, currency):>14} {totals(line.weighted, language, currency):>14} "
+            f"{conversion:>5} {days:>6}"
+        )
+    table = "```" + "\n".join(rows) + "```"
+    velocity = report.velocity_per_day
+    summary = [
+        MarkdownTextObject(
+            text=f"*{texts('deal.pipeline.open')}*\n{report.open_count} · {totals(report.open_amount, language, currency)}"
+        ),
+        MarkdownTextObject(
+            text=f"*{texts('deal.pipeline.weighted')}*\n{totals(report.weighted_total, language, currency)}"
+        ),
+        MarkdownTextObject(
+            text=f"*{texts('deal.pipeline.win_rate')}*\n{percent(report.win_rate)} ({report.won}/{report.won + report.lost})"
+        ),
+        MarkdownTextObject(
+            text=f"*{texts('deal.pipeline.velocity')}*\n"
+            + (
+                "—"
+                if velocity is None
+                else texts("deal.pipeline.per_day", amount=money(velocity, currency, language))
+            )
+        ),
+        MarkdownTextObject(
+            text=f"*{texts('deal.pipeline.cycle')}*\n"
+            + (
+                "—"
+                if report.average_cycle_days is None
+                else texts("deal.pipeline.days", days=f"{report.average_cycle_days:.1f}")
+            )
+        ),
+        MarkdownTextObject(text=f"*{texts('deal.pipeline.stale')}*\n{report.stale_count}"),
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=texts("deal.pipeline.title")),
+        SectionBlock(text=clip(table)),
+        SectionBlock(fields=summary),
+    ]
+    if report.sources:
+        lines = []
+        for source in report.sources[:10]:
+            closed = source.won + source.lost
+            rate = percent(None if closed == 0 else source.won / closed)
+            name = escape(source.source) if source.source else texts("deal.pipeline.no_source")
+            lines.append(
+                texts(
+                    "deal.pipeline.source_line",
+                    source=name,
+                    total=source.total,
+                    won=source.won,
+                    rate=rate,
+                )
+            )
+        blocks.append(
+            SectionBlock(text=clip(f"*{texts('deal.pipeline.sources')}*\n" + "\n".join(lines)))
+        )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=texts("deal.pipeline.explain"))]))
+    return blocks
+
+
+def refusal(texts: Texts, result: Refusal) -> list[Block]:
+    params = {key: escape(value) for key, value in result.params.items()}
+    what = params.get("what")
+    if what and texts.has(f"words.{what}"):
+        params["what"] = texts(f"words.{what}")
+    text = ":warning: " + texts(f"errors.{result.key}", **params)
+    if result.usage:
+        text += "\n" + texts("common.usage", usage=result.usage)
+    return [SectionBlock(text=clip(text))]
+
+
+# -- modals --------------------------------------------------------------------------------------
+
+
+def _input(
+    block_id: str, label: str, element: object, *, optional: bool = False, hint: str | None = None
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        element=element,  # type: ignore[arg-type]
+        optional=optional,
+        hint=hint,
+    )
+
+
+def new_deal_modal(texts: Texts, stages: Pipeline, *, owner_id: str, channel_id: str) -> View:
+    options = [Option(value=name, text=stage_label(texts, name)) for name in stages.open_names]
+    return View(
+        type="modal",
+        callback_id=NEW_MODAL,
+        title=texts("deal.modal.new_title"),
+        submit=texts("deal.modal.create"),
+        close=texts("common.cancel"),
+        private_metadata=json.dumps({"channel": channel_id}),
+        blocks=[
+            _input(
+                "name",
+                texts("deal.modal.name"),
+                PlainTextInputElement(action_id="value", max_length=100),
+            ),
+            _input(
+                "amount",
+                texts("deal.modal.amount"),
+                PlainTextInputElement(action_id="value", placeholder="50k, €50,000, 1.2M USD"),
+                optional=True,
+            ),
+            _input(
+                "stage",
+                texts("deal.modal.stage"),
+                StaticSelectElement(action_id="value", options=options, initial_option=options[0]),
+            ),
+            _input(
+                "owner",
+                texts("deal.modal.owner"),
+                UserSelectElement(action_id="value", initial_user=owner_id),
+            ),
+            _input(
+                "source",
+                texts("deal.modal.source"),
+                PlainTextInputElement(action_id="value", max_length=100),
+                optional=True,
+            ),
+            _input(
+                "close",
+                texts("deal.modal.close"),
+                DatePickerElement(action_id="value"),
+                optional=True,
+            ),
+        ],
+    )
+
+
+def note_modal(texts: Texts, deal: DealView, *, channel_id: str | None) -> View:
+    return View(
+        type="modal",
+        callback_id=NOTE_MODAL,
+        title=texts("deal.modal.note_title"),
+        submit=texts("deal.modal.save"),
+        close=texts("common.cancel"),
+        private_metadata=json.dumps({"deal": deal.id, "channel": channel_id}),
+        blocks=[
+            SectionBlock(text=f"*{escape(deal.name)}* · {stage_label(texts, deal.stage)}"),
+            _input(
+                "note",
+                texts("deal.modal.note"),
+                PlainTextInputElement(action_id="value", multiline=True, max_length=2000),
+            ),
+        ],
+    )
+
+
+def lost_modal(texts: Texts, deal: DealView, *, channel_id: str | None) -> View:
+    return View(
+        type="modal",
+        callback_id=LOST_MODAL,
+        title=texts("deal.modal.lost_title"),
+        submit=texts("deal.modal.mark_lost"),
+        close=texts("common.cancel"),
+        private_metadata=json.dumps({"deal": deal.id, "channel": channel_id}),
+        blocks=[
+            SectionBlock(text=f"*{escape(deal.name)}* · {stage_label(texts, deal.stage)}"),
+            _input(
+                "reason",
+                texts("deal.modal.reason"),
+                PlainTextInputElement(action_id="value", multiline=True, max_length=2000),
+            ),
+        ],
+    )
+
+
+# -- announcements, nudges, home -----------------------------------------------------------------
+
+
+def announcement(texts: Texts, change: DealChange, language: str) -> tuple[str, list[Block]]:
+    deal = change.deal
+    key = {
+        "created": "deal.announce.created",
+        "won": "deal.announce.won",
+        "lost": "deal.announce.lost",
+    }[change.kind]
+    text = texts(
+        key,
+        name=escape(deal.name),
+        owner=f"<@{deal.owner_id}>",
+        amount=money(deal.amount, deal.currency, language),
+        stage=stage_label(texts, deal.stage),
+        reason=escape(deal.lost_reason or ""),
+    )
+    return text, [SectionBlock(text=clip(text))]
+
+
+def stale_digest(
+    texts: Texts,
+    stale: Sequence[DealView],
+    due: Sequence[DealView],
+    language: str,
+    now: datetime,
+) -> tuple[str, list[Block]]:
+    fallback = texts("deal.nudge.fallback", stale=len(stale), due=len(due))
+    blocks: list[Block] = [HeaderBlock(text=texts("deal.nudge.title"))]
+    if stale:
+        blocks.append(SectionBlock(text=texts("deal.nudge.stale_intro", count=len(stale))))
+        for deal in stale[:MAX_DIGEST_DEALS]:
+            idle = (now - deal.last_activity_at).days
+            blocks.append(
+                SectionBlock(
+                    text=clip(
+                        deal_line(texts, deal, language)
+                        + "\n"
+                        + texts("deal.nudge.idle", days=idle, stage=stage_label(texts, deal.stage))
+                    )
+                )
+            )
+            blocks.append(deal_actions(texts, deal, snooze=True))
+        if len(stale) > MAX_DIGEST_DEALS:
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=texts("common.and_more", count=len(stale) - MAX_DIGEST_DEALS)
+                        )
+                    ]
+                )
+            )
+    if due:
+        lines = [
+            f"• *{escape(d.name)}* (#{d.id}): {escape(d.next_step or '')}"
+            + (f" — {texts('deal.due', date=day(d.next_step_due))}" if d.next_step_due else "")
+            for d in due[:20]
+        ]
+        blocks.append(
+            SectionBlock(text=clip(f"*{texts('deal.nudge.due_title')}*\n" + "\n".join(lines)))
+        )
+    return fallback, blocks
+
+
+def home_section(
+    texts: Texts, deals: Sequence[DealView], total: int, language: str, currency: str
+) -> list[Block]:
+    if not deals:
+        return [SectionBlock(text=f"*{texts('home.deals_header')}*\n{texts('home.deals_empty')}")]
+    open_amounts: dict[str, Decimal] = {}
+    for deal in deals:
+        if deal.amount is not None:
+            open_amounts[deal.currency] = open_amounts.get(deal.currency, Decimal(0)) + deal.amount
+    blocks: list[Block] = [
+        SectionBlock(
+            text=f"*{texts('home.deals_header')}* · "
+            + texts(
+                "home.deals_summary", count=total, amount=totals(open_amounts, language, currency)
+            )
+        )
+    ]
+    for deal in deals[:MAX_HOME_DEALS]:
+        blocks.append(SectionBlock(text=clip(deal_line(texts, deal, language))))
+        blocks.append(deal_actions(texts, deal, snooze=deal.stale))
+    if total > MAX_HOME_DEALS:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text=texts("common.and_more", count=total - MAX_HOME_DEALS))
+                ]
+            )
+        )
+    return blocks
