@@ -7,6 +7,7 @@ import logging
 from slack_bolt import App
 
 import handlers
+from bot.background import Background
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
@@ -26,7 +27,14 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         default_language=settings.language,
     )
     deals = DealService(database, settings.pipeline, currency=settings.currency)
-    return Services(settings=settings, db=database, client=client, directory=directory, deals=deals)
+    return Services(
+        settings=settings,
+        db=database,
+        client=client,
+        directory=directory,
+        deals=deals,
+        background=Background(),
+    )
 
 
 def build_app(services: Services) -> App:
@@ -34,8 +42,8 @@ def build_app(services: Services) -> App:
     app = App(
         client=services.client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        # Listeners ack from the request thread with database-only work; Web API calls go to
-        # lazy listeners. This also skips Bolt's 10 ms ack-polling loop.
+        # Listeners ack from the request thread with database-only work and hand Web API
+        # calls to services.background. This also skips Bolt's 10 ms ack-polling loop.
         process_before_response=True,
         logger=logging.getLogger("slack_bolt.App"),
     )

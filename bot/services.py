@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
+from bot.background import Background
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
@@ -22,3 +23,4 @@ class Services:
     client: WebClient
     directory: Directory
     deals: DealService
+    background: Background

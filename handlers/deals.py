@@ -9,10 +9,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
+from slack_sdk.webhook import WebhookClient
 
 from bot.deals.commands import (
     CommandResult,
@@ -104,11 +105,30 @@ def send_export(services: Services, client: WebClient, user_id: str, texts: Text
     )
 
 
+def reply_privately(
+    services: Services,
+    *,
+    user_id: str,
+    response_url: str | None,
+    blocks: list[Block],
+) -> None:
+    """Answer a click privately: in the conversation it came from, or by DM from App Home."""
+    text = fallback_text(blocks)
+    if response_url:
+        WebhookClient(response_url).send(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+        )
+    else:
+        services.client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+
+
 def register(app: App, services: Services) -> None:
     deals = services.deals
+    later = services.background.submit
 
     # -- the command ----------------------------------------------------------------------
 
+    @app.command("/deal")
     def deal_command(ack: Ack, command: dict[str, str], context: BoltContext) -> None:
         texts = texts_for(context)
         language = context["language"]
@@ -119,37 +139,29 @@ def register(app: App, services: Services) -> None:
             today=local_today(services, context),
             language=language,
         )
-        # The lazy half below needs to know what happened; plain values only.
-        context["deal_result"] = result
         if isinstance(result, OpenNewDealForm):
             ack()
-            return
-        blocks = render(services, texts, result, language)
-        ack(text=fallback_text(blocks), blocks=blocks)
-
-    def deal_command_after_ack(
-        client: WebClient, command: dict[str, str], context: BoltContext
-    ) -> None:
-        result = context.get("deal_result")
-        texts = texts_for(context)
-        if isinstance(result, OpenNewDealForm):
             view = views.new_deal_modal(
                 texts,
                 deals.pipeline,
                 owner_id=command["user_id"],
                 channel_id=command.get("channel_id", ""),
             )
-            client.views_open(trigger_id=command["trigger_id"], view=view)
-        elif isinstance(result, ExportRequested):
-            send_export(services, client, command["user_id"], texts)
+            later(services.client.views_open, trigger_id=command["trigger_id"], view=view)
+            return
+        blocks = render(services, texts, result, language)
+        ack(text=fallback_text(blocks), blocks=blocks)
+        if isinstance(result, ExportRequested):
+            later(send_export, services, services.client, command["user_id"], texts)
         elif isinstance(result, DealChange):
-            announce(services, client, result)
-
-    app.command("/deal")(ack=deal_command, lazy=[deal_command_after_ack])
+            later(announce, services, services.client, result)
 
     # -- buttons: advance, won, snooze change the deal right away ---------------------------
 
-    def deal_button(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    @app.action(CHANGE_BUTTONS)
+    def deal_button(
+        ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext
+    ) -> None:
         result: DealChange | Refusal
         try:
             ref = DealRefById(int(action.get("value", "")))
@@ -164,88 +176,73 @@ def register(app: App, services: Services) -> None:
             result = Refusal("deal.id_invalid", {"value": str(action.get("value", ""))[:20]})
         except DealError as exc:
             result = Refusal(exc.key, exc.params)
-        context["deal_result"] = result
         ack()
-
-    def deal_button_after_ack(
-        client: WebClient, body: dict[str, Any], respond: Respond, context: BoltContext
-    ) -> None:
-        result = context.get("deal_result")
-        texts = texts_for(context)
-        language = context["language"]
+        texts, language = texts_for(context), context["language"]
+        user = user_of(context)
         if isinstance(result, DealChange):
-            text, blocks = (
-                texts(f"deal.changed.{result.kind}", name=result.deal.name),
-                (views.change_reply(texts, result, language)),
-            )
-            announce(services, client, result)
-        elif isinstance(result, Refusal):
-            text, blocks = (
-                texts(f"errors.{result.key}", **result.params),
-                views.refusal(texts, result),
-            )
+            blocks = views.change_reply(texts, result, language)
+            later(announce, services, services.client, result)
         else:
-            return
+            blocks = views.refusal(texts, result)
         from_home = (body.get("view") or {}).get("type") == "home"
         if from_home:
-            publish_home(services, client, context)
+            is_manager = bool(context.get("is_manager"))
+            later(publish_home, services, user, is_manager=is_manager, language=language)
         if not from_home or isinstance(result, Refusal):
-            tell(client, body=body, respond=respond, context=context, text=text, blocks=blocks)
-
-    app.action(CHANGE_BUTTONS)(ack=deal_button, lazy=[deal_button_after_ack])
+            later(
+                reply_privately,
+                services,
+                user_id=user.user_id,
+                response_url=body.get("response_url"),
+                blocks=blocks,
+            )
 
     # -- buttons: note and lost open a modal ---------------------------------------------
 
-    def modal_button(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    @app.action(MODAL_BUTTONS)
+    def modal_button(
+        ack: Ack, action: dict[str, Any], body: dict[str, Any], context: BoltContext
+    ) -> None:
+        ack()
+        texts = texts_for(context)
+        actor = actor_of(context)
+        refusal: Refusal | None = None
         try:
             card = deals.show(DealRefById(int(action.get("value", ""))), history=0)
         except (ValueError, DealError):
-            context["deal_result"] = Refusal(
-                "deal.id_invalid", {"value": str(action.get("value", ""))[:20]}
-            )
-            ack()
-            return
-        actor = actor_of(context)
-        if not actor.is_manager and actor.user_id != card.deal.owner_id:
-            context["deal_result"] = Refusal(
-                "deal.not_owner", {"name": card.deal.name, "owner": card.deal.owner_id}
-            )
+            refusal = Refusal("deal.id_invalid", {"value": str(action.get("value", ""))[:20]})
         else:
-            context["deal_card"] = card
-        ack()
-
-    def modal_button_after_ack(
-        client: WebClient,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: Respond,
-        context: BoltContext,
-    ) -> None:
-        texts = texts_for(context)
-        card = context.get("deal_card")
-        if isinstance(card, DealCard):
-            channel = (body.get("channel") or {}).get("id")
-            build = views.note_modal if action["action_id"] == views.NOTE else views.lost_modal
-            client.views_open(
-                trigger_id=body["trigger_id"], view=build(texts, card.deal, channel_id=channel)
+            if not actor.is_manager and actor.user_id != card.deal.owner_id:
+                refusal = Refusal(
+                    "deal.not_owner", {"name": card.deal.name, "owner": card.deal.owner_id}
+                )
+        if refusal is not None:
+            later(
+                reply_privately,
+                services,
+                user_id=actor.user_id,
+                response_url=body.get("response_url"),
+                blocks=views.refusal(texts, refusal),
             )
             return
-        result = context.get("deal_result")
-        if isinstance(result, Refusal):
-            text = fallback_text(views.refusal(texts, result))
-            tell(
-                client,
-                body=body,
-                respond=respond,
-                context=context,
-                text=text,
-                blocks=views.refusal(texts, result),
-            )
-
-    app.action(MODAL_BUTTONS)(ack=modal_button, lazy=[modal_button_after_ack])
+        channel = (body.get("channel") or {}).get("id")
+        build = views.note_modal if action["action_id"] == views.NOTE else views.lost_modal
+        view = build(texts, card.deal, channel_id=channel)
+        later(services.client.views_open, trigger_id=body["trigger_id"], view=view)
 
     # -- modal submissions ----------------------------------------------------------------
 
+    def confirm(context: BoltContext, change: DealChange) -> None:
+        blocks = views.change_reply(texts_for(context), change, context["language"])
+        later(
+            services.client.chat_postMessage,
+            channel=user_of(context).user_id,
+            text=fallback_text(blocks),
+            blocks=blocks,
+        )
+        later(announce, services, services.client, change)
+
+    @app.view(views.NEW_MODAL)
     def new_deal_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         texts = texts_for(context)
         values = view["state"]["values"]
@@ -281,9 +278,11 @@ def register(app: App, services: Services) -> None:
             field = "name" if exc.key.startswith("deal.") else "source"
             ack(response_action="errors", errors={field: texts(f"errors.{exc.key}", **exc.params)})
             return
-        context["deal_result"] = change
         ack()
+        confirm(context, change)
 
+    @app.view(views.NOTE_MODAL)
+    @app.view(views.LOST_MODAL)
     def note_or_lost_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         texts = texts_for(context)
         metadata = _metadata(view)
@@ -299,38 +298,8 @@ def register(app: App, services: Services) -> None:
         except DealError as exc:
             ack(response_action="errors", errors={field: texts(f"errors.{exc.key}", **exc.params)})
             return
-        context["deal_result"] = change
         ack()
-
-    def modal_after_ack(client: WebClient, context: BoltContext) -> None:
-        change = context.get("deal_result")
-        if not isinstance(change, DealChange):
-            return
-        blocks = views.change_reply(texts_for(context), change, context["language"])
-        client.chat_postMessage(
-            channel=user_of(context).user_id, text=fallback_text(blocks), blocks=blocks
-        )
-        announce(services, client, change)
-
-    app.view(views.NEW_MODAL)(ack=new_deal_submitted, lazy=[modal_after_ack])
-    app.view(views.NOTE_MODAL)(ack=note_or_lost_submitted, lazy=[modal_after_ack])
-    app.view(views.LOST_MODAL)(ack=note_or_lost_submitted, lazy=[modal_after_ack])
-
-
-def tell(
-    client: WebClient,
-    *,
-    body: dict[str, Any],
-    respond: Respond,
-    context: BoltContext,
-    text: str,
-    blocks: list[Block],
-) -> None:
-    """Answer a click privately: in the conversation it came from, or by DM from App Home."""
-    if body.get("response_url"):
-        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-    else:
-        client.chat_postMessage(channel=user_of(context).user_id, text=text, blocks=blocks)
+        confirm(context, change)
 
 
 def _input_value(

@@ -48,8 +48,8 @@ class RetryDeduplication(Middleware):
     ) -> BoltResponse | None:
         key = delivery_key(req.body)
         if key is not None:
-            with self._services.db.transaction() as session:
-                first = claim_request(session, key)
+            with self._services.db.engine.begin() as connection:
+                first = claim_request(connection, key)
             if not first:
                 retry = req.headers.get("x-slack-retry-num", ["-"])[0]
                 log.info("duplicate delivery %s (retry %s) acknowledged, not redone", key, retry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import Connection, DateTime, MetaData
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
@@ -49,8 +49,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def upsert_statement(session: Session, model: type[Base]) -> pg.Insert | sqlite.Insert:
+def upsert_statement(bind: Session | Connection, model: type[Base]) -> pg.Insert | sqlite.Insert:
     """An INSERT that supports ON CONFLICT, in the dialect of the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    if dialect.name == "postgresql":
         return pg.insert(model)
     return sqlite.insert(model)

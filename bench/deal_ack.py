@@ -1,0 +1,175 @@
+"""How fast Slack gets its answer to `/deal advance`, beside a bare default Bolt app.
+
+Run: .venv/bin/python -m bench.deal_ack [--requests N] [--postgres URL]
+Dispatches pre-signed slash commands in-process (signature check included) and prints the
+median and p99 per request on SQLite and PostgreSQL, with the ratio to the bare app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from slack_bolt import App, BoltRequest
+from slack_sdk import WebClient
+from sqlalchemy import create_engine, text
+
+from bot.app import build_app, build_services
+from bot.config import load_settings
+from bot.deals.service import Actor
+from bot.parsing import NewDealArgs
+from bot.slack_requests import SlackRequests
+from bot.standin import SlackStandIn
+from storage.db import Database, normalise_url
+from storage.migrate import upgrade
+
+SIGNING_SECRET = "bench-signing-secret"
+USER = "U05OSMITH"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def time_dispatch(app: App, requests: list[tuple[str, dict[str, str]]]) -> list[float]:
+    """Seconds per `app.dispatch`, the request parsed and its signature checked inside."""
+    samples = []
+    for body, headers in requests:
+        started = time.perf_counter()
+        response = app.dispatch(BoltRequest(body=body, headers=dict(headers)))
+        samples.append(time.perf_counter() - started)
+        assert response.status == 200, response.body
+    return samples
+
+
+def bare_bolt_app(standin: SlackStandIn) -> App:
+    """Bolt with default settings: the listener acks, and dispatch polls for that ack."""
+    app = App(
+        signing_secret=SIGNING_SECRET,
+        client=WebClient(token="xoxb-bench", base_url=standin.url),
+    )
+
+    @app.command("/deal")
+    def deal(ack: Callable[..., None]) -> None:
+        ack()
+
+    return app
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    base = normalise_url(url)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def bench_pulsebot(database_url: str, standin: SlackStandIn, count: int) -> list[float]:
+    settings = load_settings(
+        _env_file=None,
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        PULSEBOT_SECRET="bench-secret-0123456789",
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=database_url,
+    )
+    db = Database(database_url)
+    upgrade(db.engine)
+    services = build_services(settings, db=db)
+    app = build_app(services)
+    owner = Actor(USER)
+    for n in range(count):
+        services.deals.create(owner, NewDealArgs(name=f"Deal {n:05d}"))
+    signer = SlackRequests(SIGNING_SECRET)
+    # Warm up: the user lookup (once per user, then cached) and connection pools.
+    warm = signer.slash_command("/deal", "help", user_id=USER)
+    app.dispatch(warm.bolt())
+    requests = []
+    for n in range(count):
+        signed = signer.slash_command("/deal", f'advance "Deal {n:05d}"', user_id=USER)
+        requests.append((signed.body, signed.headers))
+    samples = time_dispatch(app, requests)
+    db.dispose()
+    return samples
+
+
+def bench_bare(standin: SlackStandIn, count: int) -> list[float]:
+    app = bare_bolt_app(standin)
+    signer = SlackRequests(SIGNING_SECRET)
+    requests = []
+    for n in range(count):
+        signed = signer.slash_command("/deal", f"advance Deal{n}", user_id=USER)
+        requests.append((signed.body, signed.headers))
+    time_dispatch(app, requests[:20])
+    return time_dispatch(app, requests)
+
+
+def row(name: str, samples: list[float], baseline: float | None, target: str) -> str:
+    median = statistics.median(samples) * 1000
+    p99 = percentile(samples, 0.99) * 1000
+    ratio = "" if baseline is None else f"{baseline * 1000 / median:7.1f}×"
+    return f"{name:<34} {median:9.3f} {p99:9.3f} {ratio:>9}   {target}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument(
+        "--postgres", default=os.environ.get("PULSEBOT_TEST_DATABASE_URL", DEFAULT_PG)
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    with SlackStandIn() as standin, tempfile.TemporaryDirectory() as tmp:
+        bare = bench_bare(standin, min(args.requests, 300))
+        results: list[tuple[str, list[float], float | None, str]] = [
+            ("bare Bolt app, default settings", bare, None, "baseline")
+        ]
+        sqlite = bench_pulsebot(f"sqlite:///{Path(tmp) / 'bench.db'}", standin, args.requests)
+        results.append(
+            (
+                "pulsebot /deal advance, SQLite",
+                sqlite,
+                statistics.median(bare),
+                "median ≤ 1 ms, p99 ≤ 5 ms",
+            )
+        )
+        if not args.no_postgres:
+            with postgres_schema(args.postgres) as url:
+                pg = bench_pulsebot(url, standin, args.requests)
+            results.append(
+                (
+                    "pulsebot /deal advance, PostgreSQL",
+                    pg,
+                    statistics.median(bare),
+                    "median ≤ 3 ms, p99 ≤ 5 ms",
+                )
+            )
+    print(f"{'in-process dispatch of a signed slash command':<34}")
+    print(f"{'':<34} {'median ms':>9} {'p99 ms':>9} {'vs bare':>9}   target")
+    for name, samples, baseline, target in results:
+        print(row(name, samples, baseline, target))
+
+
+if __name__ == "__main__":
+    main()
