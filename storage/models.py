@@ -5,5 +5,6 @@ from __future__ import annotations
 from storage.base import Base
 from storage.directory import DirectoryUser
 from storage.requests import HandledRequest
+from storage.scheduling import ScheduledEffect, apscheduler_jobs
 
-__all__ = ["Base", "DirectoryUser", "HandledRequest"]
+__all__ = ["Base", "DirectoryUser", "HandledRequest", "ScheduledEffect", "apscheduler_jobs"]
