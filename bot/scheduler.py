@@ -20,6 +20,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import inspect
 
+from bot.config import Settings
 from bot.jobs import bind_services
 from bot.services import Services
 from storage.scheduling import JOBS_TABLE
@@ -68,11 +69,20 @@ class JobSpec:
 JobProvider = Callable[[Services], Iterable[JobSpec]]
 
 
+def weekly_summary_trigger(settings: Settings) -> CronTrigger:
+    """PULSEBOT_SUMMARY_DAY at PULSEBOT_SUMMARY_TIME, wall-clock time in PULSEBOT_TIMEZONE."""
+    return CronTrigger(
+        day_of_week=settings.summary_day,
+        hour=settings.summary_at.hour,
+        minute=settings.summary_at.minute,
+        timezone=settings.zone,
+    )
+
+
 def core_jobs(services: Services) -> list[JobSpec]:
     """The fixed jobs, each with its policy and why."""
     settings = services.settings
     zone = settings.zone
-    summary_at = settings.summary_at
     return [
         JobSpec(
             id="prune_handled_requests",
@@ -101,13 +111,7 @@ def core_jobs(services: Services) -> list[JobSpec]:
         JobSpec(
             id="weekly_summary",
             func="bot.jobs:weekly_summary",
-            # PULSEBOT_SUMMARY_DAY at PULSEBOT_SUMMARY_TIME, local time in PULSEBOT_TIMEZONE.
-            trigger=CronTrigger(
-                day_of_week=settings.summary_day,
-                hour=summary_at.hour,
-                minute=summary_at.minute,
-                timezone=zone,
-            ),
+            trigger=weekly_summary_trigger(settings),
             # Late the same working day is fine; later than that it is skipped (and logged).
             misfire_grace_time=SUMMARY_GRACE_SECONDS,
             # After a long outage managers get one summary, not one per missed week.
