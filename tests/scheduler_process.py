@@ -14,11 +14,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import build_services
+from bot.config import load_settings
 from bot.leader import LeadershipLock, PostgresAdvisoryLock, SchedulerLeader, leadership_lock_for
 from bot.scheduler import start_scheduler
 from bot.services import Services
 from storage.migrate import upgrade
-from tests.conftest import make_settings
+
+# The test suite's settings, without importing tests.conftest (and pytest) into every instance.
+SETTINGS = {
+    "SLACK_BOT_TOKEN": "xoxb-test-0000-pulsebot",
+    "SLACK_SIGNING_SECRET": "test-signing-secret-0123456789",
+    "PULSEBOT_SECRET": "test-pulsebot-secret-please-change",
+    "PULSEBOT_TIMEZONE": "Europe/Rome",
+}
 
 
 def say(line: str) -> None:
@@ -40,7 +48,7 @@ def main() -> None:
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("bot").setLevel(logging.INFO)
 
-    services = build_services(make_settings(DATABASE_URL=url))
+    services = build_services(load_settings(_env_file=None, DATABASE_URL=url, **SETTINGS))
     upgrade(services.db.engine)  # both instances do, as `pulsebot serve` does; they take turns
     lock: LeadershipLock = (
         PostgresAdvisoryLock(services.db.engine, key)

@@ -7,6 +7,7 @@ import os
 import queue
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from bot.leader import (
     leadership_lock_for,
 )
 from bot.services import Services
+from bot.standin import SlackStandIn
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.scheduling import ScheduledEffect, apscheduler_jobs
@@ -184,16 +186,22 @@ class Instance:
             self._lines.put(line.rstrip("\n"))
         self._output_ended.set()
 
-    def wait_for(self, text: str, timeout: float = 20) -> float:
-        """Wait until the instance prints `text`; returns the seconds it took."""
-        started = time.monotonic()
-        deadline = started + timeout
+    def printed(self, text: str, *, within: float = 0.0) -> bool:
+        """Whether the instance has printed `text`, waiting for its output up to `within` s."""
+        deadline = time.monotonic() + within
         while not any(text in line for line in self.lines):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or (self._output_ended.is_set() and self._lines.empty()):
-                raise AssertionError(f"no {text!r} within {timeout} s; output:\n" + self.output)
+                return False
             with contextlib.suppress(queue.Empty):
-                self.lines.append(self._lines.get(timeout=min(remaining, 0.1)))
+                self.lines.append(self._lines.get(timeout=min(remaining, 0.05)))
+        return True
+
+    def wait_for(self, text: str, timeout: float = 20) -> float:
+        """Wait until the instance prints `text`; returns the seconds it took."""
+        started = time.monotonic()
+        if not self.printed(text, within=timeout):
+            raise AssertionError(f"no {text!r} within {timeout} s; output:\n" + self.output)
         return time.monotonic() - started
 
     @property
@@ -232,14 +240,14 @@ def test_two_processes_one_leads_and_the_other_takes_over_when_it_is_killed(
     database_url: str, instances: list[Instance]
 ) -> None:
     key = random_lock_key()
-    first = Instance(database_url, key)
-    instances.append(first)
-    first.wait_for(LEADS)
-    first.wait_for(f"{SUMMARY_DONE}")  # it fired this week's summary as it took the lead
+    instances.extend([Instance(database_url, key), Instance(database_url, key)])
+    # Both start together; whichever gets the lock first leads.
+    deadline = time.monotonic() + 20
+    while not any(instance.printed(LEADS, within=0.05) for instance in instances):
+        assert time.monotonic() < deadline, "\n---\n".join(i.output for i in instances)
+    first, second = instances if instances[0].printed(LEADS) else instances[::-1]
+    first.wait_for(SUMMARY_DONE)  # it fired this week's summary as it took the lead
     assert first.count(" recorded") == 1
-
-    second = Instance(database_url, key)
-    instances.append(second)
     second.wait_for(STANDS_BY)
     assert second.count(LEADS) == 0
 
@@ -271,3 +279,67 @@ def test_lock_file_outlives_nothing_after_stop(sqlite_url: str) -> None:
     assert lock.try_acquire()  # released for real, not only forgotten
     lock.release()
     services.db.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_runs_the_scheduler_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    """`pulsebot serve` serves and schedules; SIGTERM stops both and frees the lock file."""
+    database = tmp_path / "team.db"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "PULSEBOT_", "DATABASE_URL"))
+    }
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-0000-pulsebot",
+        SLACK_SIGNING_SECRET="test-signing-secret-0123456789",
+        PULSEBOT_SECRET="test-pulsebot-secret-please-change",
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=f"sqlite:///{database}",
+        PYTHONPATH=str(REPO),
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "bot",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--host",
+            "127.0.0.1",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if LEADS in line:
+                break
+        assert any(LEADS in line for line in lines), "".join(lines)
+        process.terminate()
+        lines.extend(process.stdout)
+        assert process.wait(timeout=15) == 0, "".join(lines)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert any("stopping" in line for line in lines)
+    # The lock was given up: another scheduler may start at once.
+    lock = FileLeadershipLock(database.with_name("team.db.scheduler.lock"))
+    assert lock.try_acquire()
+    lock.release()
