@@ -42,7 +42,3 @@ def claim_effect(session: Session, key: str) -> bool:
         .returning(ScheduledEffect.key)
     )
     return session.execute(statement).first() is not None
-
-
-def effect_done(session: Session, key: str) -> bool:
-    return session.get(ScheduledEffect, key) is not None
