@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.app import start
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
 from bot.demo import run_demo
+from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.slack_client import make_web_client
@@ -59,6 +61,19 @@ def _sync_directory_in_background(services: Services) -> None:
     threading.Thread(target=sync, name="directory-sync", daemon=True).start()
 
 
+def _exit_on_sigterm() -> None:
+    # A container or systemd stops us with SIGTERM: leave through the same `finally` as Ctrl-C,
+    # so the scheduler stops and its lock is given up at once instead of when the session dies.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+
+
+def _start_scheduling(services: Services) -> SchedulerLeader:
+    """Every instance serves requests; the one that gets the lock also runs the scheduler."""
+    leader = SchedulerLeader(services)
+    leader.start()
+    return leader
+
+
 @click.group()
 def main() -> None:
     """pulsebot: pulse and eNPS surveys and a sales pipeline, in Slack."""
@@ -73,12 +88,14 @@ def serve(port: int | None, host: str) -> None:
     app, services = start(settings)
     _sync_directory_in_background(services)
     server = make_server(make_wsgi_app(app, services), host=host, port=port or settings.port)
+    _exit_on_sigterm()
+    leader = _start_scheduling(services)
     log.info("pulsebot listening on http://%s:%s/slack/events", host, port or settings.port)
     try:
-        server.run()
-    except KeyboardInterrupt:
-        log.info("stopping")
+        server.run()  # returns on Ctrl-C or SIGTERM
     finally:
+        log.info("stopping")
+        leader.stop()
         server.close()
         services.db.dispose()
 
@@ -99,8 +116,18 @@ def run(ctx: click.Context) -> None:
         app_token,
         web_client=make_web_client(app_token, settings.slack_api_url),
     )
+    _exit_on_sigterm()
+    leader = _start_scheduling(services)
     log.info("pulsebot connected through Socket Mode")
-    handler.start()  # type: ignore[no-untyped-call]
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    except KeyboardInterrupt:
+        pass
+    finally:
+        log.info("stopping")
+        leader.stop()
+        handler.close()  # type: ignore[no-untyped-call]
+        services.db.dispose()
 
 
 @main.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +18,14 @@ from bot.parsing import is_currency_code
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 Language = Literal["en", "it"]
+
+# APScheduler's cron day names; the weekly summary's day is one of them.
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = {
+    name: name[:3]
+    for name in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
+HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 class ConfigError(Exception):
@@ -63,6 +73,8 @@ class Settings(DatabaseSettings):
     min_responses: int = Field(default=3, ge=3, le=1000, validation_alias="PULSEBOT_MIN_RESPONSES")
     stages: str = Field(default=DEFAULT_STAGES, validation_alias="PULSEBOT_STAGES")
     currency: str = Field(default="EUR", validation_alias="PULSEBOT_CURRENCY")
+    summary_day: str = Field(default="mon", validation_alias="PULSEBOT_SUMMARY_DAY")
+    summary_time: str = Field(default="09:00", validation_alias="PULSEBOT_SUMMARY_TIME")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PULSEBOT_PORT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"
@@ -116,6 +128,22 @@ class Settings(DatabaseSettings):
             raise ValueError("is not an IANA time zone (e.g. Europe/Rome)") from exc
         return value
 
+    @field_validator("summary_day")
+    @classmethod
+    def _summary_day(cls, value: str) -> str:
+        day = value.strip().lower()
+        day = WEEKDAY_NAMES.get(day, day)
+        if day not in WEEKDAYS:
+            raise ValueError(f"must be a day of the week: {', '.join(WEEKDAYS)}")
+        return day
+
+    @field_validator("summary_time")
+    @classmethod
+    def _summary_time(cls, value: str) -> str:
+        if not HH_MM.fullmatch(value.strip()):
+            raise ValueError("must be a 24-hour time HH:MM, e.g. 09:00")
+        return value.strip()
+
     @field_validator("managers", mode="before")
     @classmethod
     def _managers(cls, value: object) -> object:
@@ -156,6 +184,11 @@ class Settings(DatabaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def summary_at(self) -> time:
+        """The weekly summary's local time of day, in `zone`."""
+        return time.fromisoformat(self.summary_time)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

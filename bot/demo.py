@@ -7,7 +7,6 @@ import logging
 import secrets
 import shutil
 import tempfile
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from bot.services import Services
 from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn, Workspace
 from bot.transcript import render_message
-from bot.web import make_server, make_wsgi_app
+from bot.web import ServerThread, make_wsgi_app
 
 RULE = "─" * 72
 
@@ -99,10 +98,8 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
             )
             app, services = start(settings)
             synced = services.directory.sync()
-            server = make_server(make_wsgi_app(app, services), host="127.0.0.1", port=0)
-            port = server.effective_port  # type: ignore[union-attr]
-            threading.Thread(target=server.run, name="demo-http", daemon=True).start()
-            try:
+            with ServerThread(make_wsgi_app(app, services)) as server:
+                port = server.port
                 say(RULE)
                 say("pulsebot demo — the real bot, offline, against a simulated Slack workspace")
                 say(f"workspace: {workspace.team_name}, {synced} members synchronised")
@@ -118,9 +115,8 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                 play(team, workspace, manager.id)
                 say("\n" + RULE)
                 say(f"demo finished: {len(slack.calls)} Slack Web API calls, all answered")
-            finally:
-                server.close()
-                services.db.dispose()
+                services.background.wait_idle()
+            services.db.dispose()
     finally:
         if keep:
             say(f"kept {workdir}")

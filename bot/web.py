@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -57,3 +58,39 @@ def make_server(
         ident="pulsebot",
         clear_untrusted_proxy_headers=True,
     )
+
+
+class ServerThread:
+    """A waitress server on a background thread (demo, tests), stopped without a traceback."""
+
+    def __init__(
+        self, wsgi_app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.server = make_server(wsgi_app, host=host, port=port)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pulsebot-http", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # Closing the sockets under waitress's select loop ends it with EBADF.
+            if not self._stopping.is_set():
+                raise
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopping.set()
+        self.server.close()
+        self._thread.join(timeout=5)

@@ -6,5 +6,15 @@ from storage.base import Base
 from storage.deals import Deal, DealEvent, OwnerNudge
 from storage.directory import DirectoryUser
 from storage.requests import HandledRequest
+from storage.scheduling import ScheduledEffect, apscheduler_jobs
 
-__all__ = ["Base", "Deal", "DealEvent", "DirectoryUser", "HandledRequest", "OwnerNudge"]
+__all__ = [
+    "Base",
+    "Deal",
+    "DealEvent",
+    "DirectoryUser",
+    "HandledRequest",
+    "OwnerNudge",
+    "ScheduledEffect",
+    "apscheduler_jobs",
+]

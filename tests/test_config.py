@@ -33,6 +33,14 @@ def test_defaults() -> None:
     assert settings.slack_app_token is None
     assert settings.min_responses == 3
     assert settings.managers == frozenset()
+    assert (settings.summary_day, settings.summary_time) == ("mon", "09:00")
+
+
+@pytest.mark.parametrize(("day", "expected"), [("fri", "fri"), ("Friday", "fri"), (" SUN ", "sun")])
+def test_summary_day_takes_short_and_full_names(day: str, expected: str) -> None:
+    settings = make_settings(PULSEBOT_SUMMARY_DAY=day, PULSEBOT_SUMMARY_TIME="17:30")
+    assert settings.summary_day == expected
+    assert (settings.summary_at.hour, settings.summary_at.minute) == (17, 30)
 
 
 def test_managers_are_split_on_commas() -> None:
@@ -60,6 +68,9 @@ def test_api_url_gets_its_trailing_slash() -> None:
         pytest.param({"PULSEBOT_MIN_RESPONSES": "2"}, "PULSEBOT_MIN_RESPONSES:", id="threshold_below_floor"),
         pytest.param({"DATABASE_URL": "not a url"}, "DATABASE_URL: is not a database URL", id="bad_database_url"),
         pytest.param({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL: must be an http(s) URL", id="api_url_without_scheme"),
+        pytest.param({"PULSEBOT_SUMMARY_DAY": "someday"}, "PULSEBOT_SUMMARY_DAY: must be a day of the week: mon, tue", id="summary_day_unknown"),
+        pytest.param({"PULSEBOT_SUMMARY_TIME": "25:00"}, "PULSEBOT_SUMMARY_TIME: must be a 24-hour time HH:MM", id="summary_time_out_of_range"),
+        pytest.param({"PULSEBOT_SUMMARY_TIME": "9am"}, "PULSEBOT_SUMMARY_TIME: must be a 24-hour time HH:MM", id="summary_time_not_hh_mm"),
     ],
 )  # fmt: skip
 def test_invalid_values_are_named(overrides: dict[str, str], expected: str) -> None:

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 
 from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn
-from bot.web import make_server, make_wsgi_app
+from bot.web import ServerThread, make_wsgi_app
 from storage.db import Database
 from tests.conftest import TEST_BOT_TOKEN, TEST_SECRET, TEST_SIGNING_SECRET
 from tests.harness import BotHarness
@@ -44,11 +43,8 @@ def get(url: str) -> tuple[int, str]:
 
 @pytest.fixture
 def server_url(bot: BotHarness) -> Iterator[str]:
-    server = make_server(make_wsgi_app(bot.app, bot.services), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-    server.close()
+    with ServerThread(make_wsgi_app(bot.app, bot.services)) as server:
+        yield server.url
 
 
 def test_http_slash_command_and_health(bot: BotHarness, server_url: str) -> None:
@@ -69,13 +65,8 @@ def test_http_slash_command_and_health(bot: BotHarness, server_url: str) -> None
 def test_health_is_503_when_the_database_does_not_answer(bot: BotHarness, tmp_path: str) -> None:
     broken = Database(f"sqlite:///{tmp_path}/missing-dir/x.db")
     services = dataclasses.replace(bot.services, db=broken)
-    server = make_server(make_wsgi_app(bot.app, services), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        status, body = get(f"http://127.0.0.1:{server.effective_port}/healthz")  # type: ignore[union-attr]
-    finally:
-        server.close()
+    with ServerThread(make_wsgi_app(bot.app, services)) as server:
+        status, body = get(server.url + "/healthz")
     assert status == 503
     assert json.loads(body) == {"status": "unavailable"}
 

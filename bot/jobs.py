@@ -1,0 +1,106 @@
+"""The scheduled jobs: module-level functions the job store names (`bot.jobs:weekly_summary`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.deals import nudges as deals_nudges
+from bot.services import Services
+from storage import requests as requests_store
+from storage.scheduling import claim_effect
+
+log = logging.getLogger(__name__)
+
+# Slack retries a delivery within minutes; a day of keys covers every retry with room to spare.
+HANDLED_REQUEST_RETENTION = timedelta(days=1)
+
+# A job body does the work at `now` and returns how many effects it had (0 when a twin already
+# did them). Bodies take the Services as an argument, so tests call them with a chosen `now`.
+JobBody = Callable[[Services, datetime], int]
+
+# The job store pickles a job's arguments, so the running Services (engine, client) cannot be
+# one of them: the scheduler binds them here when it starts, and every entry point reads them.
+_bound: Services | None = None
+_binding = threading.Lock()
+
+
+def bind_services(services: Services | None) -> None:
+    """Set (or, with None, clear) the Services every scheduled job uses in this process."""
+    global _bound  # noqa: PLW0603 - the one registry the job entry points read
+    with _binding:
+        _bound = services
+
+
+def bound_services() -> Services:
+    with _binding:
+        services = _bound
+    if services is None:
+        raise RuntimeError("no Services bound: jobs run inside a scheduler started by pulsebot")
+    return services
+
+
+def run_body(body: JobBody) -> int:
+    """Run `body` with the bound Services at the current time."""
+    return body(bound_services(), datetime.now(UTC))
+
+
+# Entry points: what the job store names. They take no arguments, so only a name is pickled.
+# Surveys and deals add theirs here in the same two lines (see bot.scheduler's hook lists).
+
+
+def prune_handled_requests() -> int:
+    return run_body(prune_old_request_keys)
+
+
+def sync_directory() -> int:
+    return run_body(sync_user_directory)
+
+
+def weekly_summary() -> int:
+    return run_body(record_weekly_summary)
+
+
+def send_deal_digests() -> int:
+    return run_body(deals_nudges.send_deal_digests)
+
+
+# Bodies.
+
+
+def prune_old_request_keys(services: Services, now: datetime) -> int:
+    """Forget handled-request keys older than any Slack retry; running twice removes nothing new."""
+    with services.db.transaction() as session:
+        removed = requests_store.prune_handled_requests(session, now - HANDLED_REQUEST_RETENTION)
+    log.info("pruned %d handled-request keys", removed)
+    return removed
+
+
+def sync_user_directory(services: Services, now: datetime) -> int:
+    """Refresh the directory from Slack; an upsert, so running twice stores the same rows."""
+    return services.directory.sync()
+
+
+def summary_key(now: datetime, zone: ZoneInfo) -> str:
+    """The weekly summary's unique key: the ISO week in the workspace time zone."""
+    year, week, _ = now.astimezone(zone).isocalendar()
+    return f"summary:{year}-W{week:02d}"
+
+
+def record_weekly_summary(services: Services, now: datetime) -> int:
+    """Do this week's summary once, however often the job fires.
+
+    For now the effect is the recorded key and a log line; the summary's content (pulse and
+    pipeline) arrives with the summary work, which posts it after a successful claim.
+    """
+    key = summary_key(now, services.settings.zone)
+    with services.db.transaction() as session:
+        first = claim_effect(session, key)
+    if not first:
+        log.info("weekly summary %s was already done; nothing to do", key)
+        return 0
+    log.info("weekly summary %s recorded", key)
+    return 1

@@ -1,0 +1,302 @@
+"""The scheduler: APScheduler 3.11 on the application's database, its job table, reconciling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import inspect
+
+from bot.config import Settings
+from bot.jobs import bind_services
+from bot.services import Services
+from storage.scheduling import JOBS_TABLE
+
+log = logging.getLogger(__name__)
+
+# Jobs talk to the database and to Slack; a few threads are plenty, and a burst waits its turn.
+JOB_THREADS = 4
+# A weekly summary posted the same working day is still useful; later, managers would get last
+# week's summary in the middle of this one: skip it (they can ask with `/pulse summary`).
+SUMMARY_GRACE_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job as it should be in the store. `id` is stable across restarts and instances."""
+
+    id: str
+    func: str  # "module:function", an entry point in bot.jobs
+    trigger: BaseTrigger  # always with an explicit ZoneInfo
+    misfire_grace_time: int | None  # seconds late a run may start; None: however late
+    coalesce: bool  # after downtime, one run for all the missed ones
+    max_instances: int
+    args: tuple[str | int, ...] = ()  # plain values: the store pickles them
+    paused: bool = False
+
+    def matches(self, job: Job) -> bool:
+        """Whether `job` in the store is this spec (paused or not aside)."""
+        return (
+            job.func_ref == self.func
+            and tuple(job.args) == self.args
+            and not job.kwargs
+            # A trigger's repr names every field and its time zone.
+            and repr(job.trigger) == repr(self.trigger)
+            and job.misfire_grace_time == self.misfire_grace_time
+            and job.coalesce == self.coalesce
+            and job.max_instances == self.max_instances
+        )
+
+
+# A provider lists jobs that should exist; reconcile_jobs makes the store match all of them.
+JobProvider = Callable[[Services], Iterable[JobSpec]]
+
+
+def weekly_summary_trigger(settings: Settings) -> CronTrigger:
+    """PULSEBOT_SUMMARY_DAY at PULSEBOT_SUMMARY_TIME, wall-clock time in PULSEBOT_TIMEZONE."""
+    return CronTrigger(
+        day_of_week=settings.summary_day,
+        hour=settings.summary_at.hour,
+        minute=settings.summary_at.minute,
+        timezone=settings.zone,
+    )
+
+
+def core_jobs(services: Services) -> list[JobSpec]:
+    """The fixed jobs, each with its policy and why."""
+    settings = services.settings
+    zone = settings.zone
+    return [
+        JobSpec(
+            id="prune_handled_requests",
+            func="bot.jobs:prune_handled_requests",
+            # Hourly, off the hour, where fewer jobs start.
+            trigger=CronTrigger(minute=17, timezone=zone),
+            # Pruning late is harmless, so a missed hour always runs...
+            misfire_grace_time=None,
+            # ...once: one prune removes every key the missed hours would have.
+            coalesce=True,
+            # Two prunes at once would only fight over the same rows.
+            max_instances=1,
+        ),
+        JobSpec(
+            id="sync_directory",
+            func="bot.jobs:sync_directory",
+            # Nightly, when nobody is waiting on users.list pages.
+            trigger=CronTrigger(hour=3, minute=30, timezone=zone),
+            # Every instance syncs on start anyway, so a run missed by over an hour is not redone.
+            misfire_grace_time=3600,
+            # One sync brings the directory up to date, however many nights were missed.
+            coalesce=True,
+            # A slow sync (a large workspace, 429s) must not overlap the next one.
+            max_instances=1,
+        ),
+        JobSpec(
+            id="weekly_summary",
+            func="bot.jobs:weekly_summary",
+            trigger=weekly_summary_trigger(settings),
+            # Late the same working day is fine; later than that it is skipped (and logged).
+            misfire_grace_time=SUMMARY_GRACE_SECONDS,
+            # After a long outage managers get one summary, not one per missed week.
+            coalesce=True,
+            # The week's unique key makes a second instance a no-op; don't even start it.
+            max_instances=1,
+        ),
+    ]
+
+
+# Hook points for the surveys and deals work. To add a job: put its name here and an entry point
+# of the same name in bot.jobs (`def open_due_runs() -> int: return run_body(surveys.open_due_runs)`
+# for a body `(services, now) -> int`); the policy below comes with it.
+SURVEY_TICK_JOBS: tuple[str, ...] = ()
+# expected: "open_due_runs", "dispatch_due_deliveries", "send_due_reminders", "close_due_runs"
+# Deal digests go at 09:00 in each owner's own time zone, so the job looks every quarter hour.
+DEAL_DIGEST_JOBS: tuple[str, ...] = ("send_deal_digests",)
+
+
+def survey_tick_jobs(services: Services) -> list[JobSpec]:
+    """Every minute: each tick handles everything due up to now (runs, deliveries, reminders)."""
+    return [
+        JobSpec(
+            id=name,
+            func=f"bot.jobs:{name}",
+            trigger=CronTrigger(minute="*", timezone=services.settings.zone),
+            # A late tick is never wrong (it takes everything due until now), so it always runs...
+            misfire_grace_time=None,
+            # ...once: after downtime one tick catches up, not one per missed minute.
+            coalesce=True,
+            # A slow tick must not overlap the next; whatever it leaves, the next one takes.
+            max_instances=1,
+        )
+        for name in SURVEY_TICK_JOBS
+    ]
+
+
+def deal_digest_jobs(services: Services) -> list[JobSpec]:
+    """Every 15 minutes: owners whose local time has reached 09:00 get their one daily digest."""
+    return [
+        JobSpec(
+            id=name,
+            func=f"bot.jobs:{name}",
+            trigger=CronTrigger(minute="*/15", timezone=services.settings.zone),
+            # A late run is never wrong: the (owner, local day) claim sends each digest once...
+            misfire_grace_time=None,
+            # ...and one run after downtime covers every missed quarter hour.
+            coalesce=True,
+            # Two runs at once would only race for the same claims.
+            max_instances=1,
+        )
+        for name in DEAL_DIGEST_JOBS
+    ]
+
+
+# Every job the scheduler runs comes from one of these. Survey schedules (one job per schedule,
+# added, paused or removed with it) plug in as one more provider reading the schedules table.
+JOB_PROVIDERS: list[JobProvider] = [core_jobs, survey_tick_jobs, deal_digest_jobs]
+
+
+class MigratedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """APScheduler's SQLAlchemy job store on the application's engine and Alembic's table.
+
+    Alembic owns the schema (migration 0004), so the store creates nothing at start, and the
+    engine belongs to the application, so the store does not dispose of it at shutdown.
+    """
+
+    def start(self, scheduler: BaseScheduler, alias: str) -> None:
+        if not inspect(self.engine).has_table(JOBS_TABLE):
+            raise RuntimeError(f"table {JOBS_TABLE} is missing: run `pulsebot db upgrade`")
+        BaseJobStore.start(self, scheduler, alias)
+
+    def shutdown(self) -> None:
+        pass
+
+
+def build_scheduler(
+    services: Services,
+    *,
+    scheduler_class: type[BaseScheduler] = BackgroundScheduler,
+    executor: BaseExecutor | None = None,
+) -> BaseScheduler:
+    """A scheduler (not started) whose jobs live in the application's database."""
+    zone = services.settings.zone
+    scheduler = scheduler_class(
+        timezone=zone,
+        jobstores={"default": MigratedJobStore(engine=services.db.engine)},
+        executors={"default": executor or ThreadPoolExecutor(max_workers=JOB_THREADS)},
+    )
+
+    def log_missed_run(event: JobExecutionEvent) -> None:
+        # APScheduler logs this too, under its own name; ours says what happens next.
+        log.warning(
+            "job %s missed its run at %s by more than its grace time; skipped until the next one",
+            event.job_id,
+            event.scheduled_run_time.astimezone(zone).isoformat(timespec="minutes"),
+        )
+
+    scheduler.add_listener(log_missed_run, EVENT_JOB_MISSED)
+    return scheduler
+
+
+@dataclass
+class Reconciliation:
+    """What reconcile_jobs changed, by job id."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def wanted_jobs(services: Services, providers: Sequence[JobProvider]) -> dict[str, JobSpec]:
+    wanted: dict[str, JobSpec] = {}
+    for provider in providers:
+        for spec in provider(services):
+            if spec.id in wanted:
+                raise ValueError(f"two jobs share the id {spec.id!r}")
+            wanted[spec.id] = spec
+    return wanted
+
+
+def reconcile_jobs(
+    scheduler: BaseScheduler,
+    services: Services,
+    providers: Sequence[JobProvider] = JOB_PROVIDERS,
+) -> Reconciliation:
+    """Make the job store hold exactly the wanted jobs, each once, by its stable id.
+
+    An unchanged job is left alone so that its stored next run time survives a restart: that
+    is what lets a run missed while the bot was down run late (within its grace) or be skipped.
+    A changed job is replaced and runs next by its new trigger; a job nobody wants is removed.
+    """
+    if scheduler.state == STATE_STOPPED:
+        raise RuntimeError("start the scheduler (paused) before reconciling its jobs")
+    wanted = wanted_jobs(services, providers)
+    stored: dict[str, Job] = {job.id: job for job in scheduler.get_jobs()}
+    result = Reconciliation()
+    for job_id in sorted(stored.keys() - wanted.keys()):
+        scheduler.remove_job(job_id)
+        result.removed.append(job_id)
+    for spec in wanted.values():
+        job = stored.get(spec.id)
+        if job is None or not spec.matches(job):
+            _add(scheduler, spec)
+            (result.added if job is None else result.replaced).append(spec.id)
+        elif spec.paused and job.next_run_time is not None:
+            scheduler.pause_job(spec.id)
+            result.replaced.append(spec.id)
+        elif not spec.paused and job.next_run_time is None:
+            scheduler.resume_job(spec.id)
+            result.replaced.append(spec.id)
+        else:
+            result.unchanged.append(spec.id)
+    log.info(
+        "scheduler jobs reconciled: %d added, %d replaced, %d removed, %d unchanged",
+        len(result.added),
+        len(result.replaced),
+        len(result.removed),
+        len(result.unchanged),
+    )
+    return result
+
+
+def _add(scheduler: BaseScheduler, spec: JobSpec) -> None:
+    options: dict[str, Any] = {"next_run_time": None} if spec.paused else {}
+    scheduler.add_job(
+        spec.func,
+        trigger=spec.trigger,
+        args=list(spec.args),
+        id=spec.id,
+        name=spec.id,
+        misfire_grace_time=spec.misfire_grace_time,
+        coalesce=spec.coalesce,
+        max_instances=spec.max_instances,
+        replace_existing=True,
+        **options,
+    )
+
+
+def start_scheduler(services: Services, **build: Any) -> BaseScheduler:
+    """Build, start and reconcile the scheduler; jobs run from when this returns."""
+    scheduler = build_scheduler(services, **build)
+    bind_services(services)
+    # Paused until reconciled, so a stale job (removed, or with an old trigger) never fires.
+    scheduler.start(paused=True)
+    try:
+        reconcile_jobs(scheduler, services)
+    except Exception:
+        scheduler.shutdown(wait=False)
+        raise
+    scheduler.resume()
+    return scheduler

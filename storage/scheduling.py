@@ -1,0 +1,44 @@
+"""The scheduler's tables: APScheduler's job store and the keys of scheduled effects done."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Float, LargeBinary, String, Table, Unicode
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+
+JOBS_TABLE = "apscheduler_jobs"
+
+# APScheduler 3.11's SQLAlchemyJobStore table, column for column. It is described here so that
+# Alembic creates it (migration 0004) and autogenerate sees it as ours instead of proposing to
+# drop it; the job store itself never creates tables (see bot.scheduler.MigratedJobStore).
+# tests/test_scheduler.py checks this copy against APScheduler's own definition.
+apscheduler_jobs = Table(
+    JOBS_TABLE,
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+
+
+class ScheduledEffect(Base):
+    """One row per scheduled effect done (`summary:2026-W48`), so a job firing twice acts once."""
+
+    __tablename__ = "scheduled_effects"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def claim_effect(session: Session, key: str) -> bool:
+    """Record `key`; False when it was recorded before (the effect was already done)."""
+    statement = (
+        upsert_statement(session, ScheduledEffect)
+        .values(key=key, done_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(ScheduledEffect.key)
+    )
+    return session.execute(statement).first() is not None
