@@ -58,6 +58,9 @@ class Settings(DatabaseSettings):
     managers_channel: str | None = Field(default=None, validation_alias="PULSEBOT_MANAGERS_CHANNEL")
     deals_channel: str | None = Field(default=None, validation_alias="PULSEBOT_DEALS_CHANNEL")
     min_responses: int = Field(default=3, ge=3, le=1000, validation_alias="PULSEBOT_MIN_RESPONSES")
+    reminder_hours: int = Field(
+        default=24, ge=1, le=720, validation_alias="PULSEBOT_REMINDER_HOURS"
+    )
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PULSEBOT_PORT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"

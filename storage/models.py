@@ -5,5 +5,15 @@ from __future__ import annotations
 from storage.base import Base
 from storage.directory import DirectoryUser
 from storage.requests import HandledRequest
+from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyParticipant, SurveyRun
 
-__all__ = ["Base", "DirectoryUser", "HandledRequest"]
+__all__ = [
+    "Base",
+    "DirectoryUser",
+    "HandledRequest",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyDelivery",
+    "SurveyParticipant",
+    "SurveyRun",
+]
