@@ -44,6 +44,46 @@ class BotHarness:
             )
         )
 
+    def click(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        *,
+        message: Any = None,
+    ) -> BoltResponse:
+        """Click a button, in a DM message (a SimMessage) when given; ephemerals go to the user."""
+        return self.dispatch(
+            self.requests.block_action(
+                user_id=user_id,
+                action_id=action_id,
+                value=value,
+                channel_id=message.channel if message is not None else None,
+                message_ts=message.ts if message is not None else None,
+                response_url=self.standin.response_url(user_id=user_id),
+            )
+        )
+
+    def submit(
+        self,
+        user_id: str,
+        callback_id: str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        private_metadata: str = "",
+    ) -> BoltResponse:
+        return self.dispatch(
+            self.requests.view_submission(
+                user_id=user_id,
+                callback_id=callback_id,
+                values=values,
+                private_metadata=private_metadata,
+            )
+        )
+
+    def dms(self, user_id: str) -> list[Any]:
+        """The bot's DMs to one person (not ephemerals), oldest first."""
+        return [m for m in self.standin.messages_for(user_id) if not m.ephemeral]
+
     @staticmethod
     def reply(response: BoltResponse) -> dict[str, Any]:
         """The JSON body of an ack with content (an ephemeral reply)."""
