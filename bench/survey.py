@@ -1,7 +1,7 @@
 """Survey speed through the stand-in: fan-out vs a bare slack_sdk loop, 429s, click dispatch.
 
-    .venv/bin/python -m bench.survey            # all three parts (b takes ~100 s by design)
-    .venv/bin/python -m bench.survey --part a   # or b, or c; --people N to change sizes
+.venv/bin/python -m bench.survey            # all three parts (b takes ~100 s by design)
+.venv/bin/python -m bench.survey --part a   # or b, or c; --people N to change sizes
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +205,7 @@ def play_surveys(team: DemoTeam, manager_id: str) -> None:
         team.clicks(person.user_id, str(score), f"pulse.enps.{score}",
                     _button(dm, f"pulse.enps.{score}")["value"], dm)  # fmt: skip
         if index == 0:
-            team.slack.wait_for(lambda dm=dm: _edited(team, dm), timeout=10)
+            team.slack.wait_for(partial(_edited, team, dm), timeout=10)
             team.shows_dm(person.user_id, _survey_dm(team, person.user_id))
     team.slack.reset()
     team.types(manager_id, "/pulse", "start pulse")
@@ -224,7 +225,7 @@ def play_surveys(team: DemoTeam, manager_id: str) -> None:
             values["q5"] = {"answer": {"type": "plain_text_input", "value": comments[index]}}
         team.submits(person.user_id, "pulse.answers", values, run)
         if index == 0:
-            team.slack.wait_for(lambda dm=dm: _edited(team, dm), timeout=10)
+            team.slack.wait_for(partial(_edited, team, dm), timeout=10)
             team.shows_dm(person.user_id, _survey_dm(team, person.user_id))
     team.types(manager_id, "/pulse", "results enps")
     team.types(manager_id, "/pulse", "results pulse")

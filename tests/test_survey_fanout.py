@@ -76,6 +76,11 @@ def test_killed_sender_resumes_without_a_second_dm(db: Database, big_standin: Sl
     assert len(recipients) == TEAM
     assert set(recipients.values()) == {1}
     with db.transaction() as session:
-        states = Counter(d.state for d in session.scalars(select(store.SurveyDelivery).where(store.SurveyDelivery.run_id == run.id)))
+        states = Counter(
+            d.state
+            for d in session.scalars(
+                select(store.SurveyDelivery).where(store.SurveyDelivery.run_id == run.id)
+            )
+        )
     assert states == {"sent": TEAM}
     bot.close()

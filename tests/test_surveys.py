@@ -50,6 +50,14 @@ def survey_dm(bot: BotHarness, user_id: str) -> Any:
     return bot.dms(user_id)[0]
 
 
+def latest_view(bot: BotHarness) -> dict[str, Any]:
+    def newest() -> dict[str, Any] | None:
+        views_now = bot.standin.views
+        return views_now[-1] if views_now else None
+
+    return bot.standin.wait_for(newest, describe="a modal")
+
+
 def buttons(message: Any) -> list[dict[str, Any]]:
     return next(b["elements"] for b in message.blocks if b["type"] == "actions")
 
@@ -61,7 +69,9 @@ def click_enps(bot: BotHarness, user_id: str, score: int) -> None:
 
 
 def results(bot: BotHarness, survey: str, extra: str = "") -> str:
-    return BotHarness.reply_text(bot.command(MANAGER, "/pulse", f"results {survey} {extra}".strip()))
+    return BotHarness.reply_text(
+        bot.command(MANAGER, "/pulse", f"results {survey} {extra}".strip())
+    )
 
 
 def test_enps_is_answered_with_one_click(bot: BotHarness) -> None:
@@ -124,7 +134,7 @@ def test_pulse_modal_records_all_answers_and_reopens_with_them(bot: BotHarness) 
     assert "[Start (6 questions)]" in block_text({"blocks": dm.blocks})
     run_value = buttons(dm)[0]["value"]
     bot.click("U05OSMITH", views.OPEN_ANSWERS_ACTION, run_value, message=dm)
-    modal = bot.standin.wait_for(lambda: bot.standin.views and bot.standin.views[-1])
+    modal = latest_view(bot)
     assert modal["callback_id"] == views.ANSWERS_CALLBACK
     assert len([b for b in modal["blocks"] if b["type"] == "input"]) == 6
 
@@ -132,12 +142,18 @@ def test_pulse_modal_records_all_answers_and_reopens_with_them(bot: BotHarness) 
     assert BotHarness.reply(missing)["response_action"] == "errors"
     assert "q2" in BotHarness.reply(missing)["errors"]
 
-    ok = bot.submit("U05OSMITH", views.ANSWERS_CALLBACK, answer_values([4, 5, 3, 2, 1], "<b>ok</b>"), run_value)
+    ok = bot.submit(
+        "U05OSMITH", views.ANSWERS_CALLBACK, answer_values([4, 5, 3, 2, 1], "<b>ok</b>"), run_value
+    )
     assert ok.status == 200 and ok.body == ""
     bot.standin.wait_for(lambda: survey_dm(bot, "U05OSMITH").edit_count == 1)
-    assert "you can change your answers until" in block_text({"blocks": survey_dm(bot, "U05OSMITH").blocks})
+    assert "you can change your answers until" in block_text(
+        {"blocks": survey_dm(bot, "U05OSMITH").blocks}
+    )
 
-    bot.click("U05OSMITH", views.OPEN_ANSWERS_ACTION, run_value, message=survey_dm(bot, "U05OSMITH"))
+    bot.click(
+        "U05OSMITH", views.OPEN_ANSWERS_ACTION, run_value, message=survey_dm(bot, "U05OSMITH")
+    )
     bot.standin.wait_for(lambda: len(bot.standin.calls_to("views.open")) == 2)
     reopened = bot.standin.views[-1]
     first = reopened["blocks"][1]["element"]
@@ -150,7 +166,12 @@ def test_results_hidden_below_threshold_then_shown_with_shuffled_comments(bot: B
     wait_for_dms(bot, PEOPLE)
     run_value = buttons(survey_dm(bot, PEOPLE[0]))[0]["value"]
     for user in PEOPLE[:2]:
-        bot.submit(user, views.ANSWERS_CALLBACK, answer_values([5, 4, 4, 4, 2], "more <coffee> & tea"), run_value)
+        bot.submit(
+            user,
+            views.ANSWERS_CALLBACK,
+            answer_values([5, 4, 4, 4, 2], "more <coffee> & tea"),
+            run_value,
+        )
     hidden = results(bot, "pulse")
     assert "2 of the 3 responses needed — results are hidden to protect anonymity" in hidden
     assert "coffee" not in hidden and "mean" not in hidden
@@ -197,7 +218,9 @@ def test_only_managers_and_clear_errors(bot: BotHarness) -> None:
     assert "I don't know the survey `nope`" in start(bot, "nope")
     bad = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "schedule pulse daily"))
     assert "`daily` is not a cadence" in bad
-    bad_time = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "schedule pulse weekly at 25:00"))
+    bad_time = BotHarness.reply_text(
+        bot.command(MANAGER, "/pulse", "schedule pulse weekly at 25:00")
+    )
     assert "`25:00` is not a time" in bad_time
     assert "Which survey?" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "results"))
     with bot.services.db.transaction() as session:
@@ -215,10 +238,14 @@ def test_compose_refuses_an_eleventh_question(bot: BotHarness) -> None:
     }
     refused = BotHarness.reply(bot.submit(MANAGER, views.COMPOSE_CALLBACK, values))
     assert "at most 10 questions; this one has 11" in refused["errors"]["questions"]
-    values["questions"]["value"]["value"] = "\n".join(lines.splitlines()[:9]) + "\nchoice: Day? | Mon | Fri\ntext?: Else?"
+    values["questions"]["value"]["value"] = (
+        "\n".join(lines.splitlines()[:9]) + "\nchoice: Day? | Mon | Fri\ntext?: Else?"
+    )
     refused = BotHarness.reply(bot.submit(MANAGER, views.COMPOSE_CALLBACK, values))
     assert "this one has 11" in refused["errors"]["questions"]
-    values["questions"]["value"]["value"] = "enps: Recommend?\nchoice: Day? | Mon | Fri\ntext?: Else?"
+    values["questions"]["value"]["value"] = (
+        "enps: Recommend?\nchoice: Day? | Mon | Fri\ntext?: Else?"
+    )
     assert bot.submit(MANAGER, views.COMPOSE_CALLBACK, values).body == ""
     assert "Run 1 of `retro`" in start(bot, "retro")
     listing = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "list"))
@@ -227,7 +254,7 @@ def test_compose_refuses_an_eleventh_question(bot: BotHarness) -> None:
 
 def test_pulse_new_opens_the_compose_modal(bot: BotHarness) -> None:
     bot.command(MANAGER, "/pulse", "new")
-    view = bot.standin.wait_for(lambda: bot.standin.views and bot.standin.views[-1])
+    view = latest_view(bot)
     assert view["callback_id"] == views.COMPOSE_CALLBACK
 
 
@@ -315,7 +342,9 @@ def test_reminder_goes_once_to_people_who_have_not_answered(bot: BotHarness) -> 
     assert "you answered" in block_text({"blocks": survey_dm(bot, "U05OSMITH").blocks})
 
 
-@pytest.mark.parametrize("scores, expected", [([10, 9, 9, 7, 2], "+40"), ([0, 6, 7], "-67"), ([8, 7, 7], "0")])
+@pytest.mark.parametrize(
+    "scores, expected", [([10, 9, 9, 7, 2], "+40"), ([0, 6, 7], "-67"), ([8, 7, 7], "0")]
+)
 def test_enps_figures(scores: list[int], expected: str) -> None:
     from bot.surveys.results import enps, signed
 
