@@ -75,6 +75,9 @@ class Settings(DatabaseSettings):
     currency: str = Field(default="EUR", validation_alias="PULSEBOT_CURRENCY")
     summary_day: str = Field(default="mon", validation_alias="PULSEBOT_SUMMARY_DAY")
     summary_time: str = Field(default="09:00", validation_alias="PULSEBOT_SUMMARY_TIME")
+    reminder_hours: int = Field(
+        default=24, ge=1, le=720, validation_alias="PULSEBOT_REMINDER_HOURS"
+    )
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PULSEBOT_PORT")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,35 @@ class DemoTeam:
             reply: dict[str, Any] = json.loads(body)
             self.say("  only you can see this:")
             self.say(_indent(render_message(reply)))
+
+    def clicks(self, user_id: str, label: str, action_id: str, value: str, message: Any) -> None:
+        self.say(f"\n▶ {self.name(user_id)} clicks [{label}]")
+        request = self.requests.block_action(
+            user_id=user_id,
+            action_id=action_id,
+            value=value,
+            channel_id=message.channel,
+            message_ts=message.ts,
+            response_url=self.slack.response_url(user_id=user_id),
+        )
+        status, _ = self.post(request)
+        if status != 200:
+            self.say(_indent(f"(HTTP {status})"))
+
+    def submits(
+        self, user_id: str, callback_id: str, values: dict[str, Any], metadata: str
+    ) -> None:
+        self.say(f"\n▶ {self.name(user_id)} submits the survey form")
+        request = self.requests.view_submission(
+            user_id=user_id, callback_id=callback_id, values=values, private_metadata=metadata
+        )
+        status, body = self.post(request)
+        if status != 200 or body:
+            self.say(_indent(f"(HTTP {status}) {body}"))
+
+    def shows_dm(self, user_id: str, message: Any) -> None:
+        self.say(f"  {self.name(user_id)} sees in their DM:")
+        self.say(_indent(render_message({"blocks": message.blocks, "text": message.text})))
 
     def opens_home(self, user_id: str) -> None:
         self.say(f"\n▶ {self.name(user_id)} opens the pulsebot App Home")
@@ -135,3 +165,68 @@ def play(team: DemoTeam, workspace: Workspace, manager_id: str) -> None:
     team.types(english.id, "/deal", "frobnicate")
     team.opens_home(italian.id)
     team.opens_home(manager_id)
+    play_surveys(team, manager_id)
+
+
+def _survey_dm(team: DemoTeam, user_id: str) -> Any:
+    return team.slack.wait_for(
+        lambda: next((m for m in team.slack.messages_for(user_id) if not m.ephemeral), None),
+        timeout=10,
+        describe=f"the survey DM of {user_id}",
+    )
+
+
+def _button(message: Any, action_id: str) -> dict[str, Any]:
+    return next(
+        element
+        for block in message.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    )
+
+
+def play_surveys(team: DemoTeam, manager_id: str) -> None:
+    """A manager runs a pulse and an eNPS survey; the team answers; the manager reads results."""
+    people = [u for u in team.services.directory.all_users() if u.is_person]
+    team.say("\n" + RULE + "\nSurveys: the weekly pulse and eNPS, answered anonymously\n" + RULE)
+    team.types(manager_id, "/pulse", "templates")
+    team.types(manager_id, "/pulse", "start enps")
+    scores = [10, 9, 9, 7, 2, 10, 8, 6, 9, 9, 10, 3]
+    for index, person in enumerate(people):
+        dm = _survey_dm(team, person.user_id)
+        if index == 0:
+            team.shows_dm(person.user_id, dm)
+        score = scores[index % len(scores)]
+        team.clicks(person.user_id, str(score), f"pulse.enps.{score}",
+                    _button(dm, f"pulse.enps.{score}")["value"], dm)  # fmt: skip
+        if index == 0:
+            team.slack.wait_for(partial(_edited, team, dm), timeout=10)
+            team.shows_dm(person.user_id, _survey_dm(team, person.user_id))
+    team.slack.reset()
+    team.types(manager_id, "/pulse", "start pulse")
+    comments = ["More focus time, fewer meetings please.", "Great onboarding for the new reps!",
+                "The CRM is slow <again> & again."]  # fmt: skip
+    for index, person in enumerate(people):
+        dm = _survey_dm(team, person.user_id)
+        if index == 0:
+            team.shows_dm(person.user_id, dm)
+        run = _button(dm, "pulse.open")["value"]
+        values: dict[str, Any] = {
+            f"q{q}": {"answer": {"type": "radio_buttons",
+                                 "selected_option": {"value": str(1 + (index + q * 2) % 5)}}}
+            for q in range(5)
+        }  # fmt: skip
+        if index < len(comments):
+            values["q5"] = {"answer": {"type": "plain_text_input", "value": comments[index]}}
+        team.submits(person.user_id, "pulse.answers", values, run)
+        if index == 0:
+            team.slack.wait_for(partial(_edited, team, dm), timeout=10)
+            team.shows_dm(person.user_id, _survey_dm(team, person.user_id))
+    team.types(manager_id, "/pulse", "results enps")
+    team.types(manager_id, "/pulse", "results pulse")
+    team.types(manager_id, "/pulse", "list")
+
+
+def _edited(team: DemoTeam, message: Any) -> bool:
+    return any(m.ts == message.ts and m.edit_count > 0 for m in team.slack.messages)

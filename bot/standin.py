@@ -364,6 +364,8 @@ class SimMessage:
     source: str = "chat.postMessage"
     files: list[str] = field(default_factory=list)
     edit_count: int = 0
+    # Message metadata ({event_type, event_payload}) as chat.postMessage was given it.
+    metadata: JsonDict | None = None
 
 
 @dataclass
@@ -871,6 +873,7 @@ class SlackStandIn:
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
             "files.completeUploadExternal": self._files_complete_upload_external,
@@ -1325,6 +1328,8 @@ class SlackStandIn:
             body["attachments"] = copy.deepcopy(message.attachments)
         if message.thread_ts:
             body["thread_ts"] = message.thread_ts
+        if message.metadata is not None:
+            body["metadata"] = copy.deepcopy(message.metadata)
         return body
 
     def _find_message(self, channel_id: str, ts: object) -> SimMessage:
@@ -1366,6 +1371,7 @@ class SlackStandIn:
             attachments=attachments,
             thread_ts=str(thread_ts) if thread_ts else None,
             recipient=user.id if user is not None else None,
+            metadata=params["metadata"] if isinstance(params.get("metadata"), dict) else None,
         )
         self._messages.append(message)
         return {
@@ -1430,6 +1436,25 @@ class SlackStandIn:
             return {"ok": True, "channel": channel.to_api(self.workspace.bot_user_id)}
         assert user is not None
         return {"ok": True, "channel": self._im_json(channel_id, user)}
+
+    def _conversations_history(self, params: JsonDict) -> JsonDict:
+        """Newest first, top-level messages only; metadata only with include_all_metadata."""
+        channel_id, _, _ = self._conversation(params.get("channel"), allow_user=False)
+        oldest = float(params.get("oldest") or 0)
+        limit = min(_int_param(params, "limit", 100), MAX_PAGE_SIZE)
+        found = [
+            m
+            for m in reversed(self._messages)
+            if m.channel == channel_id and not m.ephemeral and float(m.ts) >= oldest
+        ][: limit or None]
+        with_metadata = _flag(params.get("include_all_metadata"))
+        messages = []
+        for message in found:
+            body = self._message_json(message)
+            if not with_metadata:
+                body.pop("metadata", None)
+            messages.append(body)
+        return {"ok": True, "messages": messages, "has_more": False}
 
     def _conversations_members(self, params: JsonDict) -> JsonDict:
         _, user, channel = self._conversation(params.get("channel"), allow_user=False)

@@ -7,6 +7,7 @@ from storage.deals import Deal, DealEvent, OwnerNudge
 from storage.directory import DirectoryUser
 from storage.requests import HandledRequest
 from storage.scheduling import ScheduledEffect, apscheduler_jobs
+from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyParticipant, SurveyRun
 
 __all__ = [
     "Base",
@@ -16,5 +17,10 @@ __all__ = [
     "HandledRequest",
     "OwnerNudge",
     "ScheduledEffect",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyDelivery",
+    "SurveyParticipant",
+    "SurveyRun",
     "apscheduler_jobs",
 ]

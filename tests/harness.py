@@ -52,8 +52,10 @@ class BotHarness:
         *,
         from_home: bool = False,
         response_url: str | None = None,
+        message: Any = None,
     ) -> BoltResponse:
-        """Click a button in a message (with a response_url) or on the App Home tab."""
+        """Click a button: in a DM message (a SimMessage) when given, on the App Home tab with
+        `from_home`, else in an ephemeral message whose response_url answers the user."""
         if from_home:
             request = self.requests.block_action(
                 user_id=user_id,
@@ -66,7 +68,10 @@ class BotHarness:
                 user_id=user_id,
                 action_id=action_id,
                 value=value,
-                channel_id=self.standin.dm_channel_id(user_id),
+                channel_id=message.channel
+                if message is not None
+                else self.standin.dm_channel_id(user_id),
+                message_ts=message.ts if message is not None else None,
                 response_url=response_url or self.standin.response_url(user_id=user_id),
             )
         return self.dispatch(request)
@@ -86,6 +91,10 @@ class BotHarness:
                 private_metadata=private_metadata,
             )
         )
+
+    def dms(self, user_id: str) -> list[Any]:
+        """The bot's DMs to one person (not ephemerals), oldest first."""
+        return [m for m in self.standin.messages_for(user_id) if not m.ephemeral]
 
     @staticmethod
     def reply(response: BoltResponse) -> dict[str, Any]:

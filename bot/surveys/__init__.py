@@ -1,0 +1,1 @@
+"""Pulse and eNPS surveys: definitions, templates, schedules, anonymity, results and jobs."""

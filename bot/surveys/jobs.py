@@ -1,0 +1,321 @@
+"""Survey jobs for the scheduler, every minute; each takes `(services, now)`, returns a count.
+
+- `open_due_runs`: one run per due scheduled occurrence (unique key), then the DM rows of every
+  run whose audience is not yet known (also runs opened by `/pulse start`).
+- `dispatch_due_deliveries`: sends due DMs; a row is claimed (`sending`) before the Slack call
+  and marked `sent` right after it, so a crash resumes without a second DM.
+- `send_due_reminders`: the one reminder, to people who have not answered.
+- `close_due_runs`: closes runs at their deadline and updates unanswered DMs.
+
+Running a job twice, or in two instances at once, does nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.i18n import Texts
+from bot.services import Services
+from bot.surveys.schedule import Audience, following_occurrence
+from bot.surveys.service import (
+    SurveyPolicy,
+    definition_of,
+    local_send_time,
+    new_run,
+    schedule_of,
+)
+from bot.views.surveys import closed_dm, reminder_dm, survey_dm, survey_title
+from storage import surveys as store
+from storage.directory import UserRecord
+from storage.surveys import FAILED, SENT, RunRecord
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 20
+# A live sender may wait out Slack's 429s (8 retries of up to a minute) before reporting
+# back; a claim older than this belonged to a sender that died.
+STALE_CLAIM = timedelta(minutes=10)
+# Slack answers these for people who cannot get a DM: retrying would not help.
+UNDELIVERABLE = frozenset(
+    {
+        "user_not_found",
+        "cannot_dm_bot",
+        "is_archived",
+        "channel_not_found",
+        "user_disabled",
+        "account_inactive",
+        "not_allowed_token_type",
+    }
+)
+METADATA_EVENT = "pulsebot_survey_dm"
+
+
+def policy_of(services: Services) -> SurveyPolicy:
+    settings = services.settings
+    return SurveyPolicy(
+        secret=settings.secret.get_secret_value(),
+        min_responses=settings.min_responses,
+        reminder_hours=settings.reminder_hours,
+        timezone=settings.timezone,
+    )
+
+
+# ---- opening -------------------------------------------------------------------------------
+
+
+def open_due_runs(services: Services, now: datetime) -> int:
+    """Open the run of every due occurrence; returns how many runs were created."""
+    policy = policy_of(services)
+    zone = services.settings.zone
+    opened = 0
+    with services.db.transaction() as session:
+        due = store.due_schedules(session, now)
+    for survey in due:
+        schedule = schedule_of(survey)
+        if schedule is None or survey.next_run_at is None:
+            continue
+        occurrence = survey.next_run_at
+        run = new_run(
+            services.db,
+            policy,
+            survey,
+            occurrence_key=f"{survey.id}@{occurrence.strftime('%Y-%m-%dT%H:%MZ')}",
+            opens_at=occurrence,
+            at_time=survey.at_time,
+            audience=schedule.audience,
+            open_days=survey.open_days,
+        )
+        opened += run is not None
+        following = following_occurrence(schedule, occurrence, zone)
+        while following <= now:  # occurrences missed while the bot was down are skipped
+            following = following_occurrence(schedule, following, zone)
+        with services.db.transaction() as session:
+            store.set_next_run(session, survey.id, following)
+    resolve_audiences(services, now)
+    return opened
+
+
+def audience_members(services: Services, audience: Audience) -> list[UserRecord]:
+    """People to survey: no bots, no deactivated users, no guests."""
+    directory = services.directory
+    if audience.everyone:
+        directory.sync()  # new hires and departures since the last run
+        return [user for user in directory.all_users() if user.is_person]
+    ids: dict[str, None] = dict.fromkeys(audience.users)
+    for channel in audience.channels:
+        for member in _channel_members(services, channel):
+            ids.setdefault(member)
+    people = [directory.get(user_id) for user_id in ids]
+    return [user for user in people if user.is_person]
+
+
+def _channel_members(services: Services, channel: str) -> Iterator[str]:
+    cursor: str | None = None
+    while True:
+        page = services.client.conversations_members(channel=channel, cursor=cursor, limit=200)
+        yield from page.get("members") or []
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return
+
+
+def resolve_audiences(services: Services, now: datetime) -> int:
+    """Turn each new run's audience into delivery rows; returns how many rows were made."""
+    fallback = services.settings.timezone
+    made = 0
+    with services.db.transaction() as session:
+        runs = store.unresolved_runs(session)
+    for run in runs:
+        people = audience_members(services, Audience.from_json(run.audience))
+        rows = [
+            (
+                user.user_id,
+                services.directory.language(user),
+                max(local_send_time(run, user.tz or "", fallback), run.opens_at),
+            )
+            for user in people
+        ]
+        with services.db.transaction() as session:
+            made += store.add_deliveries(session, run.id, rows)
+    return made
+
+
+# ---- sending -------------------------------------------------------------------------------
+
+
+def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | None = None) -> int:
+    """Send every due DM; returns how many were sent."""
+    recover_stale_claims(services, now)
+    blocks_cache: dict[tuple[int, str], tuple[str, list[dict[str, Any]]]] = {}
+    runs: dict[int, RunRecord] = {}
+    sent = 0
+    while True:
+        with services.db.transaction() as session:
+            batch = store.claim_deliveries(session, now, CLAIM_BATCH, run_id)
+            for delivery in batch:
+                if delivery.run_id not in runs:
+                    run = store.get_run(session, delivery.run_id)
+                    assert run is not None
+                    runs[delivery.run_id] = run
+        if not batch:
+            return sent
+        for index, delivery in enumerate(batch):
+            run = runs[delivery.run_id]
+            key = (run.id, delivery.language)
+            if key not in blocks_cache:
+                texts = Texts(delivery.language)  # type: ignore[arg-type]
+                definition = definition_of(run)
+                blocks = survey_dm(texts, run.id, definition, run.closes_at)
+                blocks_cache[key] = (
+                    texts("pulse.dm.fallback", title=survey_title(texts, definition)),
+                    [block.to_dict() for block in blocks],
+                )
+            text, blocks_json = blocks_cache[key]
+            try:
+                # To the user id itself: Slack opens the app's DM without conversations.open,
+                # whose rate limit is far stricter than chat.postMessage's.
+                response = services.client.chat_postMessage(
+                    channel=delivery.user_id,
+                    text=text,
+                    blocks=blocks_json,
+                    metadata={
+                        "event_type": METADATA_EVENT,
+                        "event_payload": {"delivery": delivery.id},
+                    },
+                )
+            except SlackApiError as exc:
+                error = str(exc.response.get("error"))
+                if error in UNDELIVERABLE:
+                    log.info("survey DM undeliverable (%s)", error)
+                    with services.db.transaction() as session:
+                        store.finish_delivery(session, delivery.id, FAILED, None, None)
+                    continue
+                _release(services, [d.id for d in batch[index:]])
+                log.warning("survey DMs paused after a Slack error: %s", error)
+                return sent
+            except Exception:
+                _release(services, [d.id for d in batch[index:]])
+                raise
+            with services.db.transaction() as session:
+                store.finish_delivery(
+                    session, delivery.id, SENT, response.get("channel"), response.get("ts")
+                )
+            sent += 1
+
+
+def _release(services: Services, delivery_ids: list[int]) -> None:
+    with services.db.transaction() as session:
+        for delivery_id in delivery_ids:
+            store.release_delivery(session, delivery_id)
+
+
+def recover_stale_claims(services: Services, now: datetime) -> int:
+    """Settle DMs a dead sender had claimed: sent (found in the DM) or back to pending."""
+    with services.db.transaction() as session:
+        stale = store.stale_sending(session, now - STALE_CLAIM)
+    settled = 0
+    for delivery in stale:
+        try:
+            found = _find_sent_dm(services, delivery.user_id, delivery.id)
+        except SlackApiError as exc:
+            log.warning("cannot check a stale survey DM yet: %s", exc.response.get("error"))
+            continue
+        with services.db.transaction() as session:
+            if found is None:
+                store.release_delivery(session, delivery.id)
+            else:
+                store.finish_delivery(session, delivery.id, SENT, found[0], found[1])
+        settled += 1
+    return settled
+
+
+def _find_sent_dm(services: Services, user_id: str, delivery_id: int) -> tuple[str, str] | None:
+    opened = services.client.conversations_open(users=user_id)
+    channel = opened["channel"]["id"]
+    history = services.client.conversations_history(
+        channel=channel, limit=200, include_all_metadata=True
+    )
+    for message in history.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        if (
+            metadata.get("event_type") == METADATA_EVENT
+            and (metadata.get("event_payload") or {}).get("delivery") == delivery_id
+        ):
+            return channel, str(message["ts"])
+    return None
+
+
+# ---- reminding and closing ---------------------------------------------------------------------
+
+
+def send_due_reminders(services: Services, now: datetime) -> int:
+    """One reminder per run, by the bot, to people who have not answered; never listed."""
+    reminded = 0
+    with services.db.transaction() as session:
+        runs = store.runs_to_remind(session, now)
+    for run in runs:
+        definition = definition_of(run)
+        with services.db.transaction() as session:
+            pending = store.sent_deliveries(session, run.id, answered=False, flag="reminded")
+        for delivery in pending:
+            texts = Texts(delivery.language)  # type: ignore[arg-type]
+            try:
+                services.client.chat_postMessage(
+                    channel=delivery.user_id,
+                    text=texts("pulse.dm.reminder_fallback", title=survey_title(texts, definition)),
+                    blocks=reminder_dm(texts, definition, run.closes_at),
+                )
+            except SlackApiError as exc:
+                log.warning("survey reminder not sent: %s", exc.response.get("error"))
+            with services.db.transaction() as session:
+                store.flag_delivery(session, delivery.id, "reminded")
+            reminded += 1
+        with services.db.transaction() as session:
+            store.mark_run(session, run.id, reminders_done=True)
+    return reminded
+
+
+def close_due_runs(services: Services, now: datetime) -> int:
+    """Close runs past their deadline and tell people who did not answer; returns runs closed."""
+    with services.db.transaction() as session:
+        due = store.runs_to_close(session, now)
+        closed = sum(store.close_run(session, run.id, run.closes_at) for run in due)
+    send_close_notices(services)
+    return closed
+
+
+def send_close_notices(services: Services) -> int:
+    """Update the DMs of people who did not answer a closed run (once each)."""
+    updated = 0
+    with services.db.transaction() as session:
+        runs = store.runs_with_pending_close_notices(session)
+    for run in runs:
+        definition = definition_of(run)
+        with services.db.transaction() as session:
+            unanswered = store.sent_deliveries(
+                session, run.id, answered=False, flag="closed_notice"
+            )
+        for delivery in unanswered:
+            if not (delivery.channel_id and delivery.message_ts):
+                continue
+            texts = Texts(delivery.language)  # type: ignore[arg-type]
+            try:
+                services.client.chat_update(
+                    channel=delivery.channel_id,
+                    ts=delivery.message_ts,
+                    text=texts("pulse.dm.closed_fallback"),
+                    blocks=closed_dm(texts, definition),
+                )
+            except SlackApiError as exc:
+                log.warning("closed survey DM not updated: %s", exc.response.get("error"))
+            with services.db.transaction() as session:
+                store.flag_delivery(session, delivery.id, "closed_notice")
+            updated += 1
+        with services.db.transaction() as session:
+            store.mark_run(session, run.id, closed_notices_done=True)
+    return updated

@@ -1,0 +1,226 @@
+"""Cadences, the `/pulse schedule` grammar and the next occurrence of a schedule (zoneinfo)."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, cast, get_args
+from zoneinfo import ZoneInfo
+
+from bot.parsing import ParseError, parse_user_mention, split_args
+from bot.surveys.model import SurveyError
+
+Cadence = Literal["weekly", "biweekly", "monthly", "quarterly"]
+CADENCES: tuple[Cadence, ...] = get_args(Cadence)
+DEFAULT_TIME = "10:00"
+DEFAULT_OPEN_DAYS = 3
+MAX_OPEN_DAYS = 30
+
+WEEKDAYS = {
+    name: index
+    for index, names in enumerate(
+        [
+            ("monday", "mon", "lunedi", "lun"),
+            ("tuesday", "tue", "martedi", "mar"),
+            ("wednesday", "wed", "mercoledi", "mer"),
+            ("thursday", "thu", "giovedi", "gio"),
+            ("friday", "fri", "venerdi", "ven"),
+            ("saturday", "sat", "sabato", "sab"),
+            ("sunday", "sun", "domenica", "dom"),
+        ]
+    )
+    for name in names
+}
+_TIME_RE = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
+_OPEN_RE = re.compile(r"([0-9]{1,3})d?")
+_CHANNEL_RE = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Everyone, or the members of some channels plus some people."""
+
+    channels: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.channels or self.users)
+
+    def to_json(self) -> str:
+        if self.everyone:
+            return json.dumps({"everyone": True})
+        return json.dumps({"channels": list(self.channels), "users": list(self.users)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Audience:
+        data = json.loads(text)
+        return cls(tuple(data.get("channels") or ()), tuple(data.get("users") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    cadence: Cadence
+    on_weekday: int | None = None  # weekly / biweekly: 0 = Monday
+    on_day: int | None = None  # monthly / quarterly: day of the month, 1–31 (clamped)
+    at_time: str = DEFAULT_TIME
+    audience: Audience = field(default_factory=Audience)
+    open_days: int = DEFAULT_OPEN_DAYS
+
+
+def _time_of(text: str) -> str:
+    match = _TIME_RE.fullmatch(text)
+    if not match:
+        raise SurveyError("pulse.errors.bad_time", value=text)
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def parse_audience(tokens: list[str]) -> Audience:
+    channels: list[str] = []
+    users: list[str] = []
+    for token in tokens:
+        if token.casefold() in {"everyone", "tutti"}:
+            continue
+        user = parse_user_mention(token)
+        channel = _CHANNEL_RE.fullmatch(token)
+        if user:
+            users.append(user)
+        elif channel:
+            channels.append(channel[1])
+        else:
+            raise SurveyError("pulse.errors.bad_audience", value=token)
+    return Audience(tuple(dict.fromkeys(channels)), tuple(dict.fromkeys(users)))
+
+
+def parse_run_options(tokens: list[str]) -> tuple[Audience, int | None]:
+    """`[to …] [open Nd]` of `/pulse start`."""
+    schedule = _parse_options(tokens, cadence=None)
+    return schedule[3], schedule[4]
+
+
+def parse_schedule(tokens: list[str]) -> Schedule:
+    """`<cadence> [on …] [at HH:MM] [to …] [open Nd]` (the survey name already removed)."""
+    if not tokens or tokens[0].casefold() not in CADENCES:
+        raise SurveyError("pulse.errors.bad_cadence", value=tokens[0] if tokens else "")
+    cadence = cast(Cadence, tokens[0].casefold())
+    weekday, day, at_time, audience, open_days = _parse_options(tokens[1:], cadence=cadence)
+    return Schedule(
+        cadence=cadence,
+        on_weekday=weekday,
+        on_day=day,
+        at_time=at_time or DEFAULT_TIME,
+        audience=audience,
+        open_days=open_days or DEFAULT_OPEN_DAYS,
+    )
+
+
+def _parse_options(
+    tokens: list[str], *, cadence: Cadence | None
+) -> tuple[int | None, int | None, str | None, Audience, int | None]:
+    weekday: int | None = None
+    day: int | None = None
+    at_time: str | None = None
+    audience = Audience()
+    open_days: int | None = None
+    i = 0
+    while i < len(tokens):
+        word = tokens[i].casefold()
+        rest = tokens[i + 1 :]
+        if word == "on" and cadence is not None and rest:
+            weekday, day, used = _parse_on(cadence, rest)
+            i += 1 + used
+        elif word == "at" and cadence is not None and rest:
+            at_time = _time_of(rest[0])
+            i += 2
+        elif word == "open" and rest:
+            match = _OPEN_RE.fullmatch(rest[0].casefold())
+            if not match or not 1 <= int(match[1]) <= MAX_OPEN_DAYS:
+                raise SurveyError("pulse.errors.bad_open", value=rest[0], limit=MAX_OPEN_DAYS)
+            open_days = int(match[1])
+            i += 2
+        elif word == "to" and rest:
+            stop = next(
+                (j for j, t in enumerate(rest) if t.casefold() in {"on", "at", "open"}), len(rest)
+            )
+            audience = parse_audience(rest[:stop])
+            i += 1 + stop
+        else:
+            raise SurveyError("pulse.errors.unexpected_word", value=tokens[i])
+    return weekday, day, at_time, audience, open_days
+
+
+def _parse_on(cadence: Cadence, rest: list[str]) -> tuple[int | None, int | None, int]:
+    first = rest[0].casefold().rstrip("ìí")
+    if cadence in ("weekly", "biweekly"):
+        if first not in WEEKDAYS:
+            raise SurveyError("pulse.errors.bad_weekday", value=rest[0])
+        return WEEKDAYS[first], None, 1
+    if first in {"day", "giorno"} and len(rest) > 1 and rest[1].isdigit():
+        number, used = int(rest[1]), 2
+    elif first.isdigit():
+        number, used = int(first), 1
+    else:
+        raise SurveyError("pulse.errors.bad_day", value=rest[0])
+    if not 1 <= number <= 31:
+        raise SurveyError("pulse.errors.bad_day", value=rest[0])
+    return None, number, used
+
+
+def split_command(text: str) -> list[str]:
+    try:
+        return split_args(text)
+    except ParseError as exc:
+        raise SurveyError("pulse.errors.unterminated_quote") from exc
+
+
+# ---- occurrences ---------------------------------------------------------------------------
+
+
+def _month_day(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def first_occurrence_on_or_after(schedule: Schedule, start: date) -> date:
+    """The first date on or after `start` that the cadence allows."""
+    if schedule.cadence in ("weekly", "biweekly"):
+        weekday = 0 if schedule.on_weekday is None else schedule.on_weekday
+        return start + timedelta(days=(weekday - start.weekday()) % 7)
+    day = schedule.on_day or 1
+    months = range(1, 13) if schedule.cadence == "monthly" else (1, 4, 7, 10)
+    year = start.year
+    while True:
+        for month in months:
+            candidate = _month_day(year, month, day)
+            if candidate >= start:
+                return candidate
+        year += 1
+
+
+def local_moment(day: date, at_time: str, zone: ZoneInfo) -> datetime:
+    """`day` at `at_time` in `zone`, as UTC. A time skipped by DST moves forward an hour."""
+    hour, minute = (int(part) for part in at_time.split(":"))
+    local = datetime.combine(day, time(hour, minute), tzinfo=zone)
+    # Round-tripping through UTC normalises a non-existent (spring-forward) wall time.
+    return local.astimezone(UTC).astimezone(zone).astimezone(UTC)
+
+
+def next_occurrence(schedule: Schedule, after: datetime, zone: ZoneInfo) -> datetime:
+    """The first scheduled moment strictly after `after`, in UTC."""
+    day = after.astimezone(zone).date()
+    while True:
+        candidate_day = first_occurrence_on_or_after(schedule, day)
+        moment = local_moment(candidate_day, schedule.at_time, zone)
+        if moment > after:
+            return moment
+        day = candidate_day + timedelta(days=1)
+
+
+def following_occurrence(schedule: Schedule, previous: datetime, zone: ZoneInfo) -> datetime:
+    """The occurrence after `previous`; biweekly skips a week."""
+    if schedule.cadence == "biweekly":
+        day = previous.astimezone(zone).date() + timedelta(days=14)
+        return local_moment(day, schedule.at_time, zone)
+    return next_occurrence(schedule, previous, zone)

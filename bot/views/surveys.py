@@ -1,0 +1,487 @@
+"""Block Kit for surveys: the DM, the answer and compose modals, results and lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.i18n import Texts
+from bot.surveys.model import MAX_QUESTIONS, Question, SurveyDefinition
+from bot.surveys.results import QuestionResult, RunResults, signed
+from bot.surveys.service import SurveyOverview
+from bot.surveys.templates import TEMPLATES
+from bot.views.common import clip
+
+ENPS_ACTION_PREFIX = "pulse.enps."
+OPEN_ANSWERS_ACTION = "pulse.open"
+CHANGE_ENPS_ACTION = "pulse.change"
+COMMENT_ACTION = "pulse.comment"
+ANSWERS_CALLBACK = "pulse.answers"
+COMMENT_CALLBACK = "pulse.comment"
+COMPOSE_CALLBACK = "pulse.compose"
+ANSWER_ACTION = "answer"
+COMMENT_BLOCK = "comment"
+MODAL_TEXT_LIMIT = 3000
+TITLE_LIMIT = 24  # a modal title
+LABEL_LIMIT = 150
+
+
+def escape(text: str) -> str:
+    """User text inside mrkdwn: `<`, `>` and `&` would otherwise become markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def when(moment: datetime, fallback: str) -> str:
+    """A date Slack shows in each reader's own time zone."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def question_text(texts: Texts, question: Question) -> str:
+    return texts(question.text_key) if question.text_key else question.text
+
+
+def survey_title(texts: Texts, definition: SurveyDefinition) -> str:
+    return texts(definition.title_key) if definition.title_key else definition.title
+
+
+def _closes(texts: Texts, closes_at: datetime) -> str:
+    return when(closes_at, closes_at.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+# ---- the DM --------------------------------------------------------------------------------
+
+
+def enps_buttons(run_id: int) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=f"enps:{run_id}",
+        elements=[
+            ButtonElement(text=str(n), action_id=f"{ENPS_ACTION_PREFIX}{n}", value=f"{run_id}:{n}")
+            for n in range(11)
+        ],
+    )
+
+
+def survey_dm(
+    texts: Texts, run_id: int, definition: SurveyDefinition, closes_at: datetime
+) -> list[Block]:
+    """The invitation: eNPS buttons for a one-click survey, else a Start button."""
+    title = escape(survey_title(texts, definition))
+    blocks: list[Block] = [
+        SectionBlock(text=texts("pulse.dm.intro", title=title, closes=_closes(texts, closes_at)))
+    ]
+    if definition.is_one_click:
+        question = escape(question_text(texts, definition.questions[0]))
+        blocks += [
+            SectionBlock(text=f"*{question}*"),
+            enps_buttons(run_id),
+            ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.dm.enps_scale"))]),
+        ]
+    else:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"open:{run_id}",
+                elements=[
+                    ButtonElement(
+                        text=texts("pulse.dm.start", count=len(definition.questions)),
+                        action_id=OPEN_ANSWERS_ACTION,
+                        value=str(run_id),
+                        style="primary",
+                    )
+                ],
+            )
+        )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.dm.anonymous"))]))
+    return blocks
+
+
+def enps_answered_dm(
+    texts: Texts, run_id: int, definition: SurveyDefinition, score: int, closes_at: datetime
+) -> list[Block]:
+    title = escape(survey_title(texts, definition))
+    buttons = [
+        ButtonElement(
+            text=texts("pulse.dm.change"), action_id=CHANGE_ENPS_ACTION, value=str(run_id)
+        )
+    ]
+    if len(definition.questions) > 1:
+        buttons.append(
+            ButtonElement(
+                text=texts("pulse.dm.add_comment"), action_id=COMMENT_ACTION, value=str(run_id)
+            )
+        )
+    return [
+        SectionBlock(text=texts("pulse.dm.enps_chosen", title=title, score=score)),
+        ActionsBlock(block_id=f"answered:{run_id}", elements=buttons),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=texts("pulse.dm.thanks_until", closes=_closes(texts, closes_at))
+                )
+            ]
+        ),
+    ]
+
+
+def answered_dm(
+    texts: Texts, run_id: int, definition: SurveyDefinition, closes_at: datetime
+) -> list[Block]:
+    title = escape(survey_title(texts, definition))
+    return [
+        SectionBlock(text=texts("pulse.dm.answered", title=title)),
+        ActionsBlock(
+            block_id=f"open:{run_id}",
+            elements=[
+                ButtonElement(
+                    text=texts("pulse.dm.change_answers"),
+                    action_id=OPEN_ANSWERS_ACTION,
+                    value=str(run_id),
+                )
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=texts("pulse.dm.thanks_until", closes=_closes(texts, closes_at))
+                )
+            ]
+        ),
+    ]
+
+
+def closed_dm(texts: Texts, definition: SurveyDefinition) -> list[Block]:
+    return [
+        SectionBlock(text=texts("pulse.dm.closed", title=escape(survey_title(texts, definition))))
+    ]
+
+
+def reminder_dm(texts: Texts, definition: SurveyDefinition, closes_at: datetime) -> list[Block]:
+    title = escape(survey_title(texts, definition))
+    return [
+        SectionBlock(text=texts("pulse.dm.reminder", title=title, closes=_closes(texts, closes_at)))
+    ]
+
+
+# ---- modals --------------------------------------------------------------------------------
+
+
+def _modal_title(texts: Texts, definition: SurveyDefinition) -> str:
+    return clip(survey_title(texts, definition), TITLE_LIMIT)
+
+
+def _scale_options(texts: Texts) -> list[Option]:
+    return [Option(value=str(v), text=f"{v} · {texts(f'pulse.scale.{v}')}") for v in range(1, 6)]
+
+
+def _answer_element(
+    texts: Texts, question: Question, number: int | None, text: str | None
+) -> RadioButtonsElement | StaticSelectElement | PlainTextInputElement:
+    if question.kind == "scale":
+        options = _scale_options(texts)
+        initial = next((o for o in options if number is not None and o.value == str(number)), None)
+        return RadioButtonsElement(action_id=ANSWER_ACTION, options=options, initial_option=initial)
+    if question.kind == "enps":
+        options = [Option(value=str(v), text=str(v)) for v in range(11)]
+        initial = next((o for o in options if number is not None and o.value == str(number)), None)
+        return StaticSelectElement(
+            action_id=ANSWER_ACTION,
+            placeholder=texts("pulse.modal.enps_placeholder"),
+            options=options,
+            initial_option=initial,
+        )
+    if question.kind == "choice":
+        options = [Option(value=str(i), text=o) for i, o in enumerate(question.options)]
+        initial = next((o for o in options if text == question.options[int(o.value)]), None)
+        return RadioButtonsElement(action_id=ANSWER_ACTION, options=options, initial_option=initial)
+    return PlainTextInputElement(
+        action_id=ANSWER_ACTION, multiline=True, max_length=MODAL_TEXT_LIMIT, initial_value=text
+    )
+
+
+def answer_modal(
+    texts: Texts,
+    run_id: int,
+    definition: SurveyDefinition,
+    current: dict[int, tuple[int | None, str | None]],
+) -> View:
+    blocks: list[Block] = [
+        ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.dm.anonymous"))])
+    ]
+    for index, question in enumerate(definition.questions):
+        number, text = current.get(index, (None, None))
+        blocks.append(
+            InputBlock(
+                block_id=f"q{index}",
+                label=clip(question_text(texts, question), LABEL_LIMIT),
+                element=_answer_element(texts, question, number, text),
+                optional=question.optional,
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ANSWERS_CALLBACK,
+        private_metadata=str(run_id),
+        title=_modal_title(texts, definition),
+        submit=texts("pulse.modal.submit"),
+        close=texts("pulse.modal.cancel"),
+        blocks=blocks,
+    )
+
+
+def comment_modal(
+    texts: Texts, run_id: int, definition: SurveyDefinition, current: str | None
+) -> View:
+    index = len(definition.questions) - 1
+    question = definition.questions[index]
+    return View(
+        type="modal",
+        callback_id=COMMENT_CALLBACK,
+        private_metadata=str(run_id),
+        title=_modal_title(texts, definition),
+        submit=texts("pulse.modal.submit"),
+        close=texts("pulse.modal.cancel"),
+        blocks=[
+            InputBlock(
+                block_id=COMMENT_BLOCK,
+                label=clip(question_text(texts, question), LABEL_LIMIT),
+                element=PlainTextInputElement(
+                    action_id=ANSWER_ACTION,
+                    multiline=True,
+                    max_length=MODAL_TEXT_LIMIT,
+                    initial_value=current,
+                ),
+            ),
+            ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.dm.anonymous"))]),
+        ],
+    )
+
+
+def compose_modal(texts: Texts) -> View:
+    return View(
+        type="modal",
+        callback_id=COMPOSE_CALLBACK,
+        title=texts("pulse.compose.title"),
+        submit=texts("pulse.modal.save"),
+        close=texts("pulse.modal.cancel"),
+        blocks=[
+            InputBlock(
+                block_id="name",
+                label=texts("pulse.compose.name"),
+                hint=texts("pulse.compose.name_hint"),
+                element=PlainTextInputElement(action_id="value", max_length=40),
+            ),
+            InputBlock(
+                block_id="title",
+                label=texts("pulse.compose.survey_title"),
+                element=PlainTextInputElement(action_id="value", max_length=60),
+            ),
+            InputBlock(
+                block_id="questions",
+                label=texts("pulse.compose.questions", limit=MAX_QUESTIONS),
+                hint=texts("pulse.compose.questions_hint"),
+                element=PlainTextInputElement(action_id="value", multiline=True),
+            ),
+        ],
+    )
+
+
+def modal_errors(errors: dict[str, str]) -> dict[str, object]:
+    """The ack body that shows errors under the named input blocks."""
+    return {"response_action": "errors", "errors": errors}
+
+
+# ---- manager replies -----------------------------------------------------------------------
+
+
+def templates_blocks(texts: Texts) -> list[Block]:
+    lines = []
+    for template_id, definition in TEMPLATES.items():
+        lines.append(
+            texts(
+                "pulse.list.template_line",
+                id=template_id,
+                title=survey_title(texts, definition),
+                count=len(definition.questions),
+            )
+        )
+    return [
+        HeaderBlock(text=texts("pulse.list.templates_title")),
+        SectionBlock(text=clip("\n".join(lines))),
+        ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.list.templates_hint"))]),
+    ]
+
+
+def _audience_text(texts: Texts, audience_json: str) -> str:
+    data = json.loads(audience_json)
+    if data.get("everyone"):
+        return texts("pulse.list.everyone")
+    parts = [f"<#{c}>" for c in data.get("channels") or []]
+    parts += [f"<@{u}>" for u in data.get("users") or []]
+    return ", ".join(parts)
+
+
+def list_blocks(texts: Texts, surveys: Sequence[SurveyOverview]) -> list[Block]:
+    if not surveys:
+        return [SectionBlock(text=texts("pulse.list.empty"))]
+    blocks: list[Block] = [HeaderBlock(text=texts("pulse.list.title"))]
+    for item in surveys[:45]:
+        s = item.survey
+        if s.cadence is None:
+            cadence = texts("pulse.list.by_hand")
+        else:
+            cadence = texts(f"pulse.cadence.{s.cadence}", time=s.at_time)
+        if s.paused:
+            status = texts("pulse.list.paused")
+        elif item.open_run is not None:
+            status = texts(
+                "pulse.list.open",
+                number=item.open_run.number,
+                closes=_closes(texts, item.open_run.closes_at),
+            )
+        else:
+            status = texts("pulse.list.idle")
+        next_run = (
+            _closes(texts, s.next_run_at) if s.next_run_at is not None and not s.paused else "—"
+        )
+        blocks.append(
+            SectionBlock(
+                text=clip(
+                    texts(
+                        "pulse.list.line",
+                        name=escape(s.name),
+                        title=escape(survey_title(texts, item.definition)),
+                        cadence=cadence,
+                        audience=_audience_text(texts, s.audience),
+                        next=next_run,
+                        status=status,
+                        runs=item.runs,
+                    )
+                )
+            )
+        )
+    return blocks
+
+
+def _bar(count: int, total: int, width: int = 10) -> str:
+    filled = round(width * count / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+def _question_result(
+    texts: Texts, q: QuestionResult, question: Question, min_responses: int
+) -> str:
+    title = f"*{escape(question_text(texts, question))}*"
+    if q.hidden:
+        return f"{title}\n" + texts(
+            "pulse.results.question_hidden", answered=q.answered, needed=min_responses
+        )
+    lines = [title]
+    if q.enps is not None:
+        change = (
+            "" if q.change is None else " " + texts("pulse.results.change", change=signed(q.change))
+        )
+        lines.append(
+            texts(
+                "pulse.results.enps",
+                score=signed(q.enps.score),
+                promoters=q.enps.promoters,
+                passives=q.enps.passives,
+                detractors=q.enps.detractors,
+            )
+            + change
+        )
+    elif q.kind == "scale" and q.mean is not None and q.favourable is not None:
+        change = (
+            ""
+            if q.change is None
+            else " " + texts("pulse.results.change", change=signed(q.change, 1))
+        )
+        lines.append(
+            texts(
+                "pulse.results.scale",
+                mean=f"{q.mean:.1f}",
+                favourable=round(q.favourable * 100),
+                answered=q.answered,
+            )
+            + change
+        )
+    if q.kind in ("scale", "choice"):
+        total = sum(count for _, count in q.distribution)
+        lines += [
+            f"`{_bar(count, total)}` {count} · {escape(label)}" for label, count in q.distribution
+        ]
+    if q.comments:
+        lines += [f"> {escape(c)}".replace("\n", "\n> ") for c in q.comments]
+    return "\n".join(lines)
+
+
+def results_blocks(
+    texts: Texts, name: str, definition: SurveyDefinition, results: RunResults
+) -> list[Block]:
+    title = escape(survey_title(texts, definition))
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=clip(
+                texts(
+                    "pulse.results.title",
+                    title=survey_title(texts, definition),
+                    number=results.run_number,
+                ),
+                150,
+            )
+        ),
+        SectionBlock(
+            text=texts(
+                "pulse.results.participation",
+                answered=results.answered,
+                invited=results.invited,
+                name=escape(name),
+                title=title,
+            )
+        ),
+    ]
+    if results.hidden:
+        blocks.append(
+            SectionBlock(
+                text=texts(
+                    "pulse.results.hidden",
+                    answered=results.answered,
+                    needed=results.min_responses,
+                )
+            )
+        )
+        return blocks
+    blocks.append(DividerBlock())
+    for q in results.questions:
+        blocks.append(
+            SectionBlock(
+                text=clip(
+                    _question_result(texts, q, definition.questions[q.index], results.min_responses)
+                )
+            )
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text=texts("pulse.results.footer", needed=results.min_responses))
+            ]
+        )
+    )
+    return blocks

@@ -1,0 +1,634 @@
+"""Surveys, their runs, deliveries and anonymous answers: tables and queries, no Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+
+# Delivery states: pending → sending (claimed, Slack call in flight) → sent | failed.
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+
+RUN_OPEN = "open"
+RUN_CLOSED = "closed"
+
+
+class Survey(Base):
+    """A survey (from a template or composed by a manager) and its optional schedule."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Lower-cased name: `/pulse start Pulse` and `/pulse start pulse` are the same survey.
+    name_key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    template_id: Mapped[str | None] = mapped_column(String(32))
+    # The questions as JSON (bot.surveys.model.SurveyDefinition.to_json).
+    definition: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The schedule; cadence None means "only started by hand".
+    cadence: Mapped[str | None] = mapped_column(String(16))
+    on_weekday: Mapped[int | None] = mapped_column(Integer)
+    on_day: Mapped[int | None] = mapped_column(Integer)
+    at_time: Mapped[str] = mapped_column(String(5), default="10:00")
+    # JSON: {"everyone": true} or {"channels": [...], "users": [...]}
+    audience: Mapped[str] = mapped_column(Text, default='{"everyone": true}')
+    open_days: Mapped[int] = mapped_column(Integer, default=3)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class SurveyRun(Base):
+    """One occurrence of a survey: open from `opens_at` until `closes_at`."""
+
+    __tablename__ = "survey_runs"
+    __table_args__ = (UniqueConstraint("survey_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    # One run per scheduled occurrence: a job that fires twice creates nothing twice.
+    occurrence_key: Mapped[str] = mapped_column(String(80), unique=True)
+    definition: Mapped[str] = mapped_column(Text)  # frozen copy: later edits leave runs alone
+    audience: Mapped[str] = mapped_column(Text)
+    local_date: Mapped[date] = mapped_column(Date)
+    at_time: Mapped[str] = mapped_column(String(5))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    remind_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default=RUN_OPEN, index=True)
+    # False until the audience was turned into delivery rows (it may need Slack calls).
+    audience_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_notices_done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SurveyDelivery(Base):
+    """The DM of one run to one person. Holds a user id, so it never holds an answer."""
+
+    __tablename__ = "survey_deliveries"
+    __table_args__ = (UniqueConstraint("run_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    state: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_notice: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SurveyParticipant(Base):
+    """Who has answered a run: for reminders and participation only, no link to answers."""
+
+    __tablename__ = "survey_participants"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class SurveyAnswer(Base):
+    """One answer to one question, keyed by an HMAC of run and user: no Slack id, day only."""
+
+    __tablename__ = "survey_answers"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), primary_key=True)
+    respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    question: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    answered_on: Mapped[date] = mapped_column(Date)
+
+
+# ---- plain values handed to bot/ ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyRecord:
+    id: int
+    name: str
+    template_id: str | None
+    definition: str
+    cadence: str | None
+    on_weekday: int | None
+    on_day: int | None
+    at_time: str
+    audience: str
+    open_days: int
+    paused: bool
+    next_run_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    survey_id: int
+    number: int
+    definition: str
+    audience: str
+    local_date: date
+    at_time: str
+    opens_at: datetime
+    closes_at: datetime
+    remind_at: datetime
+    status: str
+    audience_resolved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    id: int
+    run_id: int
+    user_id: str
+    language: str
+    state: str
+    channel_id: str | None
+    message_ts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    respondent: str
+    question: int
+    number: int | None
+    text: str | None
+
+
+def _survey(row: Survey) -> SurveyRecord:
+    return SurveyRecord(
+        id=row.id,
+        name=row.name,
+        template_id=row.template_id,
+        definition=row.definition,
+        cadence=row.cadence,
+        on_weekday=row.on_weekday,
+        on_day=row.on_day,
+        at_time=row.at_time,
+        audience=row.audience,
+        open_days=row.open_days,
+        paused=row.paused,
+        next_run_at=row.next_run_at,
+    )
+
+
+def _run(row: SurveyRun) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        survey_id=row.survey_id,
+        number=row.number,
+        definition=row.definition,
+        audience=row.audience,
+        local_date=row.local_date,
+        at_time=row.at_time,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        remind_at=row.remind_at,
+        status=row.status,
+        audience_resolved=row.audience_resolved,
+    )
+
+
+def _delivery(row: SurveyDelivery) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=row.id,
+        run_id=row.run_id,
+        user_id=row.user_id,
+        language=row.language,
+        state=row.state,
+        channel_id=row.channel_id,
+        message_ts=row.message_ts,
+    )
+
+
+# ---- surveys -----------------------------------------------------------------------------------
+
+
+def find_survey(session: Session, name: str) -> SurveyRecord | None:
+    row = session.scalar(select(Survey).where(Survey.name_key == name.casefold()))
+    return None if row is None else _survey(row)
+
+
+def get_survey(session: Session, survey_id: int) -> SurveyRecord:
+    row = session.get_one(Survey, survey_id)
+    return _survey(row)
+
+
+def list_surveys(session: Session) -> list[SurveyRecord]:
+    return [_survey(row) for row in session.scalars(select(Survey).order_by(Survey.name_key))]
+
+
+def add_survey(
+    session: Session, *, name: str, definition: str, created_by: str, template_id: str | None
+) -> SurveyRecord:
+    row = Survey(
+        name=name,
+        name_key=name.casefold(),
+        definition=definition,
+        created_by=created_by,
+        template_id=template_id,
+        at_time="10:00",
+        audience='{"everyone": true}',
+        open_days=3,
+        paused=False,
+    )
+    session.add(row)
+    session.flush()
+    return _survey(row)
+
+
+def set_schedule(
+    session: Session,
+    survey_id: int,
+    *,
+    cadence: str,
+    on_weekday: int | None,
+    on_day: int | None,
+    at_time: str,
+    audience: str,
+    open_days: int,
+    next_run_at: datetime,
+) -> None:
+    session.execute(
+        update(Survey)
+        .where(Survey.id == survey_id)
+        .values(
+            cadence=cadence,
+            on_weekday=on_weekday,
+            on_day=on_day,
+            at_time=at_time,
+            audience=audience,
+            open_days=open_days,
+            next_run_at=next_run_at,
+            paused=False,
+        )
+    )
+
+
+def set_paused(session: Session, survey_id: int, paused: bool) -> None:
+    session.execute(update(Survey).where(Survey.id == survey_id).values(paused=paused))
+
+
+def set_next_run(session: Session, survey_id: int, next_run_at: datetime | None) -> None:
+    session.execute(update(Survey).where(Survey.id == survey_id).values(next_run_at=next_run_at))
+
+
+def due_schedules(session: Session, now: datetime) -> list[SurveyRecord]:
+    rows = session.scalars(
+        select(Survey).where(
+            Survey.cadence.is_not(None),
+            Survey.paused.is_(False),
+            Survey.next_run_at.is_not(None),
+            Survey.next_run_at <= now,
+        )
+    )
+    return [_survey(row) for row in rows]
+
+
+# ---- runs ------------------------------------------------------------------------------------
+
+
+def add_run(
+    session: Session,
+    *,
+    survey_id: int,
+    occurrence_key: str,
+    definition: str,
+    audience: str,
+    local_date: date,
+    at_time: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    remind_at: datetime,
+) -> RunRecord | None:
+    """Create the run of one occurrence; None when that occurrence already has its run."""
+    number = (
+        session.scalar(select(func.max(SurveyRun.number)).where(SurveyRun.survey_id == survey_id))
+        or 0
+    ) + 1
+    statement = (
+        upsert_statement(session, SurveyRun)
+        .values(
+            survey_id=survey_id,
+            number=number,
+            occurrence_key=occurrence_key,
+            definition=definition,
+            audience=audience,
+            local_date=local_date,
+            at_time=at_time,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            remind_at=remind_at,
+            status=RUN_OPEN,
+            audience_resolved=False,
+            reminders_done=False,
+            closed_notices_done=False,
+        )
+        .on_conflict_do_nothing(index_elements=["occurrence_key"])
+        .returning(SurveyRun.id)
+    )
+    run_id = session.execute(statement).scalar()
+    if run_id is None:
+        return None
+    return _run(session.get_one(SurveyRun, run_id))
+
+
+def get_run(session: Session, run_id: int) -> RunRecord | None:
+    row = session.get(SurveyRun, run_id)
+    return None if row is None else _run(row)
+
+
+def run_status(session: Session, run_id: int) -> tuple[str, datetime] | None:
+    """Status and close time of a run: the one lookup an answer click needs."""
+    row = session.execute(
+        select(SurveyRun.status, SurveyRun.closes_at).where(SurveyRun.id == run_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def open_run_of(session: Session, survey_id: int) -> RunRecord | None:
+    row = session.scalar(
+        select(SurveyRun)
+        .where(SurveyRun.survey_id == survey_id, SurveyRun.status == RUN_OPEN)
+        .order_by(SurveyRun.number.desc())
+    )
+    return None if row is None else _run(row)
+
+
+def runs_of(session: Session, survey_id: int) -> list[RunRecord]:
+    rows = session.scalars(
+        select(SurveyRun).where(SurveyRun.survey_id == survey_id).order_by(SurveyRun.number)
+    )
+    return [_run(row) for row in rows]
+
+
+def unresolved_runs(session: Session) -> list[RunRecord]:
+    rows = session.scalars(
+        select(SurveyRun).where(
+            SurveyRun.status == RUN_OPEN, SurveyRun.audience_resolved.is_(False)
+        )
+    )
+    return [_run(row) for row in rows]
+
+
+def runs_to_remind(session: Session, now: datetime) -> list[RunRecord]:
+    rows = session.scalars(
+        select(SurveyRun).where(
+            SurveyRun.status == RUN_OPEN,
+            SurveyRun.reminders_done.is_(False),
+            SurveyRun.remind_at <= now,
+        )
+    )
+    return [_run(row) for row in rows]
+
+
+def runs_to_close(session: Session, now: datetime) -> list[RunRecord]:
+    rows = session.scalars(
+        select(SurveyRun).where(SurveyRun.status == RUN_OPEN, SurveyRun.closes_at <= now)
+    )
+    return [_run(row) for row in rows]
+
+
+def runs_with_pending_close_notices(session: Session) -> list[RunRecord]:
+    rows = session.scalars(
+        select(SurveyRun).where(
+            SurveyRun.status == RUN_CLOSED, SurveyRun.closed_notices_done.is_(False)
+        )
+    )
+    return [_run(row) for row in rows]
+
+
+def close_run(session: Session, run_id: int, now: datetime) -> bool:
+    """Close an open run; False when it was closed already."""
+    result = session.execute(
+        update(SurveyRun)
+        .where(SurveyRun.id == run_id, SurveyRun.status == RUN_OPEN)
+        .values(status=RUN_CLOSED, closes_at=now)
+        .returning(SurveyRun.id)
+    )
+    return result.first() is not None
+
+
+def mark_run(session: Session, run_id: int, **flags: bool) -> None:
+    session.execute(update(SurveyRun).where(SurveyRun.id == run_id).values(**flags))
+
+
+# ---- deliveries --------------------------------------------------------------------------------
+
+
+def add_deliveries(session: Session, run_id: int, rows: Sequence[tuple[str, str, datetime]]) -> int:
+    """(user_id, language, send_at) per person; a person already invited is left alone."""
+    if rows:
+        values = [
+            {"run_id": run_id, "user_id": u, "language": lang, "send_at": at, "state": PENDING}
+            for u, lang, at in rows
+        ]
+        statement = upsert_statement(session, SurveyDelivery).values(values)
+        session.execute(statement.on_conflict_do_nothing(index_elements=["run_id", "user_id"]))
+    session.execute(update(SurveyRun).where(SurveyRun.id == run_id).values(audience_resolved=True))
+    return len(rows)
+
+
+def claim_deliveries(
+    session: Session, now: datetime, limit: int, run_id: int | None = None
+) -> list[DeliveryRecord]:
+    """Mark up to `limit` due pending deliveries as sending and return them.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED lets several instances claim side by side; on
+    SQLite the transaction already holds the write lock (BEGIN IMMEDIATE).
+    """
+    query = (
+        select(SurveyDelivery)
+        .join(SurveyRun, SurveyRun.id == SurveyDelivery.run_id)
+        .where(
+            SurveyDelivery.state == PENDING,
+            SurveyDelivery.send_at <= now,
+            SurveyRun.status == RUN_OPEN,
+        )
+        .order_by(SurveyDelivery.send_at, SurveyDelivery.id)
+        .limit(limit)
+    )
+    if run_id is not None:
+        query = query.where(SurveyDelivery.run_id == run_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=SurveyDelivery)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.state = SENDING
+        row.claimed_at = now
+    session.flush()
+    return [_delivery(row) for row in rows]
+
+
+def stale_sending(session: Session, older_than: datetime) -> list[DeliveryRecord]:
+    """Deliveries claimed by a sender that never reported back (it crashed)."""
+    rows = session.scalars(
+        select(SurveyDelivery).where(
+            SurveyDelivery.state == SENDING, SurveyDelivery.claimed_at < older_than
+        )
+    )
+    return [_delivery(row) for row in rows]
+
+
+def finish_delivery(
+    session: Session, delivery_id: int, state: str, channel_id: str | None, ts: str | None
+) -> None:
+    session.execute(
+        update(SurveyDelivery)
+        .where(SurveyDelivery.id == delivery_id)
+        .values(state=state, channel_id=channel_id, message_ts=ts)
+    )
+
+
+def release_delivery(session: Session, delivery_id: int) -> None:
+    session.execute(
+        update(SurveyDelivery).where(SurveyDelivery.id == delivery_id).values(state=PENDING)
+    )
+
+
+def delivery_of(session: Session, run_id: int, user_id: str) -> DeliveryRecord | None:
+    row = session.scalar(
+        select(SurveyDelivery).where(
+            SurveyDelivery.run_id == run_id, SurveyDelivery.user_id == user_id
+        )
+    )
+    return None if row is None else _delivery(row)
+
+
+def sent_deliveries(
+    session: Session, run_id: int, *, answered: bool | None, flag: str | None = None
+) -> list[DeliveryRecord]:
+    """Sent DMs of a run; `answered` filters on participation; `flag` skips rows already done."""
+    query = select(SurveyDelivery).where(
+        SurveyDelivery.run_id == run_id, SurveyDelivery.state == SENT
+    )
+    if flag is not None:
+        query = query.where(getattr(SurveyDelivery, flag).is_(False))
+    if answered is not None:
+        answered_ids = select(SurveyParticipant.user_id).where(SurveyParticipant.run_id == run_id)
+        column = SurveyDelivery.user_id
+        query = query.where(column.in_(answered_ids) if answered else column.not_in(answered_ids))
+    return [_delivery(row) for row in session.scalars(query.order_by(SurveyDelivery.id))]
+
+
+def flag_delivery(session: Session, delivery_id: int, flag: str) -> None:
+    session.execute(
+        update(SurveyDelivery).where(SurveyDelivery.id == delivery_id).values({flag: True})
+    )
+
+
+def invited_count(session: Session, run_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(SurveyDelivery).where(SurveyDelivery.run_id == run_id)
+        )
+        or 0
+    )
+
+
+def open_runs_for(session: Session, user_id: str) -> list[RunRecord]:
+    """Open runs this person was invited to (for the App Home)."""
+    rows = session.scalars(
+        select(SurveyRun)
+        .join(SurveyDelivery, SurveyDelivery.run_id == SurveyRun.id)
+        .where(SurveyDelivery.user_id == user_id, SurveyRun.status == RUN_OPEN)
+    )
+    return [_run(row) for row in rows]
+
+
+# ---- answers ---------------------------------------------------------------------------------
+
+
+def save_answers(
+    session: Session,
+    *,
+    run_id: int,
+    user_id: str,
+    respondent: str,
+    answers: Iterable[tuple[int, int | None, str | None]],
+    today: date,
+    replace_all: bool,
+) -> None:
+    """Store (question, number, text) answers under the anonymous key; note who answered."""
+    if replace_all:
+        session.execute(
+            delete(SurveyAnswer).where(
+                SurveyAnswer.run_id == run_id, SurveyAnswer.respondent == respondent
+            )
+        )
+    values = [
+        {
+            "run_id": run_id,
+            "respondent": respondent,
+            "question": question,
+            "number": number,
+            "text": text,
+            "answered_on": today,
+        }
+        for question, number, text in answers
+    ]
+    if values:
+        statement = upsert_statement(session, SurveyAnswer).values(values)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["run_id", "respondent", "question"],
+                set_={
+                    "number": statement.excluded.number,
+                    "text": statement.excluded.text,
+                    "answered_on": statement.excluded.answered_on,
+                },
+            )
+        )
+    participant = upsert_statement(session, SurveyParticipant).values(
+        run_id=run_id, user_id=user_id
+    )
+    session.execute(participant.on_conflict_do_nothing(index_elements=["run_id", "user_id"]))
+
+
+def answers_of(session: Session, run_id: int, respondent: str) -> list[AnswerRecord]:
+    rows = session.scalars(
+        select(SurveyAnswer).where(
+            SurveyAnswer.run_id == run_id, SurveyAnswer.respondent == respondent
+        )
+    )
+    return [AnswerRecord(r.respondent, r.question, r.number, r.text) for r in rows]
+
+
+def run_answers(session: Session, run_id: int) -> list[AnswerRecord]:
+    rows = session.scalars(select(SurveyAnswer).where(SurveyAnswer.run_id == run_id))
+    return [AnswerRecord(r.respondent, r.question, r.number, r.text) for r in rows]
+
+
+def participant_count(session: Session, run_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SurveyParticipant)
+            .where(SurveyParticipant.run_id == run_id)
+        )
+        or 0
+    )

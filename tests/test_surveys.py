@@ -1,0 +1,351 @@
+"""Pulse and eNPS surveys through signed requests against the stand-in, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select
+
+from bot.standin import SlackStandIn, validate_blocks
+from bot.surveys import jobs
+from bot.views import surveys as views
+from storage import surveys as store
+from storage.db import Database
+from tests.conftest import make_settings
+from tests.harness import BotHarness, block_text
+
+MANAGER = "U06AJONES"  # an English-speaking manager, named in PULSEBOT_MANAGERS
+PEOPLE = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U04LROMAN", "U05OSMITH", "U06AJONES",
+          "U07JMILLE", "U08EDAVIS", "U09HSATO"]  # fmt: skip
+NOT_SURVEYED = ["U10CRICCI", "U11PGREEN", "U12CRMBOT", "UBOT"]  # deactivated, guest, bots
+
+
+@pytest.fixture
+def bot(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+    settings = make_settings(
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
+        PULSEBOT_MANAGERS=MANAGER,
+    )
+    harness = BotHarness.boot(settings, db=db, standin=standin)
+    yield harness
+    harness.close()
+
+
+def start(bot: BotHarness, survey: str, args: str = "") -> str:
+    text = BotHarness.reply_text(bot.command(MANAGER, "/pulse", f"start {survey} {args}".strip()))
+    return text
+
+
+def wait_for_dms(bot: BotHarness, people: list[str], count: int = 1) -> None:
+    bot.standin.wait_for(
+        lambda: all(len(bot.dms(p)) >= count for p in people), describe="survey DMs", timeout=10
+    )
+
+
+def survey_dm(bot: BotHarness, user_id: str) -> Any:
+    return bot.dms(user_id)[0]
+
+
+def latest_view(bot: BotHarness) -> dict[str, Any]:
+    def newest() -> dict[str, Any] | None:
+        views_now = bot.standin.views
+        return views_now[-1] if views_now else None
+
+    return bot.standin.wait_for(newest, describe="a modal")
+
+
+def buttons(message: Any) -> list[dict[str, Any]]:
+    return next(b["elements"] for b in message.blocks if b["type"] == "actions")
+
+
+def click_enps(bot: BotHarness, user_id: str, score: int) -> None:
+    dm = survey_dm(bot, user_id)
+    value = buttons(dm)[score]["value"]
+    assert bot.click(user_id, f"pulse.enps.{score}", value, message=dm).status == 200
+
+
+def results(bot: BotHarness, survey: str, extra: str = "") -> str:
+    return BotHarness.reply_text(
+        bot.command(MANAGER, "/pulse", f"results {survey} {extra}".strip())
+    )
+
+
+def test_enps_is_answered_with_one_click(bot: BotHarness) -> None:
+    reply = start(bot, "enps")
+    assert "Run 1 of `enps` is open" in reply
+    wait_for_dms(bot, PEOPLE)
+    for user in NOT_SURVEYED:
+        assert bot.dms(user) == []
+    posts = bot.standin.calls_to("chat.postMessage")
+    assert len(posts) == len(PEOPLE)
+    assert {call.params["channel"] for call in posts} == set(PEOPLE)  # the user id itself
+    assert bot.standin.calls_to("conversations.open") == []
+    dm = survey_dm(bot, "U05OSMITH")
+    assert validate_blocks(dm.blocks) == []
+    assert [b["text"]["text"] for b in buttons(dm)] == [str(n) for n in range(11)]
+
+    for user, score in zip(PEOPLE[:5], [10, 9, 9, 7, 2], strict=True):
+        click_enps(bot, user, score)
+    bot.standin.wait_for(lambda: bot.dms("U05OSMITH")[0].edit_count == 1, describe="DM update")
+    updated = block_text({"blocks": bot.dms("U05OSMITH")[0].blocks})
+    assert "you answered *2*" in updated
+    assert "[Change]" in updated and "[Add a comment]" in updated
+
+    text = results(bot, "enps")
+    assert "5 of 9 answered" in text
+    assert "eNPS +40" in text
+    assert "3 promoters · 1 passives · 1 detractors" in text
+
+
+def test_enps_click_in_italian_and_change(bot: BotHarness) -> None:
+    start(bot, "enps")
+    wait_for_dms(bot, ["U02MBIANC"])
+    assert "Quanto è probabile" in block_text({"blocks": survey_dm(bot, "U02MBIANC").blocks})
+    click_enps(bot, "U02MBIANC", 3)
+    bot.standin.wait_for(lambda: survey_dm(bot, "U02MBIANC").edit_count == 1)
+    dm = survey_dm(bot, "U02MBIANC")
+    bot.click("U02MBIANC", views.CHANGE_ENPS_ACTION, buttons(dm)[0]["value"], message=dm)
+    bot.standin.wait_for(lambda: survey_dm(bot, "U02MBIANC").edit_count == 2)
+    click_enps(bot, "U02MBIANC", 8)
+    bot.standin.wait_for(lambda: survey_dm(bot, "U02MBIANC").edit_count == 3)
+    assert "hai risposto *8*" in block_text({"blocks": survey_dm(bot, "U02MBIANC").blocks})
+    with bot.services.db.transaction() as session:
+        answers = session.scalars(select(store.SurveyAnswer)).all()
+    assert [(a.question, a.number) for a in answers] == [(0, 8)]
+
+
+def answer_values(scores: list[int], comment: str | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        f"q{i}": {"answer": {"type": "radio_buttons", "selected_option": {"value": str(s)}}}
+        for i, s in enumerate(scores)
+    }
+    values["q5"] = {"answer": {"type": "plain_text_input", "value": comment}}
+    return values
+
+
+def test_pulse_modal_records_all_answers_and_reopens_with_them(bot: BotHarness) -> None:
+    start(bot, "pulse")
+    wait_for_dms(bot, PEOPLE)
+    dm = survey_dm(bot, "U05OSMITH")
+    assert "[Start (6 questions)]" in block_text({"blocks": dm.blocks})
+    run_value = buttons(dm)[0]["value"]
+    bot.click("U05OSMITH", views.OPEN_ANSWERS_ACTION, run_value, message=dm)
+    modal = latest_view(bot)
+    assert modal["callback_id"] == views.ANSWERS_CALLBACK
+    assert len([b for b in modal["blocks"] if b["type"] == "input"]) == 6
+
+    missing = bot.submit("U05OSMITH", views.ANSWERS_CALLBACK, answer_values([4, 4]), run_value)
+    assert BotHarness.reply(missing)["response_action"] == "errors"
+    assert "q2" in BotHarness.reply(missing)["errors"]
+
+    ok = bot.submit(
+        "U05OSMITH", views.ANSWERS_CALLBACK, answer_values([4, 5, 3, 2, 1], "<b>ok</b>"), run_value
+    )
+    assert ok.status == 200 and ok.body == ""
+    bot.standin.wait_for(lambda: survey_dm(bot, "U05OSMITH").edit_count == 1)
+    assert "you can change your answers until" in block_text(
+        {"blocks": survey_dm(bot, "U05OSMITH").blocks}
+    )
+
+    bot.click(
+        "U05OSMITH", views.OPEN_ANSWERS_ACTION, run_value, message=survey_dm(bot, "U05OSMITH")
+    )
+    bot.standin.wait_for(lambda: len(bot.standin.calls_to("views.open")) == 2)
+    reopened = bot.standin.views[-1]
+    first = reopened["blocks"][1]["element"]
+    assert first["initial_option"]["value"] == "4"
+    assert reopened["blocks"][6]["element"]["initial_value"] == "<b>ok</b>"
+
+
+def test_results_hidden_below_threshold_then_shown_with_shuffled_comments(bot: BotHarness) -> None:
+    start(bot, "pulse")
+    wait_for_dms(bot, PEOPLE)
+    run_value = buttons(survey_dm(bot, PEOPLE[0]))[0]["value"]
+    for user in PEOPLE[:2]:
+        bot.submit(
+            user,
+            views.ANSWERS_CALLBACK,
+            answer_values([5, 4, 4, 4, 2], "more <coffee> & tea"),
+            run_value,
+        )
+    hidden = results(bot, "pulse")
+    assert "2 of the 3 responses needed — results are hidden to protect anonymity" in hidden
+    assert "coffee" not in hidden and "mean" not in hidden
+    bot.submit(PEOPLE[2], views.ANSWERS_CALLBACK, answer_values([1, 2, 3, 4, 5]), run_value)
+    shown = results(bot, "pulse")
+    assert "3 of 9 answered" in shown
+    # workload: 5, 5, 1 → mean 3.7, favourable 2/3
+    assert "mean *3.7* · 67% favourable (4–5) · 3 answers" in shown
+    # the comment question had 2 answers: still hidden on its own
+    assert "2 of the 3 answers needed" in shown
+    assert "&lt;coffee&gt;" not in shown
+
+
+def test_anonymity_no_row_holds_a_user_id_and_an_answer(bot: BotHarness) -> None:
+    start(bot, "pulse")
+    wait_for_dms(bot, PEOPLE)
+    run_value = buttons(survey_dm(bot, PEOPLE[0]))[0]["value"]
+    comment = "my manager never listens"
+    for user in PEOPLE[:4]:
+        bot.submit(user, views.ANSWERS_CALLBACK, answer_values([3, 3, 3, 3, 3], comment), run_value)
+    ids = {u.id for u in bot.standin.workspace.users}
+    secret = bot.services.settings.secret.get_secret_value()
+    metadata = MetaData()
+    metadata.reflect(bot.services.db.engine)
+    with bot.services.db.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(table.select()):
+                cells = [str(v) for v in row if v is not None]
+                has_user = any(c in ids for c in cells)
+                has_answer = any(c == comment for c in cells) or table.name == "survey_answers"
+                assert not (has_user and has_answer), (table.name, row)
+                assert all(secret not in c for c in cells)
+    with bot.services.db.transaction() as session:
+        answer_days = {a.answered_on for a in session.scalars(select(store.SurveyAnswer))}
+        participants = session.scalars(select(store.SurveyParticipant)).all()
+    assert all(not hasattr(p, "respondent") for p in participants)
+    assert len(answer_days) == 1  # the day, no time
+
+
+def test_only_managers_and_clear_errors(bot: BotHarness) -> None:
+    refused = BotHarness.reply_text(bot.command("U05OSMITH", "/pulse", "start pulse"))
+    assert "Only managers can use `/pulse start`" in refused
+    assert bot.standin.calls_to("chat.postMessage") == []
+    assert "I don't know the survey `nope`" in start(bot, "nope")
+    bad = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "schedule pulse daily"))
+    assert "`daily` is not a cadence" in bad
+    bad_time = BotHarness.reply_text(
+        bot.command(MANAGER, "/pulse", "schedule pulse weekly at 25:00")
+    )
+    assert "`25:00` is not a time" in bad_time
+    assert "Which survey?" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "results"))
+    with bot.services.db.transaction() as session:
+        assert session.scalars(select(store.SurveyRun)).all() == []
+    start(bot, "enps")
+    assert "already has an open run" in start(bot, "enps")
+
+
+def test_compose_refuses_an_eleventh_question(bot: BotHarness) -> None:
+    lines = "\n".join(f"scale: Question {n}" for n in range(11))
+    values = {
+        "name": {"value": {"type": "plain_text_input", "value": "retro"}},
+        "title": {"value": {"type": "plain_text_input", "value": "Retro"}},
+        "questions": {"value": {"type": "plain_text_input", "value": lines}},
+    }
+    refused = BotHarness.reply(bot.submit(MANAGER, views.COMPOSE_CALLBACK, values))
+    assert "at most 10 questions; this one has 11" in refused["errors"]["questions"]
+    values["questions"]["value"]["value"] = (
+        "\n".join(lines.splitlines()[:9]) + "\nchoice: Day? | Mon | Fri\ntext?: Else?"
+    )
+    refused = BotHarness.reply(bot.submit(MANAGER, views.COMPOSE_CALLBACK, values))
+    assert "this one has 11" in refused["errors"]["questions"]
+    values["questions"]["value"]["value"] = (
+        "enps: Recommend?\nchoice: Day? | Mon | Fri\ntext?: Else?"
+    )
+    assert bot.submit(MANAGER, views.COMPOSE_CALLBACK, values).body == ""
+    assert "Run 1 of `retro`" in start(bot, "retro")
+    listing = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "list"))
+    assert "*retro* — Retro" in listing
+
+
+def test_pulse_new_opens_the_compose_modal(bot: BotHarness) -> None:
+    bot.command(MANAGER, "/pulse", "new")
+    view = latest_view(bot)
+    assert view["callback_id"] == views.COMPOSE_CALLBACK
+
+
+def test_templates_in_both_languages(bot: BotHarness) -> None:
+    english = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "templates"))
+    assert "`pulse` — Weekly pulse (6 questions)" in english
+    assert "`engagement` — Quarterly engagement (10 questions)" in english
+
+
+def test_close_updates_unanswered_dms_and_late_clicks_are_told_politely(bot: BotHarness) -> None:
+    start(bot, "enps")
+    wait_for_dms(bot, PEOPLE)
+    click_enps(bot, PEOPLE[1], 9)
+    stale = survey_dm(bot, "U04LROMAN")  # a client that has not refreshed yet
+    reply = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "close enps"))
+    assert "Run 1 of `enps` is closed" in reply
+    bot.standin.wait_for(lambda: survey_dm(bot, "U04LROMAN").edit_count == 1)
+    assert "is closed now" in block_text({"blocks": survey_dm(bot, "U04LROMAN").blocks})
+    bot.click("U04LROMAN", "pulse.enps.10", buttons(stale)[10]["value"], message=stale)
+    post = bot.standin.wait_for(bot.standin.response_posts)
+    assert "survey is closed" in (post[-1].text or "")
+    with bot.services.db.transaction() as session:
+        assert store.participant_count(session, 1) == 1
+
+
+def test_export_is_a_csv_in_the_askers_dm_and_obeys_the_threshold(bot: BotHarness) -> None:
+    start(bot, "enps")
+    wait_for_dms(bot, PEOPLE)
+    for user, score in zip(PEOPLE[:2], [10, 2], strict=True):
+        click_enps(bot, user, score)
+    bot.command(MANAGER, "/pulse", "export enps")
+    files = bot.standin.wait_for(lambda: bot.standin.files)
+    content = files[-1].content.decode()
+    assert "hidden_below_threshold" in content and "promoters" not in content
+    assert "U0" not in content
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: BotHarness) -> None:
+    services = bot.services
+    reply = BotHarness.reply_text(
+        bot.command(MANAGER, "/pulse", "schedule enps weekly on monday at 10:00 open 2d")
+    )
+    assert "`enps` is scheduled weekly at 10:00 to everyone, open 2 days" in reply
+    with services.db.transaction() as session:
+        survey = store.find_survey(session, "enps")
+    assert survey is not None and survey.next_run_at is not None
+    monday = survey.next_run_at
+    assert monday.astimezone(services.settings.zone).strftime("%a %H:%M") == "Mon 10:00"
+    assert jobs.open_due_runs(services, monday - timedelta(minutes=1)) == 0
+    assert jobs.open_due_runs(services, monday) == 1
+    assert jobs.open_due_runs(services, monday + timedelta(minutes=1)) == 0  # once per occurrence
+    sent = jobs.dispatch_due_deliveries(services, monday)
+    # Rome and London at 10:00 local are now or past (London is an hour behind: 09:00 UTC+0
+    # ... 10:00 London is later); Tokyo's 10:00 has passed: at once. New York and LA later.
+    got = {u for u in PEOPLE if bot.dms(u)}
+    assert {"U01GROSSI", "U02MBIANC", "U09HSATO"} <= got
+    assert "U07JMILLE" not in got and "U08EDAVIS" not in got
+    ny_ten = datetime.combine(monday.astimezone(services.settings.zone).date(), datetime.min.time())
+    later = jobs.dispatch_due_deliveries(services, monday + timedelta(hours=10))
+    assert sent + later == len(PEOPLE)
+    assert all(len(bot.dms(u)) == 1 for u in PEOPLE)
+    assert ny_ten is not None
+
+
+def test_reminder_goes_once_to_people_who_have_not_answered(bot: BotHarness) -> None:
+    start(bot, "enps")
+    wait_for_dms(bot, PEOPLE)
+    click_enps(bot, "U05OSMITH", 9)
+    with bot.services.db.transaction() as session:
+        run = store.get_run(session, 1)
+    assert run is not None
+    assert run.remind_at == run.closes_at - timedelta(hours=24)
+    assert jobs.send_due_reminders(bot.services, run.remind_at - timedelta(minutes=1)) == 0
+    assert jobs.send_due_reminders(bot.services, run.remind_at) == len(PEOPLE) - 1
+    assert jobs.send_due_reminders(bot.services, run.remind_at) == 0
+    assert len(bot.dms("U05OSMITH")) == 1
+    reminder = bot.dms(PEOPLE[3])[-1]
+    assert "anonymous" in block_text({"blocks": reminder.blocks})
+    assert jobs.close_due_runs(bot.services, run.closes_at) == 1
+    assert "is closed now" in block_text({"blocks": survey_dm(bot, PEOPLE[3]).blocks})
+    assert "you answered" in block_text({"blocks": survey_dm(bot, "U05OSMITH").blocks})
+
+
+@pytest.mark.parametrize(
+    "scores, expected", [([10, 9, 9, 7, 2], "+40"), ([0, 6, 7], "-67"), ([8, 7, 7], "0")]
+)
+def test_enps_figures(scores: list[int], expected: str) -> None:
+    from bot.surveys.results import enps, signed
+
+    assert signed(enps(scores).score) == expected
