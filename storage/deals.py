@@ -6,23 +6,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    Connection,
     Date,
     ForeignKey,
     Index,
     Integer,
     Numeric,
+    Row,
     String,
+    Table,
     Text,
     and_,
+    bindparam,
     case,
     func,
+    insert,
     literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -91,79 +97,104 @@ class OwnerNudge(Base):
 
 
 # ---------------------------------------------------------------------------------------------
-# Lookups
+# Lookups and changes. Core statements on a Session or a Connection, returning plain rows: the
+# commands that change a deal answer Slack within its ack, where the ORM's unit of work costs
+# more than the SQL itself.
+
+DEALS = cast(Table, Deal.__table__)
+EVENTS = cast(Table, DealEvent.__table__)
+Bind = Session | Connection
+DealRow = Row[Any]
+
+# Built once, with bound parameters, so each call reuses the compiled SQL.
+_BY_ID = select(DEALS).where(DEALS.c.id == bindparam("deal_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_KEY = select(DEALS).where(DEALS.c.name_key == bindparam("name_key"))
+_BY_KEY_LOCKED = _BY_KEY.with_for_update()
+_UPDATE = update(DEALS).where(DEALS.c.id == bindparam("deal_id_"))
+_INSERT_EVENT = insert(EVENTS)
 
 
-def get_deal(session: Session, deal_id: int, *, for_update: bool = False) -> Deal | None:
-    statement = select(Deal).where(Deal.id == deal_id)
-    if for_update:
-        # PostgreSQL serialises commands on one deal with a row lock; SQLite's BEGIN IMMEDIATE
-        # already holds the database write lock for the whole transaction.
-        statement = statement.with_for_update()
-    return session.scalars(statement).first()
+def get_deal(bind: Bind, deal_id: int, *, for_update: bool = False) -> DealRow | None:
+    # PostgreSQL serialises commands on one deal with a row lock; SQLite's BEGIN IMMEDIATE
+    # already holds the database write lock for the whole transaction.
+    statement = _BY_ID_LOCKED if for_update else _BY_ID
+    return bind.execute(statement, {"deal_id": deal_id}).first()
 
 
-def find_by_key(session: Session, name_key: str, *, for_update: bool = False) -> Deal | None:
-    statement = select(Deal).where(Deal.name_key == name_key)
-    if for_update:
-        statement = statement.with_for_update()
-    return session.scalars(statement).first()
+def find_by_key(bind: Bind, name_key: str, *, for_update: bool = False) -> DealRow | None:
+    statement = _BY_KEY_LOCKED if for_update else _BY_KEY
+    return bind.execute(statement, {"name_key": name_key}).first()
 
 
-def search_names(session: Session, fragment_key: str, limit: int = 10) -> list[tuple[int, str]]:
+def insert_deal(bind: Bind, values: dict[str, Any]) -> int:
+    deal_id = bind.execute(insert(DEALS).values(**values).returning(DEALS.c.id)).scalar_one()
+    return int(deal_id)
+
+
+def update_deal(bind: Bind, deal_id: int, values: dict[str, Any]) -> None:
+    # The parameters' names pick the SET columns.
+    bind.execute(_UPDATE, {"deal_id_": deal_id, **values})
+
+
+def insert_event(bind: Bind, values: dict[str, Any]) -> None:
+    bind.execute(_INSERT_EVENT, values)
+
+
+def search_names(bind: Bind, fragment_key: str, limit: int = 10) -> list[tuple[int, str]]:
     """Deals whose folded name contains the fragment: ids and names, shortest first."""
     pattern = "%" + fragment_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = session.execute(
-        select(Deal.id, Deal.name)
-        .where(Deal.name_key.like(pattern, escape="\\"))
-        .order_by(func.length(Deal.name), Deal.id)
+    rows = bind.execute(
+        select(DEALS.c.id, DEALS.c.name)
+        .where(DEALS.c.name_key.like(pattern, escape="\\"))
+        .order_by(func.length(DEALS.c.name), DEALS.c.id)
         .limit(limit)
     )
     return [(row.id, row.name) for row in rows]
 
 
-def all_names(session: Session) -> list[tuple[int, str, str]]:
+def all_names(bind: Bind) -> list[tuple[int, str, str]]:
     """(id, name, key) of every deal, for "did you mean" suggestions."""
-    rows = session.execute(select(Deal.id, Deal.name, Deal.name_key).order_by(Deal.id))
+    rows = bind.execute(select(DEALS.c.id, DEALS.c.name, DEALS.c.name_key).order_by(DEALS.c.id))
     return [(row.id, row.name, row.name_key) for row in rows]
 
 
-def deal_history(session: Session, deal_id: int, limit: int | None = None) -> list[DealEvent]:
+def deal_history(bind: Bind, deal_id: int, limit: int | None = None) -> list[Row[Any]]:
     statement = (
-        select(DealEvent)
-        .where(DealEvent.deal_id == deal_id)
-        .order_by(DealEvent.at.desc(), DealEvent.id.desc())
+        select(EVENTS)
+        .where(EVENTS.c.deal_id == deal_id)
+        .order_by(EVENTS.c.at.desc(), EVENTS.c.id.desc())
     )
     if limit is not None:
         statement = statement.limit(limit)
-    return list(session.scalars(statement))
+    return list(bind.execute(statement))
 
 
 def list_deals(
-    session: Session,
+    bind: Bind,
     *,
     owner_id: str | None = None,
     stages: Sequence[str] | None = None,
     limit: int = 100,
-) -> list[Deal]:
-    statement = select(Deal)
+) -> list[DealRow]:
+    statement = select(DEALS)
     if owner_id is not None:
-        statement = statement.where(Deal.owner_id == owner_id)
+        statement = statement.where(DEALS.c.owner_id == owner_id)
     if stages is not None:
-        statement = statement.where(Deal.stage.in_(stages))
-    statement = statement.order_by(Deal.stage, Deal.last_activity_at.desc()).limit(limit)
-    return list(session.scalars(statement))
+        statement = statement.where(DEALS.c.stage.in_(stages))
+    statement = statement.order_by(DEALS.c.stage, DEALS.c.last_activity_at.desc()).limit(limit)
+    return list(bind.execute(statement))
 
 
 def count_deals(
-    session: Session, *, owner_id: str | None = None, stages: Sequence[str] | None = None
+    bind: Bind, *, owner_id: str | None = None, stages: Sequence[str] | None = None
 ) -> int:
-    statement = select(func.count()).select_from(Deal)
+    statement = select(func.count()).select_from(DEALS)
     if owner_id is not None:
-        statement = statement.where(Deal.owner_id == owner_id)
+        statement = statement.where(DEALS.c.owner_id == owner_id)
     if stages is not None:
-        statement = statement.where(Deal.stage.in_(stages))
-    return int(session.scalar(statement) or 0)
+        statement = statement.where(DEALS.c.stage.in_(stages))
+    return int(bind.execute(statement).scalar() or 0)
 
 
 def stale_condition(
@@ -171,66 +202,68 @@ def stale_condition(
 ) -> ColumnElement[bool]:
     """Open deals idle longer than their stage allows and not snoozed."""
     per_stage = [
-        and_(Deal.stage == stage, days_since(Deal.last_activity_at, now) >= days)
+        and_(DEALS.c.stage == stage, days_since(DEALS.c.last_activity_at, now) >= days)
         for stage, days in stale_days.items()
     ]
     return and_(
         or_(*per_stage) if per_stage else literal(False),
-        or_(Deal.snoozed_until.is_(None), Deal.snoozed_until <= now),
+        or_(DEALS.c.snoozed_until.is_(None), DEALS.c.snoozed_until <= now),
     )
 
 
 def stale_deals(
-    session: Session,
+    bind: Bind,
     stale_days: dict[str, int],
     now: datetime,
     *,
     owner_id: str | None = None,
     limit: int = 200,
-) -> list[Deal]:
-    days_since = DaysSince.for_session(session)
-    statement = select(Deal).where(stale_condition(stale_days, now, days_since))
+) -> list[DealRow]:
+    days_since = DaysSince.for_bind(bind)
+    statement = select(DEALS).where(stale_condition(stale_days, now, days_since))
     if owner_id is not None:
-        statement = statement.where(Deal.owner_id == owner_id)
-    return list(session.scalars(statement.order_by(Deal.last_activity_at).limit(limit)))
+        statement = statement.where(DEALS.c.owner_id == owner_id)
+    return list(bind.execute(statement.order_by(DEALS.c.last_activity_at).limit(limit)))
 
 
 def owners_with_work(
-    session: Session, stale_days: dict[str, int], now: datetime, horizon: date
+    bind: Bind, stale_days: dict[str, int], now: datetime, horizon: date
 ) -> list[str]:
     """Owners with a stale deal or a next step due by `horizon` (their local today or earlier)."""
-    days_since = DaysSince.for_session(session)
-    open_stages = list(stale_days)
+    days_since = DaysSince.for_bind(bind)
     statement = (
-        select(Deal.owner_id)
+        select(DEALS.c.owner_id)
         .where(
             or_(
                 stale_condition(stale_days, now, days_since),
                 and_(
-                    Deal.stage.in_(open_stages),
-                    Deal.next_step_due.is_not(None),
-                    Deal.next_step_due <= horizon,
+                    DEALS.c.stage.in_(list(stale_days)),
+                    DEALS.c.next_step_due.is_not(None),
+                    DEALS.c.next_step_due <= horizon,
                 ),
             )
         )
         .distinct()
-        .order_by(Deal.owner_id)
+        .order_by(DEALS.c.owner_id)
     )
-    return list(session.scalars(statement))
+    return [str(owner) for owner in bind.execute(statement).scalars()]
 
 
 def due_next_steps(
-    session: Session, owner_id: str, open_stages: Sequence[str], day: date
-) -> list[Deal]:
+    bind: Bind, owner_id: str, open_stages: Sequence[str], day: date
+) -> list[DealRow]:
     """Open deals of `owner_id` whose next step is due on `day` (or overdue and never reminded)."""
-    statement = select(Deal).where(
-        Deal.owner_id == owner_id,
-        Deal.stage.in_(open_stages),
-        Deal.next_step_due.is_not(None),
-        Deal.next_step_due <= day,
-        or_(Deal.next_step_reminded_on.is_(None), Deal.next_step_reminded_on < Deal.next_step_due),
+    statement = select(DEALS).where(
+        DEALS.c.owner_id == owner_id,
+        DEALS.c.stage.in_(open_stages),
+        DEALS.c.next_step_due.is_not(None),
+        DEALS.c.next_step_due <= day,
+        or_(
+            DEALS.c.next_step_reminded_on.is_(None),
+            DEALS.c.next_step_reminded_on < DEALS.c.next_step_due,
+        ),
     )
-    return list(session.scalars(statement.order_by(Deal.next_step_due, Deal.id)))
+    return list(bind.execute(statement.order_by(DEALS.c.next_step_due, DEALS.c.id)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,8 +277,9 @@ class DaysSince:
         self.dialect = dialect
 
     @classmethod
-    def for_session(cls, session: Session) -> DaysSince:
-        return cls(session.get_bind().dialect.name)
+    def for_bind(cls, bind: Bind) -> DaysSince:
+        dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+        return cls(dialect.name)
 
     def between(self, start: Any, end: Any) -> ColumnElement[Any]:
         if self.dialect == "postgresql":
@@ -304,7 +338,7 @@ def closed_counts(session: Session, won: str, lost: str) -> tuple[int, int]:
 
 def won_averages(session: Session, won: str) -> tuple[Decimal | None, float | None]:
     """Average won amount and average days from creation to win."""
-    days = DaysSince.for_session(session).between(Deal.created_at, Deal.closed_at)
+    days = DaysSince.for_bind(session).between(Deal.created_at, Deal.closed_at)
     row = session.execute(
         select(func.avg(Deal.amount), func.avg(days)).where(
             Deal.stage == won, Deal.closed_at.is_not(None)
@@ -347,7 +381,7 @@ def stage_conversion(session: Session, order: Sequence[str]) -> dict[str, tuple[
 
 def average_days_in_stage(session: Session, now: datetime) -> dict[str, float]:
     """Mean days between entering a stage and the deal's next stage change (finished stays)."""
-    days_since = DaysSince.for_session(session)
+    days_since = DaysSince.for_bind(session)
     next_at = (
         func.lead(DealEvent.at)
         .over(partition_by=DealEvent.deal_id, order_by=(DealEvent.at, DealEvent.id))
@@ -391,14 +425,11 @@ def conversion_by_source(session: Session, won: str, lost: str) -> list[SourceCo
     ]
 
 
-def all_events(session: Session) -> list[tuple[Deal, DealEvent]]:
+def all_events(bind: Bind) -> list[tuple[DealRow, Row[Any]]]:
     """Every event with its deal, oldest first: the CSV export."""
-    rows = session.execute(
-        select(Deal, DealEvent)
-        .join(DealEvent, DealEvent.deal_id == Deal.id)
-        .order_by(Deal.id, DealEvent.at, DealEvent.id)
-    )
-    return [(row[0], row[1]) for row in rows]
+    deals = {row.id: row for row in bind.execute(select(DEALS))}
+    events = bind.execute(select(EVENTS).order_by(EVENTS.c.deal_id, EVENTS.c.at, EVENTS.c.id))
+    return [(deals[event.deal_id], event) for event in events]
 
 
 def claim_owner_nudge(session: Session, owner_id: str, local_date: date) -> bool:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, String, delete, text
+from sqlalchemy import Connection, String, bindparam, delete, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+from storage.base import Base, UTCDateTime, utcnow
 
 
 class HandledRequest(Base):
@@ -18,23 +19,26 @@ class HandledRequest(Base):
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
-def claim_request(connection: Connection, key: str) -> bool:
-    """Record `key`; False when it was recorded before (a retry or a replay).
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+# Built once per dialect: this runs on every request, before Slack gets its answer.
+_CLAIMS = {
+    name: dialect.insert(HandledRequest.__table__)
+    .values(key=bindparam("key"), handled_at=bindparam("handled_at"))
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(HandledRequest.__table__.c.key)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
-    Core, not the ORM: this runs on every request, before Slack gets its answer.
-    """
+
+def claim_request(connection: Connection, key: str) -> bool:
+    """Record `key`; False when it was recorded before (a retry or a replay)."""
     if connection.dialect.name == "postgresql":
         # Losing this row in a server crash only means one retry is handled again; not
         # waiting for the WAL flush keeps the ack fast.
-        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    statement = (
-        upsert_statement(connection, HandledRequest)
-        .values(key=key, handled_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(HandledRequest.key)
-    )
-    # RETURNING, not rowcount: an ORM-executed INSERT may report rowcount -1.
-    return connection.execute(statement).first() is not None
+        connection.execute(_ASYNC_COMMIT)
+    claim = _CLAIMS[connection.dialect.name]
+    # RETURNING, not rowcount: psycopg may report rowcount -1 for this statement.
+    return connection.execute(claim, {"key": key, "handled_at": utcnow()}).first() is not None
 
 
 def release_request(session: Session, key: str) -> None:

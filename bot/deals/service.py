@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.parsing import DealRef, DealRefById, Money, NewDealArgs, deal_name_key
 from storage import deals as store
 from storage.base import utcnow
 from storage.db import Database
-from storage.deals import Deal, DealEvent
+from storage.deals import DealRow
 
 MAX_NOTE = 2000
 SNOOZE_DAYS = 7
@@ -96,7 +96,7 @@ class DealCard:
     history: list[EventView] = field(default_factory=list)
 
 
-def _event_view(event: DealEvent) -> EventView:
+def _event_view(event: Row[Any]) -> EventView:
     return EventView(
         at=event.at,
         actor_id=event.actor_id,
@@ -129,99 +129,102 @@ class DealService:
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        with self.db.transaction() as session:
-            yield session
+    def _transaction(self) -> Iterator[Connection]:
+        with self.db.engine.begin() as connection:
+            yield connection
 
-    def view(self, deal: Deal, now: datetime | None = None) -> DealView:
+    def view(self, deal: DealRow | Mapping[str, Any], now: datetime | None = None) -> DealView:
         now = now or self.clock()
-        stale_after = self.pipeline.stale_days.get(deal.stage)
-        snoozed = deal.snoozed_until is not None and deal.snoozed_until > now
+        row: Mapping[str, Any] = deal._mapping if isinstance(deal, Row) else deal  # type: ignore[assignment]
+        stage = row["stage"]
+        stale_after = self.pipeline.stale_days.get(stage)
+        snoozed_until = row["snoozed_until"]
+        snoozed = snoozed_until is not None and snoozed_until > now
         stale = (
             stale_after is not None
             and not snoozed
-            and now - deal.last_activity_at >= timedelta(days=stale_after)
+            and now - row["last_activity_at"] >= timedelta(days=stale_after)
         )
         return DealView(
-            id=deal.id,
-            name=deal.name,
-            owner_id=deal.owner_id,
-            amount=deal.amount,
-            currency=deal.currency,
-            stage=deal.stage,
-            probability=self.pipeline.probability(deal.stage),
-            source=deal.source,
-            close_date=deal.close_date,
-            next_step=deal.next_step,
-            next_step_due=deal.next_step_due,
-            lost_reason=deal.lost_reason,
-            created_at=deal.created_at,
-            last_activity_at=deal.last_activity_at,
+            id=row["id"],
+            name=row["name"],
+            owner_id=row["owner_id"],
+            amount=row["amount"],
+            currency=row["currency"],
+            stage=stage,
+            probability=self.pipeline.probability(stage),
+            source=row["source"],
+            close_date=row["close_date"],
+            next_step=row["next_step"],
+            next_step_due=row["next_step_due"],
+            lost_reason=row["lost_reason"],
+            created_at=row["created_at"],
+            last_activity_at=row["last_activity_at"],
             stale=stale,
-            at_last_open_stage=deal.stage == self.pipeline.open_names[-1],
+            at_last_open_stage=stage == self.pipeline.open_names[-1],
         )
 
-    def _resolve(self, session: Session, ref: DealRef, *, for_update: bool = False) -> Deal:
+    def _resolve(self, bind: Connection, ref: DealRef, *, for_update: bool = False) -> DealRow:
         if isinstance(ref, DealRefById):
-            deal = store.get_deal(session, ref.id, for_update=for_update)
+            deal = store.get_deal(bind, ref.id, for_update=for_update)
             if deal is None:
                 raise DealError("deal.not_found_id", id=str(ref.id))
             return deal
-        exact = store.find_by_key(session, ref.key, for_update=for_update)
+        exact = store.find_by_key(bind, ref.key, for_update=for_update)
         if exact is not None:
             return exact
-        candidates = store.search_names(session, ref.key, limit=6)
+        candidates = store.search_names(bind, ref.key, limit=6)
         if len(candidates) == 1:
-            deal = store.get_deal(session, candidates[0][0], for_update=for_update)
+            deal = store.get_deal(bind, candidates[0][0], for_update=for_update)
             assert deal is not None
             return deal
         if candidates:
             names = ", ".join(f"{name} (#{deal_id})" for deal_id, name in candidates[:5])
             raise DealError("deal.ambiguous", name=ref.name, candidates=names)
-        everything = store.all_names(session)
-        by_key = {key: name for _, name, key in everything}
+        by_key = {key: name for _, name, key in store.all_names(bind)}
         close = difflib.get_close_matches(ref.key, list(by_key), n=SUGGESTIONS, cutoff=0.5)
         if close:
-            raise DealError(
-                "deal.not_found_suggest",
-                name=ref.name,
-                suggestions=", ".join(by_key[k] for k in close),
-            )
+            suggestions = ", ".join(by_key[k] for k in close)
+            raise DealError("deal.not_found_suggest", name=ref.name, suggestions=suggestions)
         raise DealError("deal.not_found", name=ref.name)
 
     @staticmethod
-    def _check_can_change(actor: Actor, deal: Deal) -> None:
+    def _check_can_change(actor: Actor, deal: DealRow) -> None:
         if not actor.is_manager and actor.user_id != deal.owner_id:
             raise DealError("deal.not_owner", name=deal.name, owner=deal.owner_id)
 
-    def _record(
+    def _change(
         self,
-        session: Session,
-        deal: Deal,
+        bind: Connection,
+        deal: DealRow,
         actor: Actor,
         kind: str,
         *,
         now: datetime,
+        updates: dict[str, Any] | None = None,
         from_stage: str | None = None,
         to_stage: str | None = None,
         note: str | None = None,
         changes: dict[str, Any] | None = None,
-    ) -> None:
-        session.add(
-            DealEvent(
-                deal_id=deal.id,
-                at=now,
-                actor_id=actor.user_id,
-                kind=kind,
-                from_stage=from_stage,
-                to_stage=to_stage,
-                note=note,
-                changes=changes,
-            )
+    ) -> DealView:
+        """Write one event and the deal's new values; return the deal as it now is."""
+        store.insert_event(
+            bind,
+            {
+                "deal_id": deal.id,
+                "at": now,
+                "actor_id": actor.user_id,
+                "kind": kind,
+                "from_stage": from_stage,
+                "to_stage": to_stage,
+                "note": note,
+                "changes": changes,
+            },
         )
-        deal.last_activity_at = now
-        # A change is activity: the deal may be nudged again once it idles anew.
-        deal.snoozed_until = None if kind != "snooze" else deal.snoozed_until
+        # A change is activity: the idle clock restarts and any snooze ends.
+        values = {"last_activity_at": now, "snoozed_until": None, **(updates or {})}
+        store.update_deal(bind, deal.id, values)
+        return self.view({**deal._mapping, **values}, now)
 
     @staticmethod
     def _clean(text: str | None, *, required: bool = False, what: str = "text") -> str | None:
@@ -238,33 +241,44 @@ class DealService:
 
     def _move(
         self,
-        session: Session,
-        deal: Deal,
+        bind: Connection,
+        deal: DealRow,
         actor: Actor,
         to_stage: str,
         *,
         now: datetime,
         note: str | None,
-    ) -> str:
+        kind: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> DealChange:
         from_stage = deal.stage
-        was_closed = not self.pipeline.is_open(from_stage)
-        deal.stage = to_stage
-        if to_stage in (WON, LOST):
-            deal.closed_at = now
-        else:
-            deal.closed_at = None
-            deal.lost_reason = None
-        self._record(
-            session,
+        closing = to_stage in (WON, LOST)
+        updates: dict[str, Any] = {"stage": to_stage, "closed_at": now if closing else None}
+        if not closing:
+            updates["lost_reason"] = None
+        updates.update(extra or {})
+        view = self._change(
+            bind,
             deal,
             actor,
             "stage",
             now=now,
+            updates=updates,
             from_stage=from_stage,
             to_stage=to_stage,
             note=note,
         )
-        return "reopened" if was_closed and self.pipeline.is_open(to_stage) else "stage"
+        if kind is None:
+            reopened = not self.pipeline.is_open(from_stage) and self.pipeline.is_open(to_stage)
+            kind = "reopened" if reopened else "stage"
+        return DealChange(view, kind, from_stage, to_stage, note)
+
+    def _open_deal(self, bind: Connection, actor: Actor, ref: DealRef) -> DealRow:
+        deal = self._resolve(bind, ref, for_update=True)
+        self._check_can_change(actor, deal)
+        if not self.pipeline.is_open(deal.stage):
+            raise DealError("deal.closed", name=deal.name, stage=deal.stage)
+        return deal
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -278,71 +292,72 @@ class DealService:
             raise DealError(
                 "text.too_long", what="source", max=str(store.MAX_NAME), length=str(len(source))
             )
+        key = deal_name_key(args.name)
+        values: dict[str, Any] = {
+            "name": args.name.strip(),
+            "name_key": key,
+            "owner_id": args.owner_id or actor.user_id,
+            "amount": args.amount.amount if args.amount else None,
+            "currency": args.amount.currency if args.amount else self.currency,
+            "stage": stage,
+            "source": source,
+            "close_date": args.close_date,
+            "next_step": None,
+            "next_step_due": None,
+            "lost_reason": None,
+            "created_by": actor.user_id,
+            "created_at": now,
+            "last_activity_at": now,
+            "closed_at": None,
+            "snoozed_until": None,
+            "last_nudged_at": None,
+            "next_step_reminded_on": None,
+        }
         try:
-            with self._transaction() as session:
-                if store.find_by_key(session, deal_name_key(args.name)) is not None:
+            with self._transaction() as bind:
+                if store.find_by_key(bind, key) is not None:
                     raise DealError("deal.duplicate", name=args.name)
-                deal = Deal(
-                    name=args.name.strip(),
-                    name_key=deal_name_key(args.name),
-                    owner_id=args.owner_id or actor.user_id,
-                    amount=args.amount.amount if args.amount else None,
-                    currency=args.amount.currency if args.amount else self.currency,
-                    stage=stage,
-                    source=source,
-                    close_date=args.close_date,
-                    created_by=actor.user_id,
-                    created_at=now,
-                    last_activity_at=now,
-                )
-                session.add(deal)
-                session.flush()
-                self._record(
-                    session,
-                    deal,
-                    actor,
-                    "created",
-                    now=now,
-                    to_stage=stage,
-                    changes={
-                        "amount": [None, _text(deal.amount) or None],
-                        "owner": [None, deal.owner_id],
+                deal_id = store.insert_deal(bind, values)
+                store.insert_event(
+                    bind,
+                    {
+                        "deal_id": deal_id,
+                        "at": now,
+                        "actor_id": actor.user_id,
+                        "kind": "created",
+                        "from_stage": None,
+                        "to_stage": stage,
+                        "note": None,
+                        "changes": {
+                            "amount": [None, _text(values["amount"]) or None],
+                            "owner": [None, values["owner_id"]],
+                        },
                     },
                 )
-                return DealChange(self.view(deal, now), "created", to_stage=stage)
         except IntegrityError:
             # Two people created the same name at once: the unique key kept one.
             raise DealError("deal.duplicate", name=args.name) from None
+        return DealChange(self.view({**values, "id": deal_id}, now), "created", to_stage=stage)
 
     def advance(self, actor: Actor, ref: DealRef, note: str | None = None) -> DealChange:
         now = self.clock()
         note = self._clean(note, what="note")
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
-            self._check_can_change(actor, deal)
-            if not self.pipeline.is_open(deal.stage):
-                raise DealError("deal.closed", name=deal.name, stage=deal.stage)
+        with self._transaction() as bind:
+            deal = self._open_deal(bind, actor, ref)
             to_stage = self.pipeline.next_stage(deal.stage)
             if to_stage is None:
                 raise DealError("deal.last_stage", name=deal.name, stage=deal.stage)
-            from_stage = deal.stage
-            self._move(session, deal, actor, to_stage, now=now, note=note)
-            return DealChange(self.view(deal, now), "advanced", from_stage, to_stage, note)
+            return self._move(bind, deal, actor, to_stage, now=now, note=note, kind="advanced")
 
     def back(self, actor: Actor, ref: DealRef, note: str | None = None) -> DealChange:
         now = self.clock()
         note = self._clean(note, what="note")
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
-            self._check_can_change(actor, deal)
-            if not self.pipeline.is_open(deal.stage):
-                raise DealError("deal.closed", name=deal.name, stage=deal.stage)
+        with self._transaction() as bind:
+            deal = self._open_deal(bind, actor, ref)
             to_stage = self.pipeline.previous_stage(deal.stage)
             if to_stage is None:
                 raise DealError("deal.first_stage", name=deal.name, stage=deal.stage)
-            from_stage = deal.stage
-            self._move(session, deal, actor, to_stage, now=now, note=note)
-            return DealChange(self.view(deal, now), "back", from_stage, to_stage, note)
+            return self._move(bind, deal, actor, to_stage, now=now, note=note, kind="back")
 
     def set_stage(
         self, actor: Actor, ref: DealRef, stage: str, note: str | None = None
@@ -356,124 +371,120 @@ class DealService:
         if found == LOST:
             return self.lost(actor, ref, note or "")
         note = self._clean(note, what="note")
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
+        with self._transaction() as bind:
+            deal = self._resolve(bind, ref, for_update=True)
             self._check_can_change(actor, deal)
             if deal.stage == found:
                 raise DealError("deal.same_stage", name=deal.name, stage=found)
-            from_stage = deal.stage
-            kind = self._move(session, deal, actor, found, now=now, note=note)
-            if found == WON:
-                kind = "won"
-            return DealChange(self.view(deal, now), kind, from_stage, found, note)
+            kind = "won" if found == WON else None
+            return self._move(bind, deal, actor, found, now=now, note=note, kind=kind)
 
     def won(self, actor: Actor, ref: DealRef, note: str | None = None) -> DealChange:
         now = self.clock()
         note = self._clean(note, what="note")
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
-            self._check_can_change(actor, deal)
-            if not self.pipeline.is_open(deal.stage):
-                raise DealError("deal.closed", name=deal.name, stage=deal.stage)
-            from_stage = deal.stage
-            self._move(session, deal, actor, WON, now=now, note=note)
-            return DealChange(self.view(deal, now), "won", from_stage, WON, note)
+        with self._transaction() as bind:
+            deal = self._open_deal(bind, actor, ref)
+            return self._move(bind, deal, actor, WON, now=now, note=note, kind="won")
 
     def lost(self, actor: Actor, ref: DealRef, reason: str) -> DealChange:
         now = self.clock()
         cleaned = self._clean(reason, required=True, what="reason")
-        assert cleaned is not None
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
-            self._check_can_change(actor, deal)
-            if not self.pipeline.is_open(deal.stage):
-                raise DealError("deal.closed", name=deal.name, stage=deal.stage)
-            from_stage = deal.stage
-            self._move(session, deal, actor, LOST, now=now, note=cleaned)
-            deal.lost_reason = cleaned
-            return DealChange(self.view(deal, now), "lost", from_stage, LOST, cleaned)
+        with self._transaction() as bind:
+            deal = self._open_deal(bind, actor, ref)
+            return self._move(
+                bind,
+                deal,
+                actor,
+                LOST,
+                now=now,
+                note=cleaned,
+                kind="lost",
+                extra={"lost_reason": cleaned},
+            )
 
     def add_note(self, actor: Actor, ref: DealRef, text: str) -> DealChange:
         now = self.clock()
         note = self._clean(text, required=True, what="note")
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
+        with self._transaction() as bind:
+            deal = self._resolve(bind, ref, for_update=True)
             self._check_can_change(actor, deal)
-            self._record(session, deal, actor, "note", now=now, note=note)
-            return DealChange(self.view(deal, now), "note", detail=note)
+            view = self._change(bind, deal, actor, "note", now=now, note=note)
+            return DealChange(view, "note", detail=note)
 
     def set_next_step(self, actor: Actor, ref: DealRef, task: str, due: date | None) -> DealChange:
         now = self.clock()
         cleaned = self._clean(task, required=True, what="task")
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
+        with self._transaction() as bind:
+            deal = self._resolve(bind, ref, for_update=True)
             self._check_can_change(actor, deal)
             changes = {
                 "next_step": [deal.next_step, cleaned],
                 "next_step_due": [_text(deal.next_step_due) or None, _text(due) or None],
             }
-            deal.next_step, deal.next_step_due = cleaned, due
-            deal.next_step_reminded_on = None
-            self._record(session, deal, actor, "next_step", now=now, changes=changes)
-            return DealChange(self.view(deal, now), "next", detail=cleaned)
+            updates = {"next_step": cleaned, "next_step_due": due, "next_step_reminded_on": None}
+            view = self._change(
+                bind, deal, actor, "next_step", now=now, updates=updates, changes=changes
+            )
+            return DealChange(view, "next", detail=cleaned)
 
     def set_amount(self, actor: Actor, ref: DealRef, money: Money) -> DealChange:
         now = self.clock()
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
+        with self._transaction() as bind:
+            deal = self._resolve(bind, ref, for_update=True)
             self._check_can_change(actor, deal)
             changes = {
                 "amount": [_text(deal.amount) or None, _text(money.amount)],
                 "currency": [deal.currency, money.currency],
             }
-            deal.amount, deal.currency = money.amount, money.currency
-            self._record(session, deal, actor, "amount", now=now, changes=changes)
-            return DealChange(self.view(deal, now), "amount")
+            updates = {"amount": money.amount, "currency": money.currency}
+            view = self._change(
+                bind, deal, actor, "amount", now=now, updates=updates, changes=changes
+            )
+            return DealChange(view, "amount")
 
     def set_owner(self, actor: Actor, ref: DealRef, owner_id: str) -> DealChange:
         now = self.clock()
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
+        with self._transaction() as bind:
+            deal = self._resolve(bind, ref, for_update=True)
             self._check_can_change(actor, deal)
             if deal.owner_id == owner_id:
                 raise DealError("deal.same_owner", name=deal.name, owner=owner_id)
-            changes = {"owner": [deal.owner_id, owner_id]}
-            deal.owner_id = owner_id
-            self._record(session, deal, actor, "owner", now=now, changes=changes)
-            return DealChange(self.view(deal, now), "owner", detail=owner_id)
+            view = self._change(
+                bind,
+                deal,
+                actor,
+                "owner",
+                now=now,
+                updates={"owner_id": owner_id},
+                changes={"owner": [deal.owner_id, owner_id]},
+            )
+            return DealChange(view, "owner", detail=owner_id)
 
     def snooze(self, actor: Actor, ref: DealRef, days: int = SNOOZE_DAYS) -> DealChange:
         now = self.clock()
-        with self._transaction() as session:
-            deal = self._resolve(session, ref, for_update=True)
+        until = now + timedelta(days=days)
+        with self._transaction() as bind:
+            deal = self._resolve(bind, ref, for_update=True)
             self._check_can_change(actor, deal)
-            until = now + timedelta(days=days)
-            idle_since = deal.last_activity_at
-            self._record(
-                session,
+            # Snoozing is not progress: the idle clock keeps running under the snooze.
+            view = self._change(
+                bind,
                 deal,
                 actor,
                 "snooze",
                 now=now,
+                updates={"last_activity_at": deal.last_activity_at, "snoozed_until": until},
                 changes={"snoozed_until": [None, until.isoformat()]},
             )
-            # Snoozing is not progress: the idle clock keeps running under the snooze.
-            deal.last_activity_at = idle_since
-            deal.snoozed_until = until
-            return DealChange(self.view(deal, now), "snoozed", detail=until.date().isoformat())
+            return DealChange(view, "snoozed", detail=until.date().isoformat())
 
     # -- reading ----------------------------------------------------------------------------
 
     def show(self, ref: DealRef, history: int = 10) -> DealCard:
-        with self._transaction() as session:
-            deal = self._resolve(session, ref)
-            events = store.deal_history(session, deal.id, limit=history)
+        with self._transaction() as bind:
+            deal = self._resolve(bind, ref)
+            events = store.deal_history(bind, deal.id, limit=history)
             return DealCard(self.view(deal), [_event_view(e) for e in events])
-
-    def owner_of(self, deal_id: int) -> str | None:
-        with self._transaction() as session:
-            deal = store.get_deal(session, deal_id)
-            return None if deal is None else deal.owner_id
 
     def list_deals(
         self,
@@ -485,14 +496,14 @@ class DealService:
     ) -> tuple[list[DealView], int]:
         """Deals matching the filter (at most `limit`) and how many matched in all."""
         now = self.clock()
-        with self._transaction() as session:
+        with self._transaction() as bind:
             if stalled:
                 rows = store.stale_deals(
-                    session, self.pipeline.stale_days, now, owner_id=owner_id, limit=500
+                    bind, self.pipeline.stale_days, now, owner_id=owner_id, limit=500
                 )
                 return [self.view(d, now) for d in rows[:limit]], len(rows)
-            rows = store.list_deals(session, owner_id=owner_id, stages=stages, limit=limit)
-            total = store.count_deals(session, owner_id=owner_id, stages=stages)
+            rows = store.list_deals(bind, owner_id=owner_id, stages=stages, limit=limit)
+            total = store.count_deals(bind, owner_id=owner_id, stages=stages)
             order = {name: i for i, name in enumerate(self.pipeline.names)}
             rows.sort(key=lambda d: (order.get(d.stage, 99), d.name.casefold()))
             return [self.view(d, now) for d in rows], total
