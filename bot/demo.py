@@ -11,12 +11,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import start
 from bot.config import load_settings
+from bot.deals.nudges import send_deal_digests
 from bot.services import Services
 from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn, Workspace
@@ -125,6 +128,8 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                 DATABASE_URL=f"sqlite:///{workdir / 'demo.db'}",
                 PULSEBOT_TIMEZONE="Europe/Rome",
                 PULSEBOT_MANAGERS=manager.id,
+                PULSEBOT_DEALS_CHANNEL="C02SALES",
+                PULSEBOT_MANAGERS_CHANNEL="C03MANAGERS",
             )
             app, services = start(settings)
             synced = services.directory.sync()
@@ -165,12 +170,71 @@ def play(team: DemoTeam, workspace: Workspace, manager_id: str) -> None:
     team.types(english.id, "/deal", "frobnicate")
     team.opens_home(italian.id)
     team.opens_home(manager_id)
+    play_deals(team, manager_id)
     play_surveys(team, manager_id)
 
 
-def _survey_dm(team: DemoTeam, user_id: str) -> Any:
+def _latest(team: DemoTeam, user_id: str, count_before: int, what: str) -> Any:
+    """The newest message a person got after `count_before` earlier ones."""
     return team.slack.wait_for(
-        lambda: next((m for m in team.slack.messages_for(user_id) if not m.ephemeral), None),
+        lambda: (
+            team.slack.messages_for(user_id)[-1]
+            if len(team.slack.messages_for(user_id)) > count_before
+            else None
+        ),
+        timeout=10,
+        describe=what,
+    )
+
+
+def play_deals(team: DemoTeam, manager_id: str) -> None:
+    """Two reps work their pipeline; three weeks later one gets a stale-deal nudge."""
+    team.say("\n" + RULE)
+    team.say("Deals: two reps move their pipeline, then a stale deal gets a nudge")
+    team.say(RULE)
+    oliver, marco = "U05OSMITH", "U02MBIANC"
+    team.types(oliver, "/deal", 'new "ACME Corp" 50k proposal source:webinar')
+    team.types(oliver, "/deal", "new Initech 30k source:referral")
+    team.types(marco, "/deal", "new Globex 120.000 qualified source:fiera")
+    team.types(marco, "/deal", "new Umbrella 8k nurturing")
+    team.types(oliver, "/deal", "advance acme sent the revised quote")
+    team.types(oliver, "/deal", "won acme signed today!")
+    team.types(marco, "/deal", "advance initech")
+    team.types(marco, "/deal", "lost globex ha scelto un concorrente")
+    team.types(marco, "/deal", "next umbrella demo al cliente due:friday")
+    sales = team.services.settings.deals_channel or ""
+    team.slack.wait_for(lambda: len(team.slack.channel_messages(sales)) >= 6, timeout=10)
+    team.say("\n  #sales sees:")
+    for message in team.slack.channel_messages(sales):
+        team.say(_indent(render_message({"text": message.text, "blocks": message.blocks})))
+
+    later = datetime.now(UTC) + timedelta(days=21)
+    london_nine = later.astimezone(ZoneInfo("Europe/London")).replace(hour=9, minute=5)
+    team.say("\n… three weeks pass with no news on Initech. At 09:00 in London:")
+    before = len(team.slack.messages_for(oliver))
+    send_deal_digests(team.services, london_nine.astimezone(UTC))
+    digest = _latest(team, oliver, before, "Oliver's stale-deal digest")
+    team.shows_dm(oliver, digest)
+    snooze = _button(digest, "deal_snooze")
+    before = len(team.slack.messages_for(oliver))
+    team.clicks(oliver, "Snooze 7 days", "deal_snooze", snooze["value"], digest)
+    team.shows_dm(oliver, _latest(team, oliver, before, "the snooze confirmation"))
+    team.types(manager_id, "/deal", "pipeline")
+
+
+def _is_survey_dm(message: Any) -> bool:
+    return not message.ephemeral and any(
+        str(element.get("action_id", "")).startswith("pulse.")
+        for block in message.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    )
+
+
+def _survey_dm(team: DemoTeam, user_id: str) -> Any:
+    """The first survey DM a person got (they may have deal DMs too)."""
+    return team.slack.wait_for(
+        lambda: next((m for m in team.slack.messages_for(user_id) if _is_survey_dm(m)), None),
         timeout=10,
         describe=f"the survey DM of {user_id}",
     )

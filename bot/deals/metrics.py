@@ -52,19 +52,12 @@ class PipelineReport:
     def velocity_per_day(self) -> Decimal | None:
         """Sales velocity: open deals × average won amount × win rate ÷ average cycle days."""
         rate = self.win_rate
-        if (
-            rate is None
-            or self.average_won_amount is None
-            or not self.average_cycle_days
-            or self.average_cycle_days <= 0
-        ):
+        if rate is None or self.average_won_amount is None or self.average_cycle_days is None:
             return None
-        value = (
-            Decimal(self.open_count)
-            * self.average_won_amount
-            * Decimal(str(rate))
-            / Decimal(str(self.average_cycle_days))
-        )
+        # A deal won on the day it was created would make the velocity explode: count a sales
+        # cycle as at least one day.
+        cycle = max(Decimal(str(self.average_cycle_days)), Decimal(1))
+        value = Decimal(self.open_count) * self.average_won_amount * Decimal(str(rate)) / cycle
         return value.quantize(Decimal("0.01"))
 
 
