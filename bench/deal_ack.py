@@ -22,7 +22,7 @@ from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 
-from bot.app import build_app, build_services
+from bot.app import build_app, build_services, freeze_startup_objects
 from bot.config import load_settings
 from bot.deals.service import Actor
 from bot.parsing import NewDealArgs
@@ -100,6 +100,7 @@ def bench_pulsebot(database_url: str, standin: SlackStandIn, count: int) -> list
     for n in range(count):
         services.deals.create(owner, NewDealArgs(name=f"Deal {n:05d}"))
     signer = SlackRequests(SIGNING_SECRET)
+    freeze_startup_objects()  # as `pulsebot serve` does once it has started
     # Warm up: the user lookup (once per user, then cached) and connection pools.
     warm = signer.slash_command("/deal", "help", user_id=USER)
     app.dispatch(warm.bolt())

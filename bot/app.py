@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from slack_bolt import App
@@ -49,6 +50,16 @@ def build_app(services: Services) -> App:
     )
     handlers.register(app, services)
     return app
+
+
+def freeze_startup_objects() -> None:
+    """Move everything built at start-up out of the garbage collector's sight.
+
+    The app, its models and its caches live as long as the process; without this, each full
+    collection walks them all again, which shows up as multi-millisecond pauses on requests.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def start(settings: Settings, *, db: Database | None = None) -> tuple[App, Services]:

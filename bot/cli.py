@@ -12,7 +12,7 @@ from typing import TypeVar
 import click
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import start
+from bot.app import freeze_startup_objects, start
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
 from bot.demo import run_demo
 from bot.leader import SchedulerLeader
@@ -90,6 +90,7 @@ def serve(port: int | None, host: str) -> None:
     server = make_server(make_wsgi_app(app, services), host=host, port=port or settings.port)
     _exit_on_sigterm()
     leader = _start_scheduling(services)
+    freeze_startup_objects()
     log.info("pulsebot listening on http://%s:%s/slack/events", host, port or settings.port)
     try:
         server.run()  # returns on Ctrl-C or SIGTERM
@@ -97,6 +98,7 @@ def serve(port: int | None, host: str) -> None:
         log.info("stopping")
         leader.stop()
         server.close()
+        services.background.shutdown()
         services.db.dispose()
 
 
@@ -118,6 +120,7 @@ def run(ctx: click.Context) -> None:
     )
     _exit_on_sigterm()
     leader = _start_scheduling(services)
+    freeze_startup_objects()
     log.info("pulsebot connected through Socket Mode")
     try:
         handler.start()  # type: ignore[no-untyped-call]
@@ -127,6 +130,7 @@ def run(ctx: click.Context) -> None:
         log.info("stopping")
         leader.stop()
         handler.close()  # type: ignore[no-untyped-call]
+        services.background.shutdown()
         services.db.dispose()
 
 

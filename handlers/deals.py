@@ -80,10 +80,14 @@ def render(services: Services, texts: Texts, result: CommandResult, language: st
     raise TypeError(f"no view for {type(result).__name__}")
 
 
+def announced(services: Services, change: DealChange) -> bool:
+    return bool(services.settings.deals_channel) and change.kind in ANNOUNCED
+
+
 def announce(services: Services, client: WebClient, change: DealChange) -> None:
     """New, won and lost deals go to the deals channel, in the workspace language."""
     channel = services.settings.deals_channel
-    if not channel or change.kind not in ANNOUNCED:
+    if not channel or not announced(services, change):
         return
     language = services.settings.language
     text, blocks = views.announcement(Texts(language), change, language)
@@ -153,7 +157,7 @@ def register(app: App, services: Services) -> None:
         ack(text=fallback_text(blocks), blocks=blocks)
         if isinstance(result, ExportRequested):
             later(send_export, services, services.client, command["user_id"], texts)
-        elif isinstance(result, DealChange):
+        elif isinstance(result, DealChange) and announced(services, result):
             later(announce, services, services.client, result)
 
     # -- buttons: advance, won, snooze change the deal right away ---------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -65,12 +67,60 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     )
 
 
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+class WalCheckpointer:
+    """Moves SQLite's write-ahead log into the database file every few seconds, off the
+    request path; PASSIVE never blocks readers or writers."""
+
+    INTERVAL_SECONDS = 5.0
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        # Checkpoints run on this thread, not inside whichever request happens to commit the
+        # thousandth page (that request would wait for the database file's fsync).
+        event.listen(engine, "connect", _no_autocheckpoint)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def checkpoint(self, mode: str = "PASSIVE") -> bool:
+        # Outside any transaction: the engine would open one (BEGIN IMMEDIATE) around a
+        # statement, and a checkpoint cannot copy pages past its own open transaction.
+        try:
+            connection = self._engine.raw_connection()
+        except SQLAlchemyError:
+            return False
+        try:
+            connection.driver_connection.execute(f"PRAGMA wal_checkpoint({mode})")  # type: ignore[union-attr]
+        except sqlite3.Error:
+            return False
+        finally:
+            connection.close()
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.INTERVAL_SECONDS):
+            if not self.checkpoint():
+                log.warning("SQLite WAL checkpoint failed; will try again")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.checkpoint("TRUNCATE")
+
+
 class Database:
     """One engine and its session factory; the only way the application opens sessions."""
 
     def __init__(self, url: str | URL, *, echo: bool = False) -> None:
         self.engine = make_engine(url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._checkpointer = (
+            WalCheckpointer(self.engine) if self.engine.dialect.name == "sqlite" else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -92,4 +142,7 @@ class Database:
         return True
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from storage.db import Database
+from storage.db import Database, WalCheckpointer
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base
 
@@ -46,5 +50,29 @@ def test_sqlite_is_tuned_for_a_server(sqlite_url: str) -> None:
             assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
             assert pragma("PRAGMA foreign_keys").scalar() == 1
             assert pragma("PRAGMA busy_timeout").scalar() == 5000
+            # Checkpoints are the WalCheckpointer thread's job, not a committing request's.
+            assert pragma("PRAGMA wal_autocheckpoint").scalar() == 0
+    finally:
+        database.dispose()
+
+
+def test_wal_is_checkpointed_off_the_request_path(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(WalCheckpointer, "INTERVAL_SECONDS", 0.05)
+    database = Database(sqlite_url)
+    try:
+        upgrade(database.engine)
+        main_file = tmp_path / "pulsebot.db"
+        before = main_file.stat().st_size
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE filler (x TEXT)")
+            for _ in range(200):
+                connection.exec_driver_sql("INSERT INTO filler VALUES (?)", ("x" * 4000,))
+        # The commit only appended to the log; the background thread moves it into the file.
+        deadline = time.monotonic() + 10
+        while main_file.stat().st_size < before + 700_000:
+            assert time.monotonic() < deadline, "no checkpoint happened"
+            time.sleep(0.02)
     finally:
         database.dispose()
