@@ -388,41 +388,59 @@ def new_deal_modal(texts: Texts, stages: Pipeline, *, owner_id: str, channel_id:
     )
 
 
-def note_modal(texts: Texts, deal: DealView, *, channel_id: str | None) -> View:
+def _deal_text_modal(
+    texts: Texts,
+    deal: DealView,
+    *,
+    callback_id: str,
+    title: str,
+    submit: str,
+    block_id: str,
+    label: str,
+    channel_id: str | None,
+) -> View:
+    """A modal asking one piece of text about one deal (a note, a lost reason)."""
     return View(
         type="modal",
-        callback_id=NOTE_MODAL,
-        title=texts("deal.modal.note_title"),
-        submit=texts("deal.modal.save"),
+        callback_id=callback_id,
+        title=texts(title),
+        submit=texts(submit),
         close=texts("common.cancel"),
         private_metadata=json.dumps({"deal": deal.id, "channel": channel_id}),
         blocks=[
             SectionBlock(text=f"*{escape(deal.name)}* · {stage_label(texts, deal.stage)}"),
             _input(
-                "note",
-                texts("deal.modal.note"),
+                block_id,
+                texts(label),
                 PlainTextInputElement(action_id="value", multiline=True, max_length=2000),
             ),
         ],
     )
 
 
+def note_modal(texts: Texts, deal: DealView, *, channel_id: str | None) -> View:
+    return _deal_text_modal(
+        texts,
+        deal,
+        callback_id=NOTE_MODAL,
+        title="deal.modal.note_title",
+        submit="deal.modal.save",
+        block_id="note",
+        label="deal.modal.note",
+        channel_id=channel_id,
+    )
+
+
 def lost_modal(texts: Texts, deal: DealView, *, channel_id: str | None) -> View:
-    return View(
-        type="modal",
+    return _deal_text_modal(
+        texts,
+        deal,
         callback_id=LOST_MODAL,
-        title=texts("deal.modal.lost_title"),
-        submit=texts("deal.modal.mark_lost"),
-        close=texts("common.cancel"),
-        private_metadata=json.dumps({"deal": deal.id, "channel": channel_id}),
-        blocks=[
-            SectionBlock(text=f"*{escape(deal.name)}* · {stage_label(texts, deal.stage)}"),
-            _input(
-                "reason",
-                texts("deal.modal.reason"),
-                PlainTextInputElement(action_id="value", multiline=True, max_length=2000),
-            ),
-        ],
+        title="deal.modal.lost_title",
+        submit="deal.modal.mark_lost",
+        block_id="reason",
+        label="deal.modal.reason",
+        channel_id=channel_id,
     )
 
 
