@@ -148,9 +148,13 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                     say=say,
                 )
                 play(team, workspace, manager.id)
-                say("\n" + RULE)
-                say(f"demo finished: {len(slack.calls)} Slack Web API calls, all answered")
                 services.background.wait_idle()
+                say("\n" + RULE)
+                failed = [call for call in slack.calls if not call.ok]
+                say(
+                    f"demo finished: {len(slack.calls)} Slack Web API calls, "
+                    + (f"{len(failed)} refused" if failed else "all answered")
+                )
             services.db.dispose()
     finally:
         if keep:
