@@ -7,7 +7,6 @@ import logging
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
@@ -16,23 +15,18 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient
 
 from bot.deals.commands import (
-    CommandResult,
-    DealListing,
     ExportRequested,
     OpenNewDealForm,
     Refusal,
-    ShowHelp,
     run_deal_command,
 )
 from bot.deals.export import export_deals
-from bot.deals.metrics import PipelineReport
-from bot.deals.service import Actor, DealCard, DealChange, DealError
+from bot.deals.service import Actor, DealChange, DealError
 from bot.i18n import Texts
 from bot.parsing import DealRefById, NewDealArgs, ParseError, parse_amount
 from bot.services import Services
 from bot.views import deals as views
-from bot.views.common import fallback_text, notice
-from bot.views.help import deal_help
+from bot.views.common import fallback_text
 from handlers.home import publish_home
 from handlers.middleware import texts_for, user_of
 
@@ -49,35 +43,7 @@ def actor_of(context: BoltContext) -> Actor:
 
 def local_today(services: Services, context: BoltContext) -> date:
     """Dates like `tomorrow` mean the person's tomorrow, in their own time zone."""
-    zone_name = user_of(context).tz or services.settings.timezone
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = services.settings.zone
-    return datetime.now(zone).date()
-
-
-def render(services: Services, texts: Texts, result: CommandResult, language: str) -> list[Block]:
-    """The blocks of the ephemeral reply to a command."""
-    if isinstance(result, ShowHelp):
-        blocks = deal_help(texts)
-        if result.unknown:
-            intro = texts("common.unknown_subcommand", command="/deal", subcommand=result.unknown)
-            return notice(intro) + blocks
-        return blocks
-    if isinstance(result, Refusal):
-        return views.refusal(texts, result)
-    if isinstance(result, DealChange):
-        return views.change_reply(texts, result, language)
-    if isinstance(result, DealCard):
-        return views.card(texts, result, language)
-    if isinstance(result, DealListing):
-        return views.listing(texts, result, language)
-    if isinstance(result, PipelineReport):
-        return views.pipeline(texts, result, language, services.settings.currency)
-    if isinstance(result, ExportRequested):
-        return notice(texts("deal.export.preparing"))
-    raise TypeError(f"no view for {type(result).__name__}")
+    return datetime.now(user_of(context).zone(services.settings.zone)).date()
 
 
 def announced(services: Services, change: DealChange) -> bool:
@@ -153,7 +119,7 @@ def register(app: App, services: Services) -> None:
             )
             later(services.client.views_open, trigger_id=command["trigger_id"], view=view)
             return
-        blocks = render(services, texts, result, language)
+        blocks = views.command_reply(texts, result, language, services.settings.currency)
         ack(text=fallback_text(blocks), blocks=blocks)
         if isinstance(result, ExportRequested):
             later(send_export, services, services.client, command["user_id"], texts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -46,6 +47,13 @@ class UserRecord:
     @property
     def display_name(self) -> str:
         return self.real_name or self.name or self.user_id
+
+    def zone(self, fallback: ZoneInfo) -> ZoneInfo:
+        """The person's own time zone from Slack, else the workspace's."""
+        try:
+            return ZoneInfo(self.tz) if self.tz else fallback
+        except (ZoneInfoNotFoundError, ValueError):
+            return fallback
 
     @property
     def is_person(self) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
@@ -22,13 +21,6 @@ DIGEST_HOUR = 9
 RENAG_AFTER = timedelta(days=3)
 
 
-def _zone(name: str | None, fallback: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or fallback)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(fallback)
-
-
 def send_deal_digests(services: Services, now: datetime) -> int:
     """DM each owner whose local time has reached 09:00 today, once a day; returns DMs sent.
 
@@ -43,7 +35,7 @@ def send_deal_digests(services: Services, now: datetime) -> int:
         user = services.directory.get(owner_id)
         if not user.is_person:
             continue
-        local = now.astimezone(_zone(user.tz, services.settings.timezone))
+        local = now.astimezone(user.zone(services.settings.zone))
         if local.hour < DIGEST_HOUR:
             continue
         today = local.date()

@@ -25,12 +25,19 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.deals.commands import DealListing, Refusal
+from bot.deals.commands import (
+    CommandResult,
+    DealListing,
+    ExportRequested,
+    Refusal,
+    ShowHelp,
+)
 from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealView, EventView
 from bot.deals.stages import Pipeline
 from bot.i18n import Texts
-from bot.views.common import clip, escape
+from bot.views.common import clip, escape, notice
+from bot.views.help import deal_help
 
 # Action and callback ids: the contract between these views and handlers/deals.py.
 ADVANCE = "deal_advance"
@@ -313,6 +320,29 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
         )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=texts("deal.pipeline.explain"))]))
     return blocks
+
+
+def command_reply(texts: Texts, result: CommandResult, language: str, currency: str) -> list[Block]:
+    """The blocks of the private reply to a `/deal` command."""
+    if isinstance(result, ShowHelp):
+        blocks = deal_help(texts)
+        if result.unknown:
+            intro = texts("common.unknown_subcommand", command="/deal", subcommand=result.unknown)
+            return notice(intro) + blocks
+        return blocks
+    if isinstance(result, Refusal):
+        return refusal(texts, result)
+    if isinstance(result, DealChange):
+        return change_reply(texts, result, language)
+    if isinstance(result, DealCard):
+        return card(texts, result, language)
+    if isinstance(result, DealListing):
+        return listing(texts, result, language)
+    if isinstance(result, PipelineReport):
+        return pipeline(texts, result, language, currency)
+    if isinstance(result, ExportRequested):
+        return notice(texts("deal.export.preparing"))
+    raise TypeError(f"no view for {type(result).__name__}")
 
 
 def refusal(texts: Texts, result: Refusal) -> list[Block]:
