@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, create_engine, insert, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import Connection, make_url
 
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
@@ -65,7 +65,7 @@ class Loader:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
 
-    def rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+    def rows(self, table: Any, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
         if not self.postgres:
@@ -85,8 +85,8 @@ class Loader:
 def fill_surveys(loader: Loader, start: datetime, end: datetime, answers: int, seed: int) -> None:
     """A weekly pulse (6 questions) and a monthly eNPS (2), answered by the same team size."""
     rng = random.Random(seed)
-    surveys = Survey.__table__
-    runs = SurveyRun.__table__
+    surveys: Any = Survey.__table__
+    runs: Any = SurveyRun.__table__
     conn = loader.connection
     ids = {}
     for name in ("pulse", "enps"):
@@ -101,7 +101,7 @@ def fill_surveys(loader: Loader, start: datetime, end: datetime, answers: int, s
             found = conn.execute(
                 text("SELECT id FROM surveys WHERE name_key = :n"), {"n": name}
             ).scalar()
-        ids[name] = int(found)
+        ids[name] = int(found or 0)
     weeks = int((end - start).days / 7)
     months = int((end - start).days / 30)
     per_person = weeks * 6 + months * 2
@@ -161,7 +161,9 @@ def deal_histories(
         evs = [{"deal_id": deal_id, "at": naive(at), "actor_id": owner, "kind": "created",
                 "from_stage": None, "to_stage": stage, "note": None,
                 "changes": {"amount": [None, str(amount)]}}]  # fmt: skip
-        closed_at = reason = None
+        closed_at: datetime | None = None
+        reason: str | None = None
+        note: str | None
         while len(evs) < 10:
             at += timedelta(hours=rng.uniform(12, 24 * 8))
             if at >= end:

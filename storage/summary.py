@@ -100,6 +100,37 @@ def answered_runs(session: Session, user_id: str, limit: int) -> list[ClosedRun]
     return [ClosedRun(*row) for row in rows]
 
 
+ID_BATCH = 500  # ids per IN (...) list
+
+
+def _deals_by_id(
+    session: Session, deal_ids: Sequence[int]
+) -> dict[int, tuple[str, str, str | None, Decimal | None, str, str]]:
+    """name, owner, owner's name, amount, currency, stage of each deal, by primary key."""
+    owner_name = (
+        select(func.coalesce(func.nullif(DirectoryUser.real_name, ""), DirectoryUser.name))
+        .where(DirectoryUser.user_id == Deal.owner_id)
+        .correlate(Deal)
+        .scalar_subquery()
+    )
+    found: dict[int, tuple[str, str, str | None, Decimal | None, str, str]] = {}
+    for at in range(0, len(deal_ids), ID_BATCH):
+        rows = session.execute(
+            select(
+                Deal.id,
+                Deal.name,
+                Deal.owner_id,
+                owner_name,
+                Deal.amount,
+                Deal.currency,
+                Deal.stage,
+            ).where(Deal.id.in_(deal_ids[at : at + ID_BATCH]))
+        )
+        for row in rows:
+            found[row[0]] = (row[1], row[2], row[3], row[4], row[5], row[6])
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class WeightEvent:
     """A stage or amount change of a deal, with the deal's current state beside it."""
@@ -137,12 +168,6 @@ def weight_events_since(session: Session, since: datetime) -> list[WeightEvent]:
         .correlate(DealEvent)
         .scalar_subquery()
     )
-    owner_name = (
-        select(func.coalesce(func.nullif(DirectoryUser.real_name, ""), DirectoryUser.name))
-        .where(DirectoryUser.user_id == Deal.owner_id)
-        .correlate(Deal)
-        .scalar_subquery()
-    )
     rows = session.execute(
         select(
             DealEvent.deal_id,
@@ -153,37 +178,39 @@ def weight_events_since(session: Session, since: datetime) -> list[WeightEvent]:
             DealEvent.note,
             DealEvent.changes,
             previous_stage_at,
-            Deal.name,
-            Deal.owner_id,
-            owner_name,
-            Deal.amount,
-            Deal.currency,
-            Deal.stage,
-        )
-        .join(Deal, Deal.id == DealEvent.deal_id)
-        .where(DealEvent.kind.in_(WEIGHT_KINDS), DealEvent.at >= since)
-        .order_by(DealEvent.deal_id, DealEvent.at, DealEvent.id)
-    )
+            DealEvent.id,
+        ).where(DealEvent.kind.in_(WEIGHT_KINDS), DealEvent.at >= since)
+    ).all()
+    # The deals in a second query, not a join: with a join SQLite walks every deal (or every
+    # event, for an ORDER BY deal_id) instead of the week's few events on the (kind, at) index.
+    deals = _deals_by_id(session, sorted({row[0] for row in rows}))
     events = []
-    for row in rows:
+    for row in sorted(rows, key=lambda r: (r[0], r[1], r[-1])):
         previous = row[7]
         if isinstance(previous, str):  # SQLite returns max() of a timestamp as text
             previous = datetime.fromisoformat(previous)
         if previous is not None and previous.tzinfo is None:
             previous = previous.replace(tzinfo=since.tzinfo)
-        values = list(row)
-        values[7] = previous
-        events.append(WeightEvent(*values))
+        name, owner_id, owner_name, amount, currency, stage = deals[row[0]]
+        events.append(
+            WeightEvent(
+                deal_id=row[0],
+                at=row[1],
+                kind=row[2],
+                from_stage=row[3],
+                to_stage=row[4],
+                note=row[5],
+                changes=row[6],
+                previous_stage_at=previous,
+                name=name,
+                owner_id=owner_id,
+                owner_name=owner_name,
+                amount=amount,
+                currency=currency,
+                stage=stage,
+            )
+        )
     return events
-
-
-@dataclass(frozen=True, slots=True)
-class StaleDeal:
-    name: str
-    owner_id: str
-    owner_name: str | None
-    stage: str
-    last_activity_at: datetime
 
 
 def owner_names(session: Session, user_ids: Sequence[str]) -> dict[str, str]:

@@ -103,9 +103,7 @@ def run_survey(
     answers: list[dict[int, tuple[int | None, str | None]]],
 ) -> None:
     """A run invited to all PEOPLE, answered by the first len(answers) of them."""
-    run = surveys.start_run(
-        db, POLICY, name, "U01GROSSI", opens, audience=Audience(), open_days=7
-    )
+    run = surveys.start_run(db, POLICY, name, "U01GROSSI", opens, audience=Audience(), open_days=7)
     with db.transaction() as session:
         survey_store.add_deliveries(session, run.id, [(p, "en", opens) for p in PEOPLE])
     for person, answer in zip(PEOPLE, answers, strict=False):
