@@ -323,3 +323,43 @@ def test_pulse_summary_previews_for_a_manager_and_refuses_others(managed: BotHar
 
 def test_week_is_a_summary_week() -> None:
     assert isinstance(WEEK, SummaryWeek)
+
+
+def test_app_home_for_an_employee_and_a_manager(managed: BotHarness) -> None:
+    bot, person = managed, "U05OSMITH"
+    bot.command(MANAGER, "/pulse", "start pulse")
+    dm = bot.standin.wait_for(lambda: next(iter(bot.dms(person)), None), describe="the DM")
+    run_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"])
+
+    def home_of(user_id: str, count: int) -> str:
+        calls = bot.standin.wait_for(
+            lambda: (
+                [
+                    c
+                    for c in bot.standin.calls_to("views.publish")
+                    if c.params["user_id"] == user_id
+                ][count - 1 :]
+                or None
+            ),
+            describe=f"home view {count} of {user_id}",
+        )
+        view = calls[-1].params["view"]
+        assert isinstance(view, dict)
+        return block_text(view)
+
+    bot.dispatch(bot.requests.app_home_opened(person))
+    assert "[Answer]" in home_of(person, 1)
+    answers = {f"q{q}": {"answer": {"type": "radio_buttons", "selected_option": {"value": str(q + 1)}}}
+               for q in range(5)}  # fmt: skip
+    bot.submit(person, "pulse.answers", answers, run_id)
+    assert "[Change my answers]" in home_of(person, 2)  # refreshed after their own answer
+    bot.command(MANAGER, "/pulse", "close pulse")
+    bot.dispatch(bot.requests.app_home_opened(person))
+    past = home_of(person, 3)
+    assert "Surveys you answered" in past and "*5*" in past
+    assert "For managers" not in past
+    bot.dispatch(bot.requests.app_home_opened(MANAGER))
+    manager = home_of(MANAGER, 1)
+    assert "Latest results" in manager and "1 of" in manager
+    assert "anonymity" in manager  # one answer: hidden below the threshold
+    assert "[Full results]" in manager and "[Weekly summary preview]" in manager
