@@ -104,8 +104,8 @@ def fill_surveys(loader: Loader, start: datetime, end: datetime, answers: int, s
         ids[name] = int(found or 0)
     weeks = int((end - start).days / 7)
     months = int((end - start).days / 30)
-    per_person = weeks * 6 + months * 2
-    people = max(3, answers // per_person)
+    per_person = weeks * 5.3 + months * 1.3  # 30% of people leave a comment
+    people = max(3, round(answers / per_person))
     plan = [("pulse", start + timedelta(days=7 * w), 6) for w in range(weeks)]
     plan += [("enps", start + timedelta(days=30 * m + 2), 2) for m in range(months)]
     for name, opens, questions in plan:
