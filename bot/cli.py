@@ -7,18 +7,26 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 import click
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import freeze_startup_objects, start
+from bot.app import build_services, freeze_startup_objects, start
+from bot.chart import summary_chart
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
 from bot.demo import run_demo
+from bot.i18n import Texts
 from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.slack_client import make_web_client
+from bot.summary import parse_week, reported_week
+from bot.summary_post import compute_summary, post_summary, summary_destinations
+from bot.transcript import render_message
+from bot.views.summary import summary_blocks
 from bot.web import make_server, make_wsgi_app
 from storage.db import Database
 from storage.migrate import current_revision, head_revision, new_revision, upgrade
@@ -139,6 +147,40 @@ def run(ctx: click.Context) -> None:
 def demo(keep: bool) -> None:
     """Run the real bot offline against a simulated Slack workspace and print what people see."""
     sys.exit(run_demo(keep=keep))
+
+
+@main.command()
+@click.option("--post", is_flag=True, help="Post it to the managers (channel or DMs) as well.")
+@click.option("--week", "week_label", metavar="YYYY-Www", help="An ISO week (default: the latest).")
+@click.option("--chart", "chart_path", type=click.Path(dir_okay=False), help="Save the PNG here.")
+def summary(post: bool, week_label: str | None, chart_path: str | None) -> None:
+    """Print the weekly manager summary; with --post, send it to Slack too."""
+    settings = _settings()
+    services = build_services(settings)
+    now = datetime.now(UTC)
+    try:
+        week = (
+            parse_week(week_label, settings.zone)
+            if week_label
+            else reported_week(now, settings.zone)
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+    try:
+        result = compute_summary(services, week, now)
+        texts = Texts(settings.language)
+        blocks = [block.to_dict() for block in summary_blocks(texts, result)]
+        click.echo(render_message({"blocks": blocks}))
+        if chart_path:
+            Path(chart_path).write_bytes(summary_chart(texts, result))
+            click.echo(f"chart saved to {chart_path}")
+        if post:
+            posted = post_summary(services, result, summary_destinations(services))
+            where = ", ".join(p.channel for p in posted) or "nobody (set PULSEBOT_MANAGERS_CHANNEL)"
+            click.echo(f"posted to {where}")
+    finally:
+        services.background.shutdown()
+        services.db.dispose()
 
 
 @main.group()

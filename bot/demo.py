@@ -23,10 +23,13 @@ from bot.deals.nudges import send_deal_digests
 from bot.services import Services
 from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn, Workspace
+from bot.summary import week_containing
+from bot.summary_post import compute_summary, post_summary, summary_destinations
 from bot.transcript import render_message
 from bot.web import ServerThread, make_wsgi_app
 
 RULE = "─" * 72
+MANAGERS_CHANNEL = "C03MANAGERS"  # #managers in the demo workspace
 
 
 def _indent(text: str, prefix: str = "    │ ") -> str:
@@ -129,7 +132,7 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                 PULSEBOT_TIMEZONE="Europe/Rome",
                 PULSEBOT_MANAGERS=manager.id,
                 PULSEBOT_DEALS_CHANNEL="C02SALES",
-                PULSEBOT_MANAGERS_CHANNEL="C03MANAGERS",
+                PULSEBOT_MANAGERS_CHANNEL=MANAGERS_CHANNEL,
             )
             app, services = start(settings)
             synced = services.directory.sync()
@@ -148,6 +151,7 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                     say=say,
                 )
                 play(team, workspace, manager.id)
+                play_summary(team, manager.id, workdir)
                 services.background.wait_idle()
                 say("\n" + RULE)
                 failed = [call for call in slack.calls if not call.ok]
@@ -298,3 +302,41 @@ def play_surveys(team: DemoTeam, manager_id: str) -> None:
 
 def _edited(team: DemoTeam, message: Any) -> bool:
     return any(m.ts == message.ts and m.edit_count > 0 for m in team.slack.messages)
+
+
+def play_summary(team: DemoTeam, manager_id: str, workdir: Path) -> None:
+    """The week ends: surveys close, a few deals move, and managers get the weekly summary."""
+    services = team.services
+    team.say("\n" + RULE + "\nThe weekly summary, as the managers see it\n" + RULE)
+    reps = [u.user_id for u in services.directory.all_users() if u.is_person][1:4]
+    for command in ("close enps", "close pulse"):
+        team.types(manager_id, "/pulse", command)
+    deal_steps = [
+        (reps[0], 'new "Orbital Foods" 40k qualified source:webinar'),
+        (reps[0], 'advance "Orbital Foods" demo booked'),
+        (reps[1], 'new "Lumen Dental" 12k proposal'),
+        (reps[1], 'won "Lumen Dental"'),
+        (reps[2], 'new "Vela Logistics" 25k negotiation'),
+        (reps[2], 'lost "Vela Logistics" chose a cheaper competitor'),
+        (reps[2], 'new "Quarry Labs" 8k'),
+    ]
+    for user_id, text in deal_steps:
+        team.types(user_id, "/deal", text)
+    services.background.wait_idle()
+    team.opens_home(manager_id)
+    team.types(manager_id, "/pulse", "summary")
+    services.background.wait_idle()
+    now = datetime.now(UTC)
+    week = week_containing(now, services.settings.zone)  # this week: the scenes above are in it
+    summary = compute_summary(services, week, now)
+    posted = post_summary(services, summary, summary_destinations(services))
+    for post in posted:
+        message = next(m for m in team.slack.messages if m.ts == post.ts)
+        team.say(f"\n▶ pulsebot posts the weekly summary in #managers ({week.label}):")
+        team.say(_indent(render_message({"blocks": message.blocks, "text": message.text})))
+        chart = next((f for f in team.slack.files if f.id == post.chart_file_id), None)
+        if chart is not None:
+            path = workdir / chart.name
+            path.write_bytes(chart.content)
+            team.say(f"  …with the chart in the thread ({len(chart.content):,} bytes of PNG)")
+            team.say(f"  chart PNG saved to {path}")

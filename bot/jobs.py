@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from bot.deals import nudges as deals_nudges
 from bot.services import Services
+from bot.summary import reported_week
+from bot.summary_post import compute_summary, post_summary, summary_destinations
 from storage import requests as requests_store
-from storage.scheduling import claim_effect
+from storage.scheduling import claim_effect, release_effect
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +93,36 @@ def summary_key(now: datetime, zone: ZoneInfo) -> str:
 
 
 def record_weekly_summary(services: Services, now: datetime) -> int:
-    """Do this week's summary once, however often the job fires.
+    """Post this week's summary once, however often the job fires.
 
-    For now the effect is the recorded key and a log line; the summary's content (pulse and
-    pipeline) arrives with the summary work, which posts it after a successful claim.
+    The week's key is claimed (and committed) before posting. If posting fails, the claim is
+    released so a later firing retries. If the process dies between the claim and the post,
+    the key stays and that week's summary is not posted: at most once, never twice, because a
+    duplicate in the managers' channel is worse than a missing one that `/pulse summary` or
+    `pulsebot summary --post` can make up for.
     """
-    key = summary_key(now, services.settings.zone)
+    zone = services.settings.zone
+    key = summary_key(now, zone)
+    destinations = summary_destinations(services)
     with services.db.transaction() as session:
         first = claim_effect(session, key)
     if not first:
         log.info("weekly summary %s was already done; nothing to do", key)
         return 0
-    log.info("weekly summary %s recorded", key)
+    if not destinations:
+        log.warning(
+            "weekly summary %s recorded but not posted: set PULSEBOT_MANAGERS_CHANNEL or "
+            "PULSEBOT_MANAGERS",
+            key,
+        )
+        return 1
+    try:
+        summary = compute_summary(services, reported_week(now, zone), now)
+        posted = post_summary(services, summary, destinations)
+    except Exception:
+        with services.db.transaction() as session:
+            release_effect(session, key)
+        log.exception("weekly summary %s failed; released, so the next firing retries", key)
+        raise
+    log.info("weekly summary %s recorded: posted %d time(s)", key, len(posted))
     return 1

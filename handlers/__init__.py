@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import deals, errors, home, surveys
+from handlers import deals, errors, home, summary, surveys
 from handlers.middleware import RetryDeduplication, UserContext
 
 
@@ -16,3 +16,4 @@ def register(app: App, services: Services) -> None:
     deals.register(app, services)
     surveys.register(app, services)
     home.register(app, services)
+    summary.register(app, services)

@@ -19,16 +19,21 @@ def publish_home(
     services.client.views_publish(user_id=user.user_id, view=view)
 
 
+def refresh_home(services: Services, context: BoltContext) -> None:
+    """After a person's own action: re-publish their Home tab from the background pool."""
+    services.background.submit(
+        publish_home,
+        services,
+        user_of(context),
+        is_manager=bool(context.get("is_manager")),
+        language=context["language"],
+    )
+
+
 def register(app: App, services: Services) -> None:
     @app.event("app_home_opened")
     def home_opened(ack: Ack, event: dict[str, str], context: BoltContext) -> None:
         ack()
         if event.get("tab", "home") != "home":
             return
-        services.background.submit(
-            publish_home,
-            services,
-            user_of(context),
-            is_manager=bool(context.get("is_manager")),
-            language=context["language"],
-        )
+        refresh_home(services, context)

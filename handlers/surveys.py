@@ -17,7 +17,9 @@ from bot.surveys.schedule import parse_run_options, parse_schedule, split_comman
 from bot.views import surveys as views
 from bot.views.common import error_blocks, notice
 from bot.views.help import pulse_help
+from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
+from handlers.summary import summary_command
 
 MANAGER_SUBCOMMANDS = frozenset(
     {"templates", "new", "schedule", "list", "start", "close", "pause", "resume", "results",
@@ -89,6 +91,9 @@ def register(app: App, services: Services) -> None:
                 text=texts("pulse.help.title"),
                 blocks=pulse_help(texts, min_responses=min_responses),
             )
+            return
+        if subcommand == "summary":  # the weekly summary's preview lives in handlers/summary.py
+            summary_command(ack, services, command, context, words[1:])
             return
         if subcommand not in MANAGER_SUBCOMMANDS:
             unknown = texts("common.unknown_subcommand", command="/pulse", subcommand=words[0])
@@ -345,6 +350,7 @@ def register(app: App, services: Services) -> None:
             return
         context[AFTER] = {"run_id": run_id}
         ack()
+        refresh_home(services, context)  # the Home tab's survey list changed
 
     def update_answered_dm(client: WebClient, context: BoltContext) -> None:
         after = context.get(AFTER) or {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Float, LargeBinary, String, Table, Unicode
+from sqlalchemy import Column, Float, LargeBinary, String, Table, Unicode, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base, UTCDateTime, upsert_statement, utcnow
@@ -42,3 +42,8 @@ def claim_effect(session: Session, key: str) -> bool:
         .returning(ScheduledEffect.key)
     )
     return session.execute(statement).first() is not None
+
+
+def release_effect(session: Session, key: str) -> None:
+    """Forget `key`, so the next firing does the effect: for when doing it failed."""
+    session.execute(delete(ScheduledEffect).where(ScheduledEffect.key == key))

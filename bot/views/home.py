@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -15,26 +20,181 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import Texts
+from bot.summary import RunSummary
+from bot.surveys.model import SurveyDefinition
+from bot.surveys.results import signed
+from bot.views.common import clip, escape
+from bot.views.deals import percent, totals
+from bot.views.surveys import OPEN_ANSWERS_ACTION, question_text, survey_title, when
+
+HOME_SUMMARY_ACTION = "home.summary"
+HOME_RESULTS_ACTION = "home.results"
+MAX_OPEN_SURVEYS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSurvey:
+    run_id: int
+    definition: SurveyDefinition
+    closes_at: datetime
+    answered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredSurvey:
+    """A closed run the person answered, with their own answers (question → number, text)."""
+
+    definition: SurveyDefinition
+    closed_at: datetime
+    answers: dict[int, tuple[int | None, str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerGlance:
+    latest: RunSummary | None
+    min_responses: int
+    open_count: int
+    weighted: dict[str, Decimal]
+    stale_count: int
+    currency: str
+
+
+def _open_survey_blocks(texts: Texts, surveys: Sequence[OpenSurvey]) -> list[Block]:
+    header = f"*{texts('home.surveys_header')}*"
+    if not surveys:
+        return [SectionBlock(text=f"{header}\n{texts('home.surveys_empty')}")]
+    blocks: list[Block] = [SectionBlock(text=header)]
+    for survey in surveys[:MAX_OPEN_SURVEYS]:
+        closes = when(survey.closes_at, survey.closes_at.strftime("%Y-%m-%d %H:%M UTC"))
+        key = "home.survey_answered" if survey.answered else "home.survey_open"
+        blocks.append(
+            SectionBlock(
+                block_id=f"home_survey:{survey.run_id}",
+                text=texts(
+                    key, title=escape(survey_title(texts, survey.definition)), closes=closes
+                ),
+                accessory=ButtonElement(
+                    text=texts("home.change" if survey.answered else "home.answer"),
+                    action_id=OPEN_ANSWERS_ACTION,
+                    value=str(survey.run_id),
+                    style=None if survey.answered else "primary",
+                ),
+            )
+        )
+    return blocks
+
+
+def _answer_text(
+    texts: Texts, definition: SurveyDefinition, index: int, answer: tuple[int | None, str | None]
+) -> str:
+    number, text = answer
+    question = escape(question_text(texts, definition.questions[index]))
+    value = str(number) if number is not None else escape(clip(text or "", 200))
+    return f"• {question}: *{value}*"
+
+
+def _answered_blocks(texts: Texts, answered: Sequence[AnsweredSurvey]) -> list[Block]:
+    if not answered:
+        return []
+    lines = [f"*{texts('home.past_header')}*"]
+    for survey in answered:
+        lines.append(
+            texts(
+                "home.past_survey",
+                title=escape(survey_title(texts, survey.definition)),
+                closed=survey.closed_at.strftime("%Y-%m-%d"),
+            )
+        )
+        lines += [
+            _answer_text(texts, survey.definition, index, answer)
+            for index, answer in sorted(survey.answers.items())
+            if index < len(survey.definition.questions)
+        ]
+    return [
+        SectionBlock(text=clip("\n".join(lines))),
+        ContextBlock(elements=[MarkdownTextObject(text=texts("home.past_private"))]),
+    ]
+
+
+def _manager_blocks(texts: Texts, glance: ManagerGlance) -> list[Block]:
+    language = texts.language
+    lines = [f"*{texts('home.manager_header')}*"]
+    latest = glance.latest
+    buttons = [
+        ButtonElement(
+            text=texts("home.summary_button"), action_id=HOME_SUMMARY_ACTION, value="latest"
+        )
+    ]
+    if latest is None:
+        lines.append(texts("home.no_results"))
+    else:
+        lines.append(
+            texts(
+                "home.latest_run",
+                title=escape(survey_title(texts, latest.definition)),
+                number=latest.run_number,
+                answered=latest.answered,
+                invited=latest.invited,
+                rate=percent(latest.participation),
+            )
+        )
+        if latest.hidden:
+            lines.append(
+                texts("summary.run_hidden", answered=latest.answered, needed=glance.min_responses)
+            )
+        elif latest.enps is not None:
+            lines.append(texts("summary.enps", score=signed(latest.enps)))
+        buttons.insert(
+            0,
+            ButtonElement(
+                text=texts("home.results_button"),
+                action_id=HOME_RESULTS_ACTION,
+                value=latest.survey_name,
+            ),
+        )
+    lines.append(
+        texts(
+            "home.pipeline_glance",
+            count=glance.open_count,
+            weighted=totals(glance.weighted, language, glance.currency),
+            stale=glance.stale_count,
+        )
+    )
+    return [
+        SectionBlock(text=clip("\n".join(lines))),
+        ActionsBlock(block_id="home_manager", elements=buttons),
+        ContextBlock(elements=[MarkdownTextObject(text=texts("home.manager_hint"))]),
+    ]
 
 
 def home_view(
-    texts: Texts, *, name: str, is_manager: bool, deal_blocks: Sequence[Block] = ()
+    texts: Texts,
+    *,
+    name: str,
+    is_manager: bool,
+    deal_blocks: Sequence[Block] = (),
+    open_surveys: Sequence[OpenSurvey] = (),
+    answered: Sequence[AnsweredSurvey] = (),
+    glance: ManagerGlance | None = None,
 ) -> View:
     blocks: list[Block] = [
         HeaderBlock(text=texts("home.title")),
         SectionBlock(text=texts("home.welcome", name=name)),
         DividerBlock(),
-        SectionBlock(text=f"*{texts('home.surveys_header')}*\n{texts('home.surveys_empty')}"),
+        *_open_survey_blocks(texts, open_surveys),
+        *_answered_blocks(texts, answered),
         DividerBlock(),
         *(
             deal_blocks
             or [SectionBlock(text=f"*{texts('home.deals_header')}*\n{texts('home.deals_empty')}")]
         ),
     ]
-    if is_manager:
+    if is_manager and glance is not None:
+        blocks += [DividerBlock(), *_manager_blocks(texts, glance)]
+    elif is_manager:
         blocks += [
             DividerBlock(),
             SectionBlock(text=f"*{texts('home.manager_header')}*\n{texts('home.manager_hint')}"),
         ]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=texts("home.help_hint"))]))
-    return View(type="home", blocks=blocks)
+    return View(type="home", blocks=blocks[:100])
