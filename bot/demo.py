@@ -304,6 +304,10 @@ def _edited(team: DemoTeam, message: Any) -> bool:
     return any(m.ts == message.ts and m.edit_count > 0 for m in team.slack.messages)
 
 
+# What the demo leaves for the person who ran it to look at (git ignores this folder).
+DEMO_OUTPUT = Path("demo-output")
+
+
 def play_summary(team: DemoTeam, manager_id: str, workdir: Path) -> None:
     """The week ends: surveys close, a few deals move, and managers get the weekly summary."""
     services = team.services
@@ -336,7 +340,8 @@ def play_summary(team: DemoTeam, manager_id: str, workdir: Path) -> None:
         team.say(_indent(render_message({"blocks": message.blocks, "text": message.text})))
         chart = next((f for f in team.slack.files if f.id == post.chart_file_id), None)
         if chart is not None:
-            path = workdir / chart.name
+            DEMO_OUTPUT.mkdir(exist_ok=True)
+            path = (DEMO_OUTPUT / chart.name).resolve()
             path.write_bytes(chart.content)
             team.say(f"  …with the chart in the thread ({len(chart.content):,} bytes of PNG)")
             team.say(f"  chart PNG saved to {path}")
