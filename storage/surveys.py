@@ -8,18 +8,25 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Connection,
     Date,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    bindparam,
+    cast,
     delete,
     func,
+    literal_column,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.expression import Executable
 
 from storage.base import Base, UTCDateTime, upsert_statement, utcnow
 
@@ -362,14 +369,6 @@ def get_run(session: Session, run_id: int) -> RunRecord | None:
     return None if row is None else _run(row)
 
 
-def run_status(session: Session, run_id: int) -> tuple[str, datetime] | None:
-    """Status and close time of a run: the one lookup an answer click needs."""
-    row = session.execute(
-        select(SurveyRun.status, SurveyRun.closes_at).where(SurveyRun.id == run_id)
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
 def open_run_of(session: Session, survey_id: int) -> RunRecord | None:
     row = session.scalar(
         select(SurveyRun)
@@ -563,24 +562,82 @@ def open_runs_for(session: Session, user_id: str) -> list[RunRecord]:
 # ---- answers ---------------------------------------------------------------------------------
 
 
-def save_answers(
-    session: Session,
+@dataclass(frozen=True)
+class _AnswerStatements:
+    """The answer path's statements, built once per dialect: executing a prebuilt statement
+    skips building it and reuses its memoised cache key, on every click."""
+
+    participant_if_open: Executable
+    clear: Executable
+    upsert: Executable
+
+
+_ANSWER_STATEMENTS: dict[str, _AnswerStatements] = {}
+
+
+def _answer_statements(dialect: str) -> _AnswerStatements:
+    found = _ANSWER_STATEMENTS.get(dialect)
+    if found is not None:
+        return found
+    insert = pg.insert if dialect == "postgresql" else sqlite.insert
+    # The run's status is checked by the INSERT itself: a closed or unknown run selects no
+    # row, so nothing is written and nothing is returned.
+    open_run = select(SurveyRun.id, cast(bindparam("user_id"), String(32))).where(
+        SurveyRun.id == bindparam("run_id"),
+        SurveyRun.status == literal_column(f"'{RUN_OPEN}'"),
+        SurveyRun.closes_at > bindparam("now"),
+    )
+    participant = insert(SurveyParticipant).from_select(["run_id", "user_id"], open_run)
+    # DO UPDATE (a no-op), not DO NOTHING: RETURNING then also answers for someone who
+    # already answered and now changes an answer.
+    participant_if_open = participant.on_conflict_do_update(
+        index_elements=["run_id", "user_id"], set_={"user_id": participant.excluded.user_id}
+    ).returning(SurveyParticipant.run_id)
+    clear = delete(SurveyAnswer).where(
+        SurveyAnswer.run_id == bindparam("run_id"),
+        SurveyAnswer.respondent == bindparam("respondent"),
+    )
+    answer = insert(SurveyAnswer)
+    upsert = answer.on_conflict_do_update(
+        index_elements=["run_id", "respondent", "question"],
+        set_={
+            "number": answer.excluded.number,
+            "text": answer.excluded.text,
+            "answered_on": answer.excluded.answered_on,
+        },
+    )
+    built = _AnswerStatements(participant_if_open, clear, upsert)
+    _ANSWER_STATEMENTS[dialect] = built
+    return built
+
+
+def save_answers_if_open(
+    connection: Connection,
     *,
     run_id: int,
     user_id: str,
     respondent: str,
     answers: Iterable[tuple[int, int | None, str | None]],
     today: date,
+    now: datetime,
     replace_all: bool,
-) -> None:
-    """Store (question, number, text) answers under the anonymous key; note who answered."""
+) -> bool:
+    """Note who answered and store (question, number, text) under the anonymous key, if the
+    run is open at `now`; False (and nothing written) when it is not.
+
+    Core, not the ORM: this is the whole database work of a survey click, before Slack gets
+    its answer. Run it inside one transaction (`engine.begin()`): participant and answers
+    are written together or not at all.
+    """
+    statements = _answer_statements(connection.dialect.name)
+    opened = connection.execute(
+        statements.participant_if_open, {"run_id": run_id, "user_id": user_id, "now": now}
+    ).first()
+    if opened is None:
+        return False
     if replace_all:
-        session.execute(
-            delete(SurveyAnswer).where(
-                SurveyAnswer.run_id == run_id, SurveyAnswer.respondent == respondent
-            )
-        )
-    values = [
+        connection.execute(statements.clear, {"run_id": run_id, "respondent": respondent})
+    rows = [
         {
             "run_id": run_id,
             "respondent": respondent,
@@ -591,22 +648,16 @@ def save_answers(
         }
         for question, number, text in answers
     ]
-    if values:
-        statement = upsert_statement(session, SurveyAnswer).values(values)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["run_id", "respondent", "question"],
-                set_={
-                    "number": statement.excluded.number,
-                    "text": statement.excluded.text,
-                    "answered_on": statement.excluded.answered_on,
-                },
-            )
-        )
-    participant = upsert_statement(session, SurveyParticipant).values(
-        run_id=run_id, user_id=user_id
-    )
-    session.execute(participant.on_conflict_do_nothing(index_elements=["run_id", "user_id"]))
+    if rows:
+        connection.execute(statements.upsert, rows)
+    return True
+
+
+def run_definition(connection: Connection, run_id: int) -> str | None:
+    """A run's frozen question list (JSON), or None for an unknown run."""
+    return connection.execute(
+        select(SurveyRun.definition).where(SurveyRun.id == run_id)
+    ).scalar_one_or_none()
 
 
 def answers_of(session: Session, run_id: int, respondent: str) -> list[AnswerRecord]:

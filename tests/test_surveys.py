@@ -91,6 +91,11 @@ def test_enps_is_answered_with_one_click(bot: BotHarness) -> None:
     for user, score in zip(PEOPLE[:5], [10, 9, 9, 7, 2], strict=True):
         click_enps(bot, user, score)
     bot.standin.wait_for(lambda: bot.dms("U05OSMITH")[0].edit_count == 1, describe="DM update")
+    bot.services.background.wait_idle()
+    # Each click edits exactly the DM that was clicked, once: its own channel and ts.
+    updates = {(c.params["channel"], c.params["ts"]) for c in bot.standin.calls_to("chat.update")}
+    assert updates == {(survey_dm(bot, u).channel, survey_dm(bot, u).ts) for u in PEOPLE[:5]}
+    assert all(survey_dm(bot, u).edit_count == 1 for u in PEOPLE[:5])
     updated = block_text({"blocks": bot.dms("U05OSMITH")[0].blocks})
     assert "you answered *2*" in updated
     assert "[Change]" in updated and "[Add a comment]" in updated

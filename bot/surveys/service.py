@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -228,7 +229,39 @@ def overview(db: Database) -> list[SurveyOverview]:
 @dataclass(frozen=True, slots=True)
 class AnswerOutcome:
     recorded: bool  # False: the run is closed (or unknown)
-    closes_at: datetime | None
+
+
+class RunDefinitions:
+    """Run id → its questions, read from the database once per process.
+
+    Safe to keep for the life of the process: a run's definition is a frozen copy made when
+    the run is created and never updated (editing a survey leaves its runs alone), and runs
+    are never deleted, so a run id always names the same questions. Only the definition is
+    cached — status and close time change (`/pulse close`) and are always read afresh.
+    Unknown ids are not remembered: the run may be created a moment later.
+    """
+
+    LIMIT = 256  # open runs at once are few; an old run falls out and is simply read again
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: dict[int, SurveyDefinition] = {}
+        self._lock = threading.Lock()
+
+    def get(self, run_id: int) -> SurveyDefinition | None:
+        found = self._cache.get(run_id)
+        if found is not None:
+            return found
+        with self._db.engine.connect() as connection:
+            raw = store.run_definition(connection, run_id)
+        if raw is None:
+            return None
+        definition = SurveyDefinition.from_json(raw)
+        with self._lock:
+            if len(self._cache) >= self.LIMIT:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[run_id] = definition
+        return definition
 
 
 def record_answers(
@@ -241,22 +274,35 @@ def record_answers(
     now: datetime,
     replace_all: bool,
 ) -> AnswerOutcome:
-    """Store answers under the anonymous key, if the run is still open and they fit it."""
+    """Store answers under the anonymous key, if the run is still open; one transaction.
+
+    The caller has checked the answers against the run's definition (`validate_answers`, or
+    `Question.accepts` for a one-click eNPS). The commit is a normal, durable one: an answer
+    acknowledged to the person must survive a crash.
+    """
     key = respondent_key(policy.secret, run_id, user_id)
-    with db.transaction() as session:
-        status = store.run_status(session, run_id)
-        if status is None or status[0] != RUN_OPEN or status[1] <= now:
-            return AnswerOutcome(False, status[1] if status else None)
-        store.save_answers(
-            session,
+    with db.engine.begin() as connection:
+        recorded = store.save_answers_if_open(
+            connection,
             run_id=run_id,
             user_id=user_id,
             respondent=key,
             answers=[(q, n, t) for q, (n, t) in sorted(answers.items())],
             today=now.date(),  # the day only: a finer time could be matched to a person
+            now=now,
             replace_all=replace_all,
         )
-        return AnswerOutcome(True, status[1])
+    return AnswerOutcome(recorded)
+
+
+def get_run(db: Database, run_id: int) -> RunRecord | None:
+    with db.transaction() as session:
+        return store.get_run(session, run_id)
+
+
+def is_open(run: RunRecord, now: datetime) -> bool:
+    """Whether a run still takes answers (the same rule `record_answers` applies)."""
+    return run.status == RUN_OPEN and run.closes_at > now
 
 
 def current_answers(
