@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql as pg
@@ -651,6 +652,61 @@ def save_answers_if_open(
     if rows:
         connection.execute(statements.upsert, rows)
     return True
+
+
+# PostgreSQL only: the participant row and one answer in a single statement (a data-modifying
+# WITH), so a one-click answer is one round trip and its own, durable, transaction. SQLite has
+# no data-modifying WITH and no round trips to save: it uses save_answers_if_open.
+_ONE_ANSWER_IF_OPEN = text(
+    """
+    WITH participant AS (
+        INSERT INTO survey_participants (run_id, user_id)
+        SELECT id, CAST(:user_id AS VARCHAR) FROM survey_runs
+        WHERE id = :run_id AND status = :open AND closes_at > :now
+        ON CONFLICT (run_id, user_id) DO UPDATE SET user_id = excluded.user_id
+        RETURNING run_id
+    )
+    INSERT INTO survey_answers (run_id, respondent, question, number, text, answered_on)
+    SELECT run_id, CAST(:respondent AS VARCHAR), CAST(:question AS INTEGER),
+           CAST(:number AS INTEGER), CAST(:text AS TEXT), :answered_on
+    FROM participant
+    ON CONFLICT (run_id, respondent, question) DO UPDATE
+    SET number = excluded.number, text = excluded.text, answered_on = excluded.answered_on
+    RETURNING run_id
+    """
+).bindparams(
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("answered_on", type_=Date()),
+    bindparam("open", value=RUN_OPEN),
+)
+
+
+def save_one_answer_if_open(
+    connection: Connection,
+    *,
+    run_id: int,
+    user_id: str,
+    respondent: str,
+    answer: tuple[int, int | None, str | None],
+    today: date,
+    now: datetime,
+) -> bool:
+    """save_answers_if_open for one answer, in one statement (PostgreSQL)."""
+    question, number, text_answer = answer
+    row = connection.execute(
+        _ONE_ANSWER_IF_OPEN,
+        {
+            "run_id": run_id,
+            "user_id": user_id,
+            "now": now,
+            "respondent": respondent,
+            "question": question,
+            "number": number,
+            "text": text_answer,
+            "answered_on": today,
+        },
+    ).first()
+    return row is not None
 
 
 def run_definition(connection: Connection, run_id: int) -> str | None:

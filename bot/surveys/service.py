@@ -281,14 +281,28 @@ def record_answers(
     acknowledged to the person must survive a crash.
     """
     key = respondent_key(policy.secret, run_id, user_id)
+    rows = [(q, n, t) for q, (n, t) in sorted(answers.items())]
+    today = now.date()  # the day only: a finer time could be matched to a person
+    if db.dialect == "postgresql" and len(rows) == 1 and not replace_all:
+        with db.single_statement() as connection:
+            recorded = store.save_one_answer_if_open(
+                connection,
+                run_id=run_id,
+                user_id=user_id,
+                respondent=key,
+                answer=rows[0],
+                today=today,
+                now=now,
+            )
+        return AnswerOutcome(recorded)
     with db.engine.begin() as connection:
         recorded = store.save_answers_if_open(
             connection,
             run_id=run_id,
             user_id=user_id,
             respondent=key,
-            answers=[(q, n, t) for q, (n, t) in sorted(answers.items())],
-            today=now.date(),  # the day only: a finer time could be matched to a person
+            answers=rows,
+            today=today,
             now=now,
             replace_all=replace_all,
         )
