@@ -280,13 +280,14 @@ def register(app: App, services: Services) -> None:
         ts: str | None,
     ) -> None:
         texts = Texts(language)
-        run = service.get_run(db, run_id)
-        definition = definitions.get(run_id)
+        # The answer was just accepted, so the run was open: its cached facts are current.
+        facts = definitions.facts(run_id)
         where = dm_of(run_id, user_id, channel, ts)
-        if run is None or definition is None or where is None:
+        if facts is None or where is None:
             return
-        blocks = views.enps_answered_dm(texts, run_id, definition, score, run.closes_at)
-        text = texts("pulse.dm.thanks_until", closes=run.closes_at.isoformat())
+        closes_at = facts.closes_at
+        blocks = views.enps_answered_dm(texts, run_id, facts.definition, score, closes_at)
+        text = texts("pulse.dm.thanks_until", closes=closes_at.isoformat())
         update_dm(services, where[0], where[1], text, blocks)
 
     def show_enps_buttons(

@@ -459,10 +459,18 @@ def claim_deliveries(
     """Mark up to `limit` due pending deliveries as sending and return them.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets several instances claim side by side; on
-    SQLite the transaction already holds the write lock (BEGIN IMMEDIATE).
+    SQLite the transaction already holds the write lock (BEGIN IMMEDIATE). Core statements:
+    the ORM's identity map and flush are pure overhead for a batch of plain rows.
     """
     query = (
-        select(SurveyDelivery)
+        select(
+            SurveyDelivery.id,
+            SurveyDelivery.run_id,
+            SurveyDelivery.user_id,
+            SurveyDelivery.language,
+            SurveyDelivery.channel_id,
+            SurveyDelivery.message_ts,
+        )
         .join(SurveyRun, SurveyRun.id == SurveyDelivery.run_id)
         .where(
             SurveyDelivery.state == PENDING,
@@ -476,12 +484,47 @@ def claim_deliveries(
         query = query.where(SurveyDelivery.run_id == run_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=SurveyDelivery)
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.state = SENDING
-        row.claimed_at = now
-    session.flush()
-    return [_delivery(row) for row in rows]
+    connection = session.connection()
+    rows = connection.execute(query).all()
+    if not rows:
+        return []
+    connection.execute(
+        update(SurveyDelivery)
+        .where(SurveyDelivery.id.in_([row.id for row in rows]))
+        .values(state=SENDING, claimed_at=now)
+    )
+    return [
+        DeliveryRecord(
+            id=row.id,
+            run_id=row.run_id,
+            user_id=row.user_id,
+            language=row.language,
+            state=SENDING,
+            channel_id=row.channel_id,
+            message_ts=row.message_ts,
+        )
+        for row in rows
+    ]
+
+
+_FINISH = (
+    update(SurveyDelivery)
+    .where(SurveyDelivery.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"), channel_id=bindparam("b_channel"), message_ts=bindparam("b_ts")
+    )
+)
+
+
+def finish_deliveries(
+    session: Session, outcomes: Sequence[tuple[int, str, str | None, str | None]]
+) -> None:
+    """(delivery id, state, channel id, ts) for several deliveries, in one executemany."""
+    if outcomes:
+        session.connection().execute(
+            _FINISH,
+            [{"b_id": i, "b_state": st, "b_channel": ch, "b_ts": ts} for i, st, ch, ts in outcomes],
+        )
 
 
 def stale_sending(session: Session, older_than: datetime) -> list[DeliveryRecord]:
@@ -709,11 +752,12 @@ def save_one_answer_if_open(
     return row is not None
 
 
-def run_definition(connection: Connection, run_id: int) -> str | None:
-    """A run's frozen question list (JSON), or None for an unknown run."""
-    return connection.execute(
-        select(SurveyRun.definition).where(SurveyRun.id == run_id)
-    ).scalar_one_or_none()
+def run_facts(connection: Connection, run_id: int) -> tuple[str, datetime] | None:
+    """A run's frozen question list (JSON) and close time; None for an unknown run."""
+    row = connection.execute(
+        select(SurveyRun.definition, SurveyRun.closes_at).where(SurveyRun.id == run_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def answers_of(session: Session, run_id: int, respondent: str) -> list[AnswerRecord]:

@@ -149,13 +149,23 @@ def resolve_audiences(services: Services, now: datetime) -> int:
 
 
 def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | None = None) -> int:
-    """Send every due DM; returns how many were sent."""
+    """Send every due DM; returns how many were sent.
+
+    A delivery is `sending` (claimed, in a batch) before its chat.postMessage and `sent` after
+    it. The `sent` marks of a batch are written together, in the transaction that claims the
+    next batch: one transaction per CLAIM_BATCH DMs instead of one per DM. A crash in between
+    leaves only that batch `sending`, as a crash mid-post always did, and recover_stale_claims
+    settles each of them from the DM itself (its metadata names the delivery): no DM twice.
+    """
     recover_stale_claims(services, now)
     blocks_cache: dict[tuple[int, str], tuple[str, list[dict[str, Any]]]] = {}
     runs: dict[int, RunRecord] = {}
+    outcomes: list[tuple[int, str, str | None, str | None]] = []
     sent = 0
     while True:
         with services.db.transaction() as session:
+            store.finish_deliveries(session, outcomes)
+            outcomes = []
             batch = store.claim_deliveries(session, now, CLAIM_BATCH, run_id)
             for delivery in batch:
                 if delivery.run_id not in runs:
@@ -192,25 +202,27 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
                 error = str(exc.response.get("error"))
                 if error in UNDELIVERABLE:
                     log.info("survey DM undeliverable (%s)", error)
-                    with services.db.transaction() as session:
-                        store.finish_delivery(session, delivery.id, FAILED, None, None)
+                    outcomes.append((delivery.id, FAILED, None, None))
                     continue
-                _release(services, [d.id for d in batch[index:]])
+                _settle(services, outcomes, [d.id for d in batch[index:]])
                 log.warning("survey DMs paused after a Slack error: %s", error)
                 return sent
             except Exception:
-                _release(services, [d.id for d in batch[index:]])
+                _settle(services, outcomes, [d.id for d in batch[index:]])
                 raise
-            with services.db.transaction() as session:
-                store.finish_delivery(
-                    session, delivery.id, SENT, response.get("channel"), response.get("ts")
-                )
+            outcomes.append((delivery.id, SENT, response.get("channel"), response.get("ts")))
             sent += 1
 
 
-def _release(services: Services, delivery_ids: list[int]) -> None:
+def _settle(
+    services: Services,
+    outcomes: list[tuple[int, str, str | None, str | None]],
+    unsent: list[int],
+) -> None:
+    """Record what was sent, and give back what was not, when a fan-out stops early."""
     with services.db.transaction() as session:
-        for delivery_id in delivery_ids:
+        store.finish_deliveries(session, outcomes)
+        for delivery_id in unsent:
             store.release_delivery(session, delivery_id)
 
 

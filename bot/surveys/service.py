@@ -231,13 +231,23 @@ class AnswerOutcome:
     recorded: bool  # False: the run is closed (or unknown)
 
 
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What never changes about a run while it is open."""
+
+    definition: SurveyDefinition
+    closes_at: datetime  # the scheduled close: only `/pulse close` moves it, and closes the run
+
+
 class RunDefinitions:
-    """Run id → its questions, read from the database once per process.
+    """Run id → its questions and scheduled close, read from the database once per process.
 
     Safe to keep for the life of the process: a run's definition is a frozen copy made when
     the run is created and never updated (editing a survey leaves its runs alone), and runs
-    are never deleted, so a run id always names the same questions. Only the definition is
-    cached — status and close time change (`/pulse close`) and are always read afresh.
+    are never deleted, so a run id always names the same questions. Its close time changes
+    only when the run is closed, in the same UPDATE that sets the status: so it is valid for
+    showing "you can change your answer until …" right after an answer was accepted, and is
+    never used to decide whether one is — that is checked by the database, on every answer.
     Unknown ids are not remembered: the run may be created a moment later.
     """
 
@@ -245,23 +255,27 @@ class RunDefinitions:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._cache: dict[int, SurveyDefinition] = {}
+        self._cache: dict[int, RunFacts] = {}
         self._lock = threading.Lock()
 
-    def get(self, run_id: int) -> SurveyDefinition | None:
+    def facts(self, run_id: int) -> RunFacts | None:
         found = self._cache.get(run_id)
         if found is not None:
             return found
         with self._db.engine.connect() as connection:
-            raw = store.run_definition(connection, run_id)
-        if raw is None:
+            row = store.run_facts(connection, run_id)
+        if row is None:
             return None
-        definition = SurveyDefinition.from_json(raw)
+        facts = RunFacts(SurveyDefinition.from_json(row[0]), row[1])
         with self._lock:
             if len(self._cache) >= self.LIMIT:
                 self._cache.pop(next(iter(self._cache)))
-            self._cache[run_id] = definition
-        return definition
+            self._cache[run_id] = facts
+        return facts
+
+    def get(self, run_id: int) -> SurveyDefinition | None:
+        facts = self.facts(run_id)
+        return None if facts is None else facts.definition
 
 
 def record_answers(
