@@ -206,7 +206,7 @@ def register(app: App, services: Services) -> None:
         if subcommand == "close":
             run = service.close_survey(db, name, now)
             message = texts("pulse.reply.closed", number=run.number, name=name)
-            return message, notice(message), (jobs.send_close_notices, (services,))
+            return message, notice(message), (jobs.send_close_notices_soon, (services,))
         if subcommand in ("pause", "resume"):
             service.set_paused(db, policy, name, subcommand == "pause", now)
             if subcommand == "pause":

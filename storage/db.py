@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # A pooled PostgreSQL connection idle longer than this is pinged before use (see _checkout).
 PING_AFTER_IDLE_SECONDS = 10.0
+SINGLE_STATEMENT = "pulsebot_single_statement"  # execution option, see Database.single_statement
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -45,6 +46,10 @@ def _begin_immediate(connection: Connection) -> None:
     # failing with "database is locked" when a read transaction tries to upgrade. Straight to
     # the driver: this runs on every transaction, and SQLAlchemy's statement machinery
     # (events, result set-up) cost more than SQLite itself here.
+    if connection.get_execution_options().get(SINGLE_STATEMENT):
+        # One statement is its own transaction in SQLite: it takes the write lock as it
+        # starts writing (nothing was read before it that could be stale), and commits.
+        return
     connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
@@ -113,13 +118,12 @@ class Database:
     def __init__(self, url: str | URL, *, echo: bool = False) -> None:
         self.engine = make_engine(url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # For one statement that is its own transaction (PostgreSQL commits it when it ends,
-        # as durably as any COMMIT): no BEGIN and COMMIT round trips. SQLite keeps its
-        # BEGIN IMMEDIATE transaction, which costs no round trip.
+        # For one statement that is its own transaction, committed when it ends as durably
+        # as by a COMMIT: no BEGIN and COMMIT (round trips on PostgreSQL, calls on SQLite).
         self.autocommit_engine = (
             self.engine.execution_options(isolation_level="AUTOCOMMIT")
             if self.engine.dialect.name == "postgresql"
-            else self.engine
+            else self.engine.execution_options(**{SINGLE_STATEMENT: True})
         )
 
     @property

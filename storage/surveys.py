@@ -584,6 +584,18 @@ def flag_delivery(session: Session, delivery_id: int, flag: str) -> None:
     )
 
 
+def sending_count(session: Session, run_id: int) -> int:
+    """DMs of a run claimed by a sender and not yet reported sent (in flight, or crashed)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SurveyDelivery)
+            .where(SurveyDelivery.run_id == run_id, SurveyDelivery.state == SENDING)
+        )
+        or 0
+    )
+
+
 def invited_count(session: Session, run_id: int) -> int:
     return (
         session.scalar(

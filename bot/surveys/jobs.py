@@ -13,6 +13,7 @@ Running a job twice, or in two instances at once, does nothing twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -273,6 +274,7 @@ def send_due_reminders(services: Services, now: datetime) -> int:
     for run in runs:
         definition = definition_of(run)
         with services.db.transaction() as session:
+            in_flight = store.sending_count(session, run.id)
             pending = store.sent_deliveries(session, run.id, answered=False, flag="reminded")
         for delivery in pending:
             texts = Texts(delivery.language)  # type: ignore[arg-type]
@@ -287,6 +289,8 @@ def send_due_reminders(services: Services, now: datetime) -> int:
             with services.db.transaction() as session:
                 store.flag_delivery(session, delivery.id, "reminded")
             reminded += 1
+        if in_flight:  # their `sent` mark is still to come: they are reminded next time
+            continue
         with services.db.transaction() as session:
             store.mark_run(session, run.id, reminders_done=True)
     return reminded
@@ -309,6 +313,7 @@ def send_close_notices(services: Services) -> int:
     for run in runs:
         definition = definition_of(run)
         with services.db.transaction() as session:
+            in_flight = store.sending_count(session, run.id)
             unanswered = store.sent_deliveries(
                 session, run.id, answered=False, flag="closed_notice"
             )
@@ -328,6 +333,22 @@ def send_close_notices(services: Services) -> int:
             with services.db.transaction() as session:
                 store.flag_delivery(session, delivery.id, "closed_notice")
             updated += 1
+        if in_flight:  # their `sent` mark is still to come: they are updated next time
+            continue
         with services.db.transaction() as session:
             store.mark_run(session, run.id, closed_notices_done=True)
+    return updated
+
+
+def send_close_notices_soon(services: Services, *, patience: float = 30.0) -> int:
+    """After `/pulse close`: the close notices, waiting for DMs still in flight (their sender
+    marks them sent a batch at a time) rather than leaving them to the next minute's job."""
+    deadline = time.monotonic() + patience
+    updated = send_close_notices(services)
+    while time.monotonic() < deadline:
+        with services.db.transaction() as session:
+            if not store.runs_with_pending_close_notices(session):
+                break
+        time.sleep(0.05)
+        updated += send_close_notices(services)
     return updated
