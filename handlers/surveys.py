@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from bot.views import surveys as views
 from bot.views.common import error_blocks, notice
 from bot.views.help import pulse_help
 from handlers.middleware import texts_for, user_of
+from storage.surveys import SENDING
 
 MANAGER_SUBCOMMANDS = frozenset(
     {"templates", "new", "schedule", "list", "start", "close", "pause", "resume", "results",
@@ -39,6 +41,9 @@ USAGE = {
 }
 
 log = logging.getLogger(__name__)
+
+# How long an update waits for the fan-out to record where a DM went (see dm_of).
+DM_RECORD_PATIENCE = 30.0
 
 # Work for after the ack: a function and the plain values it needs (see Background.submit).
 After = tuple[Callable[..., object], tuple[object, ...]]
@@ -262,13 +267,23 @@ def register(app: App, services: Services) -> None:
     def dm_of(
         run_id: int, user_id: str, channel: str | None, ts: str | None
     ) -> tuple[str, str] | None:
-        """The DM to update: the message clicked, else the one the fan-out sent."""
+        """The DM to update: the message clicked, else the one the fan-out sent.
+
+        The fan-out records where a DM went a batch at a time: someone quick may answer
+        before their DM's row says so. Its row is `sending` then; wait for it (bounded).
+        """
         if channel and ts:
             return channel, ts
-        delivery = service.delivery_of(db, run_id, user_id)
-        if delivery is None or not (delivery.channel_id and delivery.message_ts):
-            return None
-        return delivery.channel_id, delivery.message_ts
+        deadline = time.monotonic() + DM_RECORD_PATIENCE
+        while True:
+            delivery = service.delivery_of(db, run_id, user_id)
+            if delivery is None:
+                return None
+            if delivery.channel_id and delivery.message_ts:
+                return delivery.channel_id, delivery.message_ts
+            if delivery.state != SENDING or time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
 
     def show_enps_answered(
         *,
