@@ -6,9 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_bolt.request import BoltRequest
+from sqlalchemy import text
 
 from bot.slack_requests import SignedRequest
 from handlers.middleware import delivery_key
+from storage.db import Database
+from storage.requests import claim_request
 from tests.harness import BotHarness
 
 
@@ -65,3 +68,20 @@ def test_delivery_keys() -> None:
     assert delivery_key({"type": "block_actions", "trigger_id": "t2"}) == "block_actions:t2"
     assert delivery_key({"type": "url_verification"}) is None
     assert isinstance(BoltRequest(body="{}", headers={}).body, dict)
+
+
+def test_a_delivery_key_commits_by_itself_and_leaves_durable_commits_alone(db: Database) -> None:
+    """The claim is one statement with its own transaction; on PostgreSQL it turns off the
+    WAL flush wait for that transaction only, never for the pooled connection afterwards."""
+    with db.single_statement() as connection:
+        assert claim_request(connection, "event:Ev-durable")
+    with db.single_statement() as connection:
+        assert not claim_request(connection, "event:Ev-durable")
+        if db.dialect == "postgresql":
+            setting = connection.execute(text("SHOW synchronous_commit")).scalar()
+            assert setting == "on"
+    with db.engine.connect() as connection:
+        count = connection.execute(
+            text("SELECT count(*) FROM handled_requests WHERE key = 'event:Ev-durable'")
+        ).scalar()
+    assert count == 1
