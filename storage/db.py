@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-# A pooled PostgreSQL connection idle longer than this is pinged before use (see _checkout).
+# A pooled PostgreSQL connection idle longer than this is pinged before use (see _liveness_check).
 PING_AFTER_IDLE_SECONDS = 10.0
 SINGLE_STATEMENT = "pulsebot_single_statement"  # execution option, see Database.single_statement
 

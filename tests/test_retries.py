@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from slack_bolt import Ack, BoltContext
 from slack_bolt.request import BoltRequest
 from sqlalchemy import text
@@ -85,3 +87,23 @@ def test_a_delivery_key_commits_by_itself_and_leaves_durable_commits_alone(db: D
             text("SELECT count(*) FROM handled_requests WHERE key = 'event:Ev-durable'")
         ).scalar()
     assert count == 1
+
+
+def test_a_pooled_connection_killed_by_the_server_is_replaced_before_use(db: Database) -> None:
+    """What pool_pre_ping did, without its round trip per checkout: a database restart (here,
+    the server ending the pooled connection's backend) costs no request an error."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to restart")
+    with db.engine.connect() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    killer = Database(db.engine.url)
+    try:
+        with killer.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        killer.dispose()
+    time.sleep(0.2)  # the termination notice reaches the idle socket
+    with db.single_statement() as connection:
+        assert claim_request(connection, "event:Ev-after-restart")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid
