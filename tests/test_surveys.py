@@ -41,9 +41,11 @@ def start(bot: BotHarness, survey: str, args: str = "") -> str:
 
 
 def wait_for_dms(bot: BotHarness, people: list[str], count: int = 1) -> None:
+    """The DMs are in Slack and the fan-out has finished (it records them a batch at a time)."""
     bot.standin.wait_for(
         lambda: all(len(bot.dms(p)) >= count for p in people), describe="survey DMs", timeout=10
     )
+    assert bot.services.background.wait_idle()
 
 
 def survey_dm(bot: BotHarness, user_id: str) -> Any:
