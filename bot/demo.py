@@ -275,6 +275,9 @@ def play_surveys(team: DemoTeam, manager_id: str) -> None:
         if index == 0:
             team.slack.wait_for(partial(_edited, team, dm), timeout=10)
             team.shows_dm(person.user_id, _survey_dm(team, person.user_id))
+    # The bot edits each clicked DM after its ack; wiping the stand-in before those edits
+    # land made the last one fail with message_not_found. Let the bot finish first.
+    team.services.background.wait_idle()
     team.slack.reset()
     team.types(manager_id, "/pulse", "start pulse")
     comments = ["More focus time, fewer meetings please.", "Great onboarding for the new reps!",

@@ -92,5 +92,8 @@ class ServerThread:
 
     def __exit__(self, *_: object) -> None:
         self._stopping.set()
+        # Let the worker threads finish first: one still writing its last response wakes
+        # the select loop through the trigger pipe, and would find it closed (EBADF).
+        self.server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
         self.server.close()
         self._thread.join(timeout=5)

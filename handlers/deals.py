@@ -27,7 +27,7 @@ from bot.parsing import DealRefById, NewDealArgs, ParseError, parse_amount
 from bot.services import Services
 from bot.views import deals as views
 from bot.views.common import fallback_text
-from handlers.home import publish_home
+from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
 
 log = logging.getLogger(__name__)
@@ -156,8 +156,7 @@ def register(app: App, services: Services) -> None:
             blocks = views.refusal(texts, result)
         from_home = (body.get("view") or {}).get("type") == "home"
         if from_home:
-            is_manager = bool(context.get("is_manager"))
-            later(publish_home, services, user, is_manager=is_manager, language=language)
+            refresh_home(services, context)
         if not from_home or isinstance(result, Refusal):
             later(
                 reply_privately,

@@ -48,7 +48,7 @@ class RetryDeduplication(Middleware):
     ) -> BoltResponse | None:
         key = delivery_key(req.body)
         if key is not None:
-            with self._services.db.engine.begin() as connection:
+            with self._services.db.single_statement() as connection:
                 first = claim_request(connection, key)
             if not first:
                 retry = req.headers.get("x-slack-retry-num", ["-"])[0]

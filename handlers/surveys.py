@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
+from bot.config import Language
 from bot.i18n import Texts
 from bot.services import Services
 from bot.surveys import jobs, service
@@ -20,6 +25,7 @@ from bot.views.help import pulse_help
 from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
 from handlers.summary import summary_command
+from storage.surveys import SENDING
 
 MANAGER_SUBCOMMANDS = frozenset(
     {"templates", "new", "schedule", "list", "start", "close", "pause", "resume", "results",
@@ -35,15 +41,18 @@ USAGE = {
     "results": "/pulse results <survey> [run N]",
     "export": "/pulse export <survey>",
 }
-AFTER = "pulse_after"  # what the lazy listener should do after the ack (small, plain values)
+
+log = logging.getLogger(__name__)
+
+# How long an update waits for the fan-out to record where a DM went (see dm_of).
+DM_RECORD_PATIENCE = 30.0
+
+# Work for after the ack: a function and the plain values it needs (see Background.submit).
+After = tuple[Callable[..., object], tuple[object, ...]]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _run_of(value: str) -> int:
-    return int(value.split(":", 1)[0])
 
 
 def _audience_text(texts: Texts, audience_json: str) -> str:
@@ -69,13 +78,42 @@ def _answers_from_state(
     return answers
 
 
+def _run_id(value: object) -> int | None:
+    """The run id at the front of a button value (`12` or `12:9`); None when malformed."""
+    head = str(value or "").split(":", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def tell_privately(services: Services, user_id: str, response_url: str | None, text: str) -> None:
+    """A private line in the conversation a click came from (by DM when there is none)."""
+    if response_url:
+        response = WebhookClient(response_url).send(
+            text=text, response_type="ephemeral", replace_original=False
+        )
+        if response.status_code != 200:
+            log.warning("private reply not delivered (HTTP %s)", response.status_code)
+    else:
+        services.client.chat_postMessage(channel=user_id, text=text)
+
+
+def update_dm(services: Services, channel: str, ts: str, text: str, blocks: list[Any]) -> None:
+    """Edit a survey DM; a DM Slack no longer has is logged, not an error of the bot."""
+    try:
+        services.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        log.warning("survey DM not updated: %s", exc.response.get("error"))
+
+
 def register(app: App, services: Services) -> None:
     db = services.db
     policy = jobs.policy_of(services)
     min_responses = services.settings.min_responses
+    definitions = service.RunDefinitions(db)
+    later = services.background.submit
 
     # ---- /pulse ------------------------------------------------------------------------------
 
+    @app.command("/pulse")
     def pulse_command(ack: Ack, command: dict[str, str], context: BoltContext) -> None:
         texts = texts_for(context)
         try:
@@ -107,7 +145,7 @@ def register(app: App, services: Services) -> None:
             ack(text=refused, blocks=notice(refused))
             return
         try:
-            text, blocks = _manager_command(subcommand, words[1:], context, texts)
+            text, blocks, after = _manager_command(subcommand, words[1:], command, context, texts)
         except SurveyError as exc:
             message = texts(exc.key, **exc.params)
             ack(text=message, blocks=error_blocks(texts, exc.key, **exc.params))
@@ -116,19 +154,25 @@ def register(app: App, services: Services) -> None:
             ack(text=text, blocks=blocks)
         else:
             ack()
+        if after is not None:
+            later(after[0], *after[1])
 
     def _manager_command(
-        subcommand: str, args: list[str], context: BoltContext, texts: Texts
-    ) -> tuple[str, list[Any]]:
+        subcommand: str,
+        args: list[str],
+        command: dict[str, str],
+        context: BoltContext,
+        texts: Texts,
+    ) -> tuple[str, list[Any], After | None]:
+        """Database work and the reply; what needs Slack's Web API is returned for later."""
         user_id = user_of(context).user_id
         now = _now()
         if subcommand == "templates":
-            return texts("pulse.list.templates_title"), views.templates_blocks(texts)
+            return texts("pulse.list.templates_title"), views.templates_blocks(texts), None
         if subcommand == "list":
-            return texts("pulse.list.title"), views.list_blocks(texts, service.overview(db))
+            return texts("pulse.list.title"), views.list_blocks(texts, service.overview(db)), None
         if subcommand == "new":
-            context[AFTER] = {"kind": "compose"}
-            return "", []
+            return "", [], (open_view, (command["trigger_id"], views.compose_modal(texts)))
         if not args:
             raise SurveyError("pulse.errors.missing_survey", usage=USAGE[subcommand])
         name, rest = args[0], args[1:]
@@ -145,7 +189,7 @@ def register(app: App, services: Services) -> None:
                 days=schedule.open_days,
                 next=views.when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
             )
-            return message, notice(message)
+            return message, notice(message), None
         if subcommand == "start":
             audience, open_days = parse_run_options(rest)
             run = service.start_run(
@@ -157,7 +201,6 @@ def register(app: App, services: Services) -> None:
                 audience=None if audience.everyone and not rest else audience,
                 open_days=open_days,
             )
-            context[AFTER] = {"kind": "dispatch", "run_id": run.id}
             message = texts(
                 "pulse.reply.started",
                 number=run.number,
@@ -167,14 +210,13 @@ def register(app: App, services: Services) -> None:
                 closes=views.when(run.closes_at, run.closes_at.strftime("%Y-%m-%d %H:%M UTC")),
                 audience=_audience_text(texts, run.audience),
             )
-            return message, notice(message)
+            return message, notice(message), (send_run, (run.id,))
         if rest and subcommand != "results":
             raise SurveyError("pulse.errors.unexpected_word", value=rest[0])
         if subcommand == "close":
             run = service.close_survey(db, name, now)
-            context[AFTER] = {"kind": "close_notices"}
             message = texts("pulse.reply.closed", number=run.number, name=name)
-            return message, notice(message)
+            return message, notice(message), (jobs.send_close_notices_soon, (services,))
         if subcommand in ("pause", "resume"):
             service.set_paused(db, policy, name, subcommand == "pause", now)
             if subcommand == "pause":
@@ -187,7 +229,7 @@ def register(app: App, services: Services) -> None:
                     name=name,
                     next=views.when(survey.next_run_at, survey.next_run_at.isoformat()),
                 )
-            return message, notice(message)
+            return message, notice(message), None
         if subcommand == "results":
             number: int | None = None
             if rest:
@@ -196,36 +238,30 @@ def register(app: App, services: Services) -> None:
                 number = int(rest[1])
             survey, results, definition = service.run_results(db, policy, name, number)
             blocks = views.results_blocks(texts, survey.name, definition, results)
-            return views.survey_title(texts, definition), blocks
+            return views.survey_title(texts, definition), blocks, None
         # export
         survey = service.find_existing(db, name)
         service.run_results(db, policy, name, None)  # refuses a survey that never ran
-        context[AFTER] = {"kind": "export", "name": survey.name}
         message = texts("pulse.reply.export_started", name=survey.name)
-        return message, notice(message)
+        return message, notice(message), (send_export, (user_id, texts.language, survey.name))
 
-    def pulse_after_ack(client: WebClient, body: dict[str, Any], context: BoltContext) -> None:
-        after = context.get(AFTER) or {}
-        kind = after.get("kind")
-        texts = texts_for(context)
-        if kind == "compose":
-            client.views_open(trigger_id=body["trigger_id"], view=views.compose_modal(texts))
-        elif kind == "dispatch":
-            now = _now()
-            jobs.resolve_audiences(services, now)
-            jobs.dispatch_due_deliveries(services, now, run_id=int(after["run_id"]))
-        elif kind == "close_notices":
-            jobs.send_close_notices(services)
-        elif kind == "export":
-            _send_export(client, context, texts, str(after["name"]))
+    # ---- after the ack: Web API calls, on services.background ---------------------------------
 
-    def _send_export(client: WebClient, context: BoltContext, texts: Texts, name: str) -> None:
-        user_id = user_of(context).user_id
+    def open_view(trigger_id: str, view: Any) -> None:
+        services.client.views_open(trigger_id=trigger_id, view=view)
+
+    def send_run(run_id: int) -> None:
+        now = _now()
+        jobs.resolve_audiences(services, now)
+        jobs.dispatch_due_deliveries(services, now, run_id=run_id)
+
+    def send_export(user_id: str, language: Language, name: str) -> None:
+        texts = Texts(language)
         csv_text = service.export_csv(
             db, policy, name, lambda d: [views.question_text(texts, q) for q in d.questions]
         )
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.files_upload_v2(
+        channel = services.client.conversations_open(users=user_id)["channel"]["id"]
+        services.client.files_upload_v2(
             channel=channel,
             content=csv_text,
             filename=f"pulse-{name}.csv",
@@ -233,154 +269,228 @@ def register(app: App, services: Services) -> None:
             initial_comment=texts("pulse.reply.export_comment", name=name, needed=min_responses),
         )
 
-    app.command("/pulse")(ack=pulse_command, lazy=[pulse_after_ack])
+    def dm_of(
+        run_id: int, user_id: str, channel: str | None, ts: str | None
+    ) -> tuple[str, str] | None:
+        """The DM to update: the message clicked, else the one the fan-out sent.
 
-    # ---- the DM: one-click eNPS ------------------------------------------------------------
+        The fan-out records where a DM went a batch at a time: someone quick may answer
+        before their DM's row says so. Its row is `sending` then; wait for it (bounded).
+        """
+        if channel and ts:
+            return channel, ts
+        deadline = time.monotonic() + DM_RECORD_PATIENCE
+        while True:
+            delivery = service.delivery_of(db, run_id, user_id)
+            if delivery is None:
+                return None
+            if delivery.channel_id and delivery.message_ts:
+                return delivery.channel_id, delivery.message_ts
+            if delivery.state != SENDING or time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
 
-    def enps_click(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        action = body["actions"][0]
-        run_id, _, score = str(action.get("value") or "").partition(":")
-        if not (run_id.isdigit() and score.isdigit()):
-            ack()
-            return
-        outcome = service.record_answers(
-            db,
-            policy,
-            int(run_id),
-            user_of(context).user_id,
-            {0: (int(score), None)},
-            now=_now(),
-            replace_all=False,
-        )
-        context[AFTER] = {"run_id": int(run_id), "score": int(score), "recorded": outcome.recorded}
-        ack()
-
-    def enps_update(
-        client: WebClient, body: dict[str, Any], context: BoltContext, respond: Respond
+    def show_enps_answered(
+        *,
+        run_id: int,
+        score: int,
+        user_id: str,
+        language: Language,
+        channel: str | None,
+        ts: str | None,
     ) -> None:
-        after = context.get(AFTER) or {}
-        texts = texts_for(context)
-        if not after.get("recorded"):
-            respond(text=texts("pulse.dm.closed_click"), replace_original=False)
+        texts = Texts(language)
+        # The answer was just accepted, so the run was open: its cached facts are current.
+        facts = definitions.facts(run_id)
+        where = dm_of(run_id, user_id, channel, ts)
+        if facts is None or where is None:
             return
-        run, _ = service.current_answers(db, policy, after["run_id"], user_of(context).user_id)
-        assert run is not None
-        container = body.get("container") or {}
-        blocks = views.enps_answered_dm(
-            texts, run.id, service.definition_of(run), after["score"], run.closes_at
-        )
-        client.chat_update(
-            channel=container["channel_id"],
-            ts=container["message_ts"],
-            text=texts("pulse.dm.thanks_until", closes=run.closes_at.isoformat()),
-            blocks=blocks,
-        )
+        closes_at = facts.closes_at
+        blocks = views.enps_answered_dm(texts, run_id, facts.definition, score, closes_at)
+        text = texts("pulse.dm.thanks_until", closes=closes_at.isoformat())
+        update_dm(services, where[0], where[1], text, blocks)
 
-    app.action(re.compile(r"^pulse\.enps\.([0-9]|10)$"))(ack=enps_click, lazy=[enps_update])
-
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
-    def change_enps(
-        client: WebClient, body: dict[str, Any], context: BoltContext, respond: Respond
+    def show_enps_buttons(
+        *,
+        run_id: int,
+        user_id: str,
+        language: Language,
+        channel: str | None,
+        ts: str | None,
+        response_url: str | None,
     ) -> None:
-        texts = texts_for(context)
-        run, _ = service.current_answers(
-            db, policy, _run_of(body["actions"][0]["value"]), user_of(context).user_id
-        )
-        if run is None or run.status != "open":
-            respond(text=texts("pulse.dm.closed_click"), replace_original=False)
+        texts = Texts(language)
+        run = service.get_run(db, run_id)
+        definition = definitions.get(run_id)
+        if run is None or definition is None or not service.is_open(run, _now()):
+            tell_privately(services, user_id, response_url, texts("pulse.dm.closed_click"))
             return
-        container = body.get("container") or {}
-        definition = service.definition_of(run)
-        client.chat_update(
-            channel=container["channel_id"],
-            ts=container["message_ts"],
-            text=texts("pulse.dm.fallback", title=views.survey_title(texts, definition)),
-            blocks=views.survey_dm(texts, run.id, definition, run.closes_at),
-        )
+        where = dm_of(run_id, user_id, channel, ts)
+        if where is None:
+            return
+        text = texts("pulse.dm.fallback", title=views.survey_title(texts, definition))
+        blocks = views.survey_dm(texts, run_id, definition, run.closes_at)
+        update_dm(services, where[0], where[1], text, blocks)
 
-    app.action(views.CHANGE_ENPS_ACTION)(ack=acknowledge, lazy=[change_enps])
-
-    # ---- the DM: modals ---------------------------------------------------------------------
-
-    def open_modal(
-        client: WebClient, body: dict[str, Any], context: BoltContext, respond: Respond
+    def open_answers(
+        *,
+        action_id: str,
+        run_id: int,
+        user_id: str,
+        language: Language,
+        trigger_id: str,
+        response_url: str | None,
     ) -> None:
         """Start / Change my answers / Add a comment: the modal with the current answers."""
-        texts = texts_for(context)
-        action = body["actions"][0]
-        run, current = service.current_answers(
-            db, policy, _run_of(action["value"]), user_of(context).user_id
-        )
-        if run is None or run.status != "open" or run.closes_at <= _now():
-            respond(text=texts("pulse.dm.closed_click"), replace_original=False)
+        texts = Texts(language)
+        run, current = service.current_answers(db, policy, run_id, user_id)
+        if run is None or not service.is_open(run, _now()):
+            tell_privately(services, user_id, response_url, texts("pulse.dm.closed_click"))
             return
-        definition = service.definition_of(run)
-        if action["action_id"] == views.COMMENT_ACTION:
+        definition = definitions.get(run_id)
+        assert definition is not None  # the run exists
+        if action_id == views.COMMENT_ACTION:
             last = len(definition.questions) - 1
             view = views.comment_modal(
                 texts, run.id, definition, current.get(last, (None, None))[1]
             )
         else:
             view = views.answer_modal(texts, run.id, definition, current)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        services.client.views_open(trigger_id=trigger_id, view=view)
 
-    app.action(views.OPEN_ANSWERS_ACTION)(ack=acknowledge, lazy=[open_modal])
-    app.action(views.COMMENT_ACTION)(ack=acknowledge, lazy=[open_modal])
+    def show_answered(run_id: int, user_id: str, language: Language) -> None:
+        texts = Texts(language)
+        run = service.get_run(db, run_id)
+        definition = definitions.get(run_id)
+        where = dm_of(run_id, user_id, None, None)
+        if run is None or definition is None or where is None:
+            return
+        text = texts("pulse.dm.thanks_until", closes=run.closes_at.isoformat())
+        blocks = views.answered_dm(texts, run_id, definition, run.closes_at)
+        update_dm(services, where[0], where[1], text, blocks)
 
-    def submit_answers(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-        texts = texts_for(context)
-        run_id = int(view.get("private_metadata") or 0)
-        run, _ = service.current_answers(db, policy, run_id, user_of(context).user_id)
-        if run is None:
+    def confirm_created(user_id: str, language: Language, name: str) -> None:
+        message = Texts(language)("pulse.reply.created", name=name)
+        services.client.chat_postMessage(channel=user_id, text=message, blocks=notice(message))
+
+    # ---- the DM: one-click eNPS ------------------------------------------------------------
+
+    @app.action(re.compile(r"^pulse\.enps\.([0-9]|10)$"))
+    def enps_click(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """The hot path: one durable transaction, then the ack; the DM is edited after."""
+        value = str(body["actions"][0].get("value") or "")
+        run_text, _, score_text = value.partition(":")
+        if not (run_text.isdigit() and score_text.isdigit()):
             ack()
             return
-        definition = service.definition_of(run)
+        run_id, score = int(run_text), int(score_text)
+        definition = definitions.get(run_id)
+        user_id = user_of(context).user_id
+        language = context["language"]
+        response_url = body.get("response_url")
+        if definition is None:  # no such run: as good as closed
+            ack()
+            closed = Texts(language)("pulse.dm.closed_click")
+            later(tell_privately, services, user_id, response_url, closed)
+            return
+        first = definition.questions[0]
+        if first.kind != "enps" or not first.accepts(score, None):
+            ack()  # a forged or stale value: nothing to record
+            return
+        outcome = service.record_answers(
+            db, policy, run_id, user_id, {0: (score, None)}, now=_now(), replace_all=False
+        )
+        ack()
+        if not outcome.recorded:
+            closed = Texts(language)("pulse.dm.closed_click")
+            later(tell_privately, services, user_id, response_url, closed)
+            return
+        container = body.get("container") or {}
+        later(
+            show_enps_answered,
+            run_id=run_id,
+            score=score,
+            user_id=user_id,
+            language=language,
+            channel=container.get("channel_id"),
+            ts=container.get("message_ts"),
+        )
+
+    @app.action(views.CHANGE_ENPS_ACTION)
+    def change_enps(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        run_id = _run_id(body["actions"][0].get("value"))
+        if run_id is None:
+            return
+        container = body.get("container") or {}
+        later(
+            show_enps_buttons,
+            run_id=run_id,
+            user_id=user_of(context).user_id,
+            language=context["language"],
+            channel=container.get("channel_id"),
+            ts=container.get("message_ts"),
+            response_url=body.get("response_url"),
+        )
+
+    # ---- the DM: modals ---------------------------------------------------------------------
+
+    @app.action(views.OPEN_ANSWERS_ACTION)
+    @app.action(views.COMMENT_ACTION)
+    def answers_button(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        action = body["actions"][0]
+        run_id = _run_id(action.get("value"))
+        if run_id is None:
+            return
+        later(
+            open_answers,
+            action_id=str(action["action_id"]),
+            run_id=run_id,
+            user_id=user_of(context).user_id,
+            language=context["language"],
+            trigger_id=body["trigger_id"],
+            response_url=body.get("response_url"),
+        )
+
+    @app.view(views.ANSWERS_CALLBACK)
+    def submit_answers(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        texts = texts_for(context)
+        run_id = _run_id(view.get("private_metadata"))
+        definition = None if run_id is None else definitions.get(run_id)
+        if run_id is None or definition is None:
+            ack()
+            return
         answers = _answers_from_state(definition, view["state"]["values"])
         problems = service.validate_answers(definition, answers)
         if problems:
             ack(views.modal_errors({f"q{i}": texts(key) for i, key in problems.items()}))
             return
+        user_id = user_of(context).user_id
         outcome = service.record_answers(
-            db, policy, run_id, user_of(context).user_id, answers, now=_now(), replace_all=True
+            db, policy, run_id, user_id, answers, now=_now(), replace_all=True
         )
         if not outcome.recorded:
             ack(views.modal_errors({"q0": texts("pulse.dm.closed_click")}))
             return
-        context[AFTER] = {"run_id": run_id}
         ack()
+        later(show_answered, run_id, user_id, context["language"])
         refresh_home(services, context)  # the Home tab's survey list changed
 
-    def update_answered_dm(client: WebClient, context: BoltContext) -> None:
-        after = context.get(AFTER) or {}
-        if "run_id" not in after:
-            return
-        texts = texts_for(context)
-        user_id = user_of(context).user_id
-        run, _ = service.current_answers(db, policy, after["run_id"], user_id)
-        delivery = service.delivery_of(db, after["run_id"], user_id)
-        if run is None or delivery is None or not (delivery.message_ts and delivery.channel_id):
-            return
-        client.chat_update(
-            channel=delivery.channel_id,
-            ts=delivery.message_ts,
-            text=texts("pulse.dm.thanks_until", closes=run.closes_at.isoformat()),
-            blocks=views.answered_dm(texts, run.id, service.definition_of(run), run.closes_at),
-        )
-
-    app.view(views.ANSWERS_CALLBACK)(ack=submit_answers, lazy=[update_answered_dm])
-
+    @app.view(views.COMMENT_CALLBACK)
     def submit_comment(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         texts = texts_for(context)
-        run_id = int(view.get("private_metadata") or 0)
-        run, _ = service.current_answers(db, policy, run_id, user_of(context).user_id)
-        if run is None:
+        run_id = _run_id(view.get("private_metadata"))
+        definition = None if run_id is None else definitions.get(run_id)
+        if run_id is None or definition is None:
             ack()
             return
-        last = len(service.definition_of(run).questions) - 1
+        last = len(definition.questions) - 1
         state = view["state"]["values"].get(views.COMMENT_BLOCK, {}).get(views.ANSWER_ACTION, {})
         comment = (state.get("value") or "").strip() or None
+        if comment is not None and not definition.questions[last].accepts(None, comment):
+            ack(views.modal_errors({views.COMMENT_BLOCK: texts("pulse.errors.bad_answer")}))
+            return
         outcome = service.record_answers(
             db,
             policy,
@@ -395,10 +505,9 @@ def register(app: App, services: Services) -> None:
             return
         ack()
 
-    app.view(views.COMMENT_CALLBACK)(submit_comment)
-
     # ---- /pulse new: compose ----------------------------------------------------------------
 
+    @app.view(views.COMPOSE_CALLBACK)
     def submit_compose(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         texts = texts_for(context)
         values = view["state"]["values"]
@@ -420,16 +529,5 @@ def register(app: App, services: Services) -> None:
             )
             ack(views.modal_errors({block: texts(exc.key, **exc.params)}))
             return
-        context[AFTER] = {"name": name}
         ack()
-
-    def confirm_compose(client: WebClient, context: BoltContext) -> None:
-        after = context.get(AFTER) or {}
-        if "name" in after:
-            texts = texts_for(context)
-            message = texts("pulse.reply.created", name=after["name"])
-            client.chat_postMessage(
-                channel=user_of(context).user_id, text=message, blocks=notice(message)
-            )
-
-    app.view(views.COMPOSE_CALLBACK)(ack=submit_compose, lazy=[confirm_compose])
+        later(confirm_created, user_of(context).user_id, context["language"], name)

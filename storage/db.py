@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import logging
+import select
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# A pooled PostgreSQL connection idle longer than this is pinged before use (see _liveness_check).
+PING_AFTER_IDLE_SECONDS = 10.0
+SINGLE_STATEMENT = "pulsebot_single_statement"  # execution option, see Database.single_statement
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -38,10 +43,53 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
+def _begin_immediate(connection: Connection) -> None:
     # Take SQLite's write lock at BEGIN, so two writers queue on busy_timeout instead of
-    # failing with "database is locked" when a read transaction tries to upgrade.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing with "database is locked" when a read transaction tries to upgrade. Straight to
+    # the driver: this runs on every transaction, and SQLAlchemy's statement machinery
+    # (events, result set-up) cost more than SQLite itself here.
+    if connection.get_execution_options().get(SINGLE_STATEMENT):
+        # One statement is its own transaction in SQLite: it takes the write lock as it
+        # starts writing (nothing was read before it that could be stale), and commits.
+        return
+    connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _liveness_check(engine: Engine) -> None:
+    """What pool_pre_ping is for — a connection killed by a database restart is replaced
+    before use — without its round trip on every checkout, which on the click path cost
+    more than the statements themselves.
+
+    A restarted server closes its connections: the socket of such an idle connection turns
+    readable (the termination notice, then EOF). That is checked locally, for free; a
+    connection that looks alive is still pinged once it has been idle a while (a silently
+    dropped one, e.g. by a firewall). A failed ping raises DisconnectionError, on which the
+    pool discards the connection and checks out a fresh one.
+    """
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:  # just connected
+            return
+        suspicious = time.monotonic() - idle_since > PING_AFTER_IDLE_SECONDS
+        if not suspicious:
+            try:
+                fd = dbapi_connection.pgconn.socket
+                suspicious = bool(select.select([fd], [], [], 0)[0])
+            except Exception:  # closed, or no socket at all
+                suspicious = True
+        if suspicious:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                raise DisconnectionError("stale pooled connection") from exc
+
+    event.listen(engine, "checkin", _checked_in)
+    event.listen(engine, "checkout", checkout)
 
 
 def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
@@ -61,10 +109,9 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
         )
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    # pre_ping replaces connections that died while the database restarted.
-    return create_engine(
-        parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=5
-    )
+    engine = create_engine(parsed, echo=echo, pool_size=10, max_overflow=20, pool_timeout=5)
+    _liveness_check(engine)
+    return engine
 
 
 def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
@@ -121,6 +168,13 @@ class Database:
         self._checkpointer = (
             WalCheckpointer(self.engine) if self.engine.dialect.name == "sqlite" else None
         )
+        # For one statement that is its own transaction, committed when it ends as durably
+        # as by a COMMIT: no BEGIN and COMMIT (round trips on PostgreSQL, calls on SQLite).
+        self.autocommit_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine.execution_options(**{SINGLE_STATEMENT: True})
+        )
 
     @property
     def dialect(self) -> str:
@@ -131,6 +185,12 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def single_statement(self) -> Iterator[Connection]:
+        """A connection for exactly one write statement, committed when it ends."""
+        with self.autocommit_engine.begin() as connection:
+            yield connection
 
     def ping(self) -> bool:
         try:

@@ -8,18 +8,26 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Connection,
     Date,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    bindparam,
+    cast,
     delete,
     func,
+    literal_column,
     select,
+    text,
     update,
 )
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.expression import Executable
 
 from storage.base import Base, UTCDateTime, upsert_statement, utcnow
 
@@ -362,14 +370,6 @@ def get_run(session: Session, run_id: int) -> RunRecord | None:
     return None if row is None else _run(row)
 
 
-def run_status(session: Session, run_id: int) -> tuple[str, datetime] | None:
-    """Status and close time of a run: the one lookup an answer click needs."""
-    row = session.execute(
-        select(SurveyRun.status, SurveyRun.closes_at).where(SurveyRun.id == run_id)
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
 def open_run_of(session: Session, survey_id: int) -> RunRecord | None:
     row = session.scalar(
         select(SurveyRun)
@@ -459,10 +459,18 @@ def claim_deliveries(
     """Mark up to `limit` due pending deliveries as sending and return them.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets several instances claim side by side; on
-    SQLite the transaction already holds the write lock (BEGIN IMMEDIATE).
+    SQLite the transaction already holds the write lock (BEGIN IMMEDIATE). Core statements:
+    the ORM's identity map and flush are pure overhead for a batch of plain rows.
     """
     query = (
-        select(SurveyDelivery)
+        select(
+            SurveyDelivery.id,
+            SurveyDelivery.run_id,
+            SurveyDelivery.user_id,
+            SurveyDelivery.language,
+            SurveyDelivery.channel_id,
+            SurveyDelivery.message_ts,
+        )
         .join(SurveyRun, SurveyRun.id == SurveyDelivery.run_id)
         .where(
             SurveyDelivery.state == PENDING,
@@ -476,12 +484,47 @@ def claim_deliveries(
         query = query.where(SurveyDelivery.run_id == run_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=SurveyDelivery)
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.state = SENDING
-        row.claimed_at = now
-    session.flush()
-    return [_delivery(row) for row in rows]
+    connection = session.connection()
+    rows = connection.execute(query).all()
+    if not rows:
+        return []
+    connection.execute(
+        update(SurveyDelivery)
+        .where(SurveyDelivery.id.in_([row.id for row in rows]))
+        .values(state=SENDING, claimed_at=now)
+    )
+    return [
+        DeliveryRecord(
+            id=row.id,
+            run_id=row.run_id,
+            user_id=row.user_id,
+            language=row.language,
+            state=SENDING,
+            channel_id=row.channel_id,
+            message_ts=row.message_ts,
+        )
+        for row in rows
+    ]
+
+
+_FINISH = (
+    update(SurveyDelivery)
+    .where(SurveyDelivery.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"), channel_id=bindparam("b_channel"), message_ts=bindparam("b_ts")
+    )
+)
+
+
+def finish_deliveries(
+    session: Session, outcomes: Sequence[tuple[int, str, str | None, str | None]]
+) -> None:
+    """(delivery id, state, channel id, ts) for several deliveries, in one executemany."""
+    if outcomes:
+        session.connection().execute(
+            _FINISH,
+            [{"b_id": i, "b_state": st, "b_channel": ch, "b_ts": ts} for i, st, ch, ts in outcomes],
+        )
 
 
 def stale_sending(session: Session, older_than: datetime) -> list[DeliveryRecord]:
@@ -541,6 +584,18 @@ def flag_delivery(session: Session, delivery_id: int, flag: str) -> None:
     )
 
 
+def sending_count(session: Session, run_id: int) -> int:
+    """DMs of a run claimed by a sender and not yet reported sent (in flight, or crashed)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SurveyDelivery)
+            .where(SurveyDelivery.run_id == run_id, SurveyDelivery.state == SENDING)
+        )
+        or 0
+    )
+
+
 def invited_count(session: Session, run_id: int) -> int:
     return (
         session.scalar(
@@ -563,24 +618,82 @@ def open_runs_for(session: Session, user_id: str) -> list[RunRecord]:
 # ---- answers ---------------------------------------------------------------------------------
 
 
-def save_answers(
-    session: Session,
+@dataclass(frozen=True)
+class _AnswerStatements:
+    """The answer path's statements, built once per dialect: executing a prebuilt statement
+    skips building it and reuses its memoised cache key, on every click."""
+
+    participant_if_open: Executable
+    clear: Executable
+    upsert: Executable
+
+
+_ANSWER_STATEMENTS: dict[str, _AnswerStatements] = {}
+
+
+def _answer_statements(dialect: str) -> _AnswerStatements:
+    found = _ANSWER_STATEMENTS.get(dialect)
+    if found is not None:
+        return found
+    insert = pg.insert if dialect == "postgresql" else sqlite.insert
+    # The run's status is checked by the INSERT itself: a closed or unknown run selects no
+    # row, so nothing is written and nothing is returned.
+    open_run = select(SurveyRun.id, cast(bindparam("user_id"), String(32))).where(
+        SurveyRun.id == bindparam("run_id"),
+        SurveyRun.status == literal_column(f"'{RUN_OPEN}'"),
+        SurveyRun.closes_at > bindparam("now"),
+    )
+    participant = insert(SurveyParticipant).from_select(["run_id", "user_id"], open_run)
+    # DO UPDATE (a no-op), not DO NOTHING: RETURNING then also answers for someone who
+    # already answered and now changes an answer.
+    participant_if_open = participant.on_conflict_do_update(
+        index_elements=["run_id", "user_id"], set_={"user_id": participant.excluded.user_id}
+    ).returning(SurveyParticipant.run_id)
+    clear = delete(SurveyAnswer).where(
+        SurveyAnswer.run_id == bindparam("run_id"),
+        SurveyAnswer.respondent == bindparam("respondent"),
+    )
+    answer = insert(SurveyAnswer)
+    upsert = answer.on_conflict_do_update(
+        index_elements=["run_id", "respondent", "question"],
+        set_={
+            "number": answer.excluded.number,
+            "text": answer.excluded.text,
+            "answered_on": answer.excluded.answered_on,
+        },
+    )
+    built = _AnswerStatements(participant_if_open, clear, upsert)
+    _ANSWER_STATEMENTS[dialect] = built
+    return built
+
+
+def save_answers_if_open(
+    connection: Connection,
     *,
     run_id: int,
     user_id: str,
     respondent: str,
     answers: Iterable[tuple[int, int | None, str | None]],
     today: date,
+    now: datetime,
     replace_all: bool,
-) -> None:
-    """Store (question, number, text) answers under the anonymous key; note who answered."""
+) -> bool:
+    """Note who answered and store (question, number, text) under the anonymous key, if the
+    run is open at `now`; False (and nothing written) when it is not.
+
+    Core, not the ORM: this is the whole database work of a survey click, before Slack gets
+    its answer. Run it inside one transaction (`engine.begin()`): participant and answers
+    are written together or not at all.
+    """
+    statements = _answer_statements(connection.dialect.name)
+    opened = connection.execute(
+        statements.participant_if_open, {"run_id": run_id, "user_id": user_id, "now": now}
+    ).first()
+    if opened is None:
+        return False
     if replace_all:
-        session.execute(
-            delete(SurveyAnswer).where(
-                SurveyAnswer.run_id == run_id, SurveyAnswer.respondent == respondent
-            )
-        )
-    values = [
+        connection.execute(statements.clear, {"run_id": run_id, "respondent": respondent})
+    rows = [
         {
             "run_id": run_id,
             "respondent": respondent,
@@ -591,22 +704,72 @@ def save_answers(
         }
         for question, number, text in answers
     ]
-    if values:
-        statement = upsert_statement(session, SurveyAnswer).values(values)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["run_id", "respondent", "question"],
-                set_={
-                    "number": statement.excluded.number,
-                    "text": statement.excluded.text,
-                    "answered_on": statement.excluded.answered_on,
-                },
-            )
-        )
-    participant = upsert_statement(session, SurveyParticipant).values(
-        run_id=run_id, user_id=user_id
+    if rows:
+        connection.execute(statements.upsert, rows)
+    return True
+
+
+# PostgreSQL only: the participant row and one answer in a single statement (a data-modifying
+# WITH), so a one-click answer is one round trip and its own, durable, transaction. SQLite has
+# no data-modifying WITH and no round trips to save: it uses save_answers_if_open.
+_ONE_ANSWER_IF_OPEN = text(
+    """
+    WITH participant AS (
+        INSERT INTO survey_participants (run_id, user_id)
+        SELECT id, CAST(:user_id AS VARCHAR) FROM survey_runs
+        WHERE id = :run_id AND status = :open AND closes_at > :now
+        ON CONFLICT (run_id, user_id) DO UPDATE SET user_id = excluded.user_id
+        RETURNING run_id
     )
-    session.execute(participant.on_conflict_do_nothing(index_elements=["run_id", "user_id"]))
+    INSERT INTO survey_answers (run_id, respondent, question, number, text, answered_on)
+    SELECT run_id, CAST(:respondent AS VARCHAR), CAST(:question AS INTEGER),
+           CAST(:number AS INTEGER), CAST(:text AS TEXT), :answered_on
+    FROM participant
+    ON CONFLICT (run_id, respondent, question) DO UPDATE
+    SET number = excluded.number, text = excluded.text, answered_on = excluded.answered_on
+    RETURNING run_id
+    """
+).bindparams(
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("answered_on", type_=Date()),
+    bindparam("open", value=RUN_OPEN),
+)
+
+
+def save_one_answer_if_open(
+    connection: Connection,
+    *,
+    run_id: int,
+    user_id: str,
+    respondent: str,
+    answer: tuple[int, int | None, str | None],
+    today: date,
+    now: datetime,
+) -> bool:
+    """save_answers_if_open for one answer, in one statement (PostgreSQL)."""
+    question, number, text_answer = answer
+    row = connection.execute(
+        _ONE_ANSWER_IF_OPEN,
+        {
+            "run_id": run_id,
+            "user_id": user_id,
+            "now": now,
+            "respondent": respondent,
+            "question": question,
+            "number": number,
+            "text": text_answer,
+            "answered_on": today,
+        },
+    ).first()
+    return row is not None
+
+
+def run_facts(connection: Connection, run_id: int) -> tuple[str, datetime] | None:
+    """A run's frozen question list (JSON) and close time; None for an unknown run."""
+    row = connection.execute(
+        select(SurveyRun.definition, SurveyRun.closes_at).where(SurveyRun.id == run_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def answers_of(session: Session, run_id: int, respondent: str) -> list[AnswerRecord]:

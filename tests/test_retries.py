@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from slack_bolt import Ack, BoltContext
 from slack_bolt.request import BoltRequest
+from sqlalchemy import text
 
 from bot.slack_requests import SignedRequest
 from handlers.middleware import delivery_key
+from storage.db import Database
+from storage.requests import claim_request
 from tests.harness import BotHarness
 
 
@@ -65,3 +70,40 @@ def test_delivery_keys() -> None:
     assert delivery_key({"type": "block_actions", "trigger_id": "t2"}) == "block_actions:t2"
     assert delivery_key({"type": "url_verification"}) is None
     assert isinstance(BoltRequest(body="{}", headers={}).body, dict)
+
+
+def test_a_delivery_key_commits_by_itself_and_leaves_durable_commits_alone(db: Database) -> None:
+    """The claim is one statement with its own transaction; on PostgreSQL it turns off the
+    WAL flush wait for that transaction only, never for the pooled connection afterwards."""
+    with db.single_statement() as connection:
+        assert claim_request(connection, "event:Ev-durable")
+    with db.single_statement() as connection:
+        assert not claim_request(connection, "event:Ev-durable")
+        if db.dialect == "postgresql":
+            setting = connection.execute(text("SHOW synchronous_commit")).scalar()
+            assert setting == "on"
+    with db.engine.connect() as connection:
+        count = connection.execute(
+            text("SELECT count(*) FROM handled_requests WHERE key = 'event:Ev-durable'")
+        ).scalar()
+    assert count == 1
+
+
+def test_a_pooled_connection_killed_by_the_server_is_replaced_before_use(db: Database) -> None:
+    """What pool_pre_ping did, without its round trip per checkout: a database restart (here,
+    the server ending the pooled connection's backend) costs no request an error."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to restart")
+    with db.engine.connect() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    killer = Database(db.engine.url)
+    try:
+        with killer.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        killer.dispose()
+    time.sleep(0.2)  # the termination notice reaches the idle socket
+    with db.single_statement() as connection:
+        assert claim_request(connection, "event:Ev-after-restart")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid

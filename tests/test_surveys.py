@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, update
 
 from bot.standin import SlackStandIn, validate_blocks
 from bot.surveys import jobs
@@ -41,9 +41,11 @@ def start(bot: BotHarness, survey: str, args: str = "") -> str:
 
 
 def wait_for_dms(bot: BotHarness, people: list[str], count: int = 1) -> None:
+    """The DMs are in Slack and the fan-out has finished (it records them a batch at a time)."""
     bot.standin.wait_for(
         lambda: all(len(bot.dms(p)) >= count for p in people), describe="survey DMs", timeout=10
     )
+    assert bot.services.background.wait_idle()
 
 
 def survey_dm(bot: BotHarness, user_id: str) -> Any:
@@ -91,6 +93,11 @@ def test_enps_is_answered_with_one_click(bot: BotHarness) -> None:
     for user, score in zip(PEOPLE[:5], [10, 9, 9, 7, 2], strict=True):
         click_enps(bot, user, score)
     bot.standin.wait_for(lambda: bot.dms("U05OSMITH")[0].edit_count == 1, describe="DM update")
+    bot.services.background.wait_idle()
+    # Each click edits exactly the DM that was clicked, once: its own channel and ts.
+    updates = {(c.params["channel"], c.params["ts"]) for c in bot.standin.calls_to("chat.update")}
+    assert updates == {(survey_dm(bot, u).channel, survey_dm(bot, u).ts) for u in PEOPLE[:5]}
+    assert all(survey_dm(bot, u).edit_count == 1 for u in PEOPLE[:5])
     updated = block_text({"blocks": bot.dms("U05OSMITH")[0].blocks})
     assert "you answered *2*" in updated
     assert "[Change]" in updated and "[Add a comment]" in updated
@@ -349,3 +356,40 @@ def test_enps_figures(scores: list[int], expected: str) -> None:
     from bot.surveys.results import enps, signed
 
     assert signed(enps(scores).score) == expected
+
+
+def test_close_notice_waits_for_a_dm_still_marked_sending(bot: BotHarness) -> None:
+    """The fan-out marks DMs sent a batch at a time: a close in between must not skip one."""
+    start(bot, "enps")
+    wait_for_dms(bot, PEOPLE)
+    bot.services.background.wait_idle()
+    with bot.services.db.transaction() as session:
+        in_flight = store.delivery_of(session, 1, "U04LROMAN")
+        assert in_flight is not None and in_flight.state == store.SENT
+        session.execute(
+            update(store.SurveyDelivery)
+            .where(store.SurveyDelivery.id == in_flight.id)
+            .values(state=store.SENDING)
+        )
+        assert store.close_run(session, 1, datetime.now(UTC))
+    assert jobs.send_close_notices(bot.services) == len(PEOPLE) - 1
+    assert survey_dm(bot, "U04LROMAN").edit_count == 0
+    with bot.services.db.transaction() as session:  # the sender reports back
+        store.finish_deliveries(
+            session, [(in_flight.id, store.SENT, in_flight.channel_id, in_flight.message_ts)]
+        )
+    assert jobs.send_close_notices(bot.services) == 1
+    assert "is closed now" in block_text({"blocks": survey_dm(bot, "U04LROMAN").blocks})
+    assert jobs.send_close_notices(bot.services) == 0
+
+
+def test_an_enps_value_that_does_not_fit_the_run_is_not_recorded(bot: BotHarness) -> None:
+    start(bot, "pulse")  # run 1: its first question is a 1–5 scale, not eNPS
+    wait_for_dms(bot, ["U05OSMITH"])
+    dm = survey_dm(bot, "U05OSMITH")
+    assert bot.click("U05OSMITH", "pulse.enps.9", "1:9", message=dm).status == 200
+    bot.services.background.wait_idle()
+    with bot.services.db.transaction() as session:
+        assert session.scalars(select(store.SurveyAnswer)).all() == []
+        assert store.participant_count(session, 1) == 0
+    assert survey_dm(bot, "U05OSMITH").edit_count == 0

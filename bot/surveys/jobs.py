@@ -13,6 +13,7 @@ Running a job twice, or in two instances at once, does nothing twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,13 +150,23 @@ def resolve_audiences(services: Services, now: datetime) -> int:
 
 
 def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | None = None) -> int:
-    """Send every due DM; returns how many were sent."""
+    """Send every due DM; returns how many were sent.
+
+    A delivery is `sending` (claimed, in a batch) before its chat.postMessage and `sent` after
+    it. The `sent` marks of a batch are written together, in the transaction that claims the
+    next batch: one transaction per CLAIM_BATCH DMs instead of one per DM. A crash in between
+    leaves only that batch `sending`, as a crash mid-post always did, and recover_stale_claims
+    settles each of them from the DM itself (its metadata names the delivery): no DM twice.
+    """
     recover_stale_claims(services, now)
     blocks_cache: dict[tuple[int, str], tuple[str, list[dict[str, Any]]]] = {}
     runs: dict[int, RunRecord] = {}
+    outcomes: list[tuple[int, str, str | None, str | None]] = []
     sent = 0
     while True:
         with services.db.transaction() as session:
+            store.finish_deliveries(session, outcomes)
+            outcomes = []
             batch = store.claim_deliveries(session, now, CLAIM_BATCH, run_id)
             for delivery in batch:
                 if delivery.run_id not in runs:
@@ -192,25 +203,27 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
                 error = str(exc.response.get("error"))
                 if error in UNDELIVERABLE:
                     log.info("survey DM undeliverable (%s)", error)
-                    with services.db.transaction() as session:
-                        store.finish_delivery(session, delivery.id, FAILED, None, None)
+                    outcomes.append((delivery.id, FAILED, None, None))
                     continue
-                _release(services, [d.id for d in batch[index:]])
+                _settle(services, outcomes, [d.id for d in batch[index:]])
                 log.warning("survey DMs paused after a Slack error: %s", error)
                 return sent
             except Exception:
-                _release(services, [d.id for d in batch[index:]])
+                _settle(services, outcomes, [d.id for d in batch[index:]])
                 raise
-            with services.db.transaction() as session:
-                store.finish_delivery(
-                    session, delivery.id, SENT, response.get("channel"), response.get("ts")
-                )
+            outcomes.append((delivery.id, SENT, response.get("channel"), response.get("ts")))
             sent += 1
 
 
-def _release(services: Services, delivery_ids: list[int]) -> None:
+def _settle(
+    services: Services,
+    outcomes: list[tuple[int, str, str | None, str | None]],
+    unsent: list[int],
+) -> None:
+    """Record what was sent, and give back what was not, when a fan-out stops early."""
     with services.db.transaction() as session:
-        for delivery_id in delivery_ids:
+        store.finish_deliveries(session, outcomes)
+        for delivery_id in unsent:
             store.release_delivery(session, delivery_id)
 
 
@@ -261,6 +274,7 @@ def send_due_reminders(services: Services, now: datetime) -> int:
     for run in runs:
         definition = definition_of(run)
         with services.db.transaction() as session:
+            in_flight = store.sending_count(session, run.id)
             pending = store.sent_deliveries(session, run.id, answered=False, flag="reminded")
         for delivery in pending:
             texts = Texts(delivery.language)  # type: ignore[arg-type]
@@ -275,6 +289,8 @@ def send_due_reminders(services: Services, now: datetime) -> int:
             with services.db.transaction() as session:
                 store.flag_delivery(session, delivery.id, "reminded")
             reminded += 1
+        if in_flight:  # their `sent` mark is still to come: they are reminded next time
+            continue
         with services.db.transaction() as session:
             store.mark_run(session, run.id, reminders_done=True)
     return reminded
@@ -297,6 +313,7 @@ def send_close_notices(services: Services) -> int:
     for run in runs:
         definition = definition_of(run)
         with services.db.transaction() as session:
+            in_flight = store.sending_count(session, run.id)
             unanswered = store.sent_deliveries(
                 session, run.id, answered=False, flag="closed_notice"
             )
@@ -316,6 +333,22 @@ def send_close_notices(services: Services) -> int:
             with services.db.transaction() as session:
                 store.flag_delivery(session, delivery.id, "closed_notice")
             updated += 1
+        if in_flight:  # their `sent` mark is still to come: they are updated next time
+            continue
         with services.db.transaction() as session:
             store.mark_run(session, run.id, closed_notices_done=True)
+    return updated
+
+
+def send_close_notices_soon(services: Services, *, patience: float = 30.0) -> int:
+    """After `/pulse close`: the close notices, waiting for DMs still in flight (their sender
+    marks them sent a batch at a time) rather than leaving them to the next minute's job."""
+    deadline = time.monotonic() + patience
+    updated = send_close_notices(services)
+    while time.monotonic() < deadline:
+        with services.db.transaction() as session:
+            if not store.runs_with_pending_close_notices(session):
+                break
+        time.sleep(0.05)
+        updated += send_close_notices(services)
     return updated

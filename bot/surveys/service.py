@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -228,7 +229,53 @@ def overview(db: Database) -> list[SurveyOverview]:
 @dataclass(frozen=True, slots=True)
 class AnswerOutcome:
     recorded: bool  # False: the run is closed (or unknown)
-    closes_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What never changes about a run while it is open."""
+
+    definition: SurveyDefinition
+    closes_at: datetime  # the scheduled close: only `/pulse close` moves it, and closes the run
+
+
+class RunDefinitions:
+    """Run id → its questions and scheduled close, read from the database once per process.
+
+    Safe to keep for the life of the process: a run's definition is a frozen copy made when
+    the run is created and never updated (editing a survey leaves its runs alone), and runs
+    are never deleted, so a run id always names the same questions. Its close time changes
+    only when the run is closed, in the same UPDATE that sets the status: so it is valid for
+    showing "you can change your answer until …" right after an answer was accepted, and is
+    never used to decide whether one is — that is checked by the database, on every answer.
+    Unknown ids are not remembered: the run may be created a moment later.
+    """
+
+    LIMIT = 256  # open runs at once are few; an old run falls out and is simply read again
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cache: dict[int, RunFacts] = {}
+        self._lock = threading.Lock()
+
+    def facts(self, run_id: int) -> RunFacts | None:
+        found = self._cache.get(run_id)
+        if found is not None:
+            return found
+        with self._db.engine.connect() as connection:
+            row = store.run_facts(connection, run_id)
+        if row is None:
+            return None
+        facts = RunFacts(SurveyDefinition.from_json(row[0]), row[1])
+        with self._lock:
+            if len(self._cache) >= self.LIMIT:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[run_id] = facts
+        return facts
+
+    def get(self, run_id: int) -> SurveyDefinition | None:
+        facts = self.facts(run_id)
+        return None if facts is None else facts.definition
 
 
 def record_answers(
@@ -241,22 +288,49 @@ def record_answers(
     now: datetime,
     replace_all: bool,
 ) -> AnswerOutcome:
-    """Store answers under the anonymous key, if the run is still open and they fit it."""
+    """Store answers under the anonymous key, if the run is still open; one transaction.
+
+    The caller has checked the answers against the run's definition (`validate_answers`, or
+    `Question.accepts` for a one-click eNPS). The commit is a normal, durable one: an answer
+    acknowledged to the person must survive a crash.
+    """
     key = respondent_key(policy.secret, run_id, user_id)
-    with db.transaction() as session:
-        status = store.run_status(session, run_id)
-        if status is None or status[0] != RUN_OPEN or status[1] <= now:
-            return AnswerOutcome(False, status[1] if status else None)
-        store.save_answers(
-            session,
+    rows = [(q, n, t) for q, (n, t) in sorted(answers.items())]
+    today = now.date()  # the day only: a finer time could be matched to a person
+    if db.dialect == "postgresql" and len(rows) == 1 and not replace_all:
+        with db.single_statement() as connection:
+            recorded = store.save_one_answer_if_open(
+                connection,
+                run_id=run_id,
+                user_id=user_id,
+                respondent=key,
+                answer=rows[0],
+                today=today,
+                now=now,
+            )
+        return AnswerOutcome(recorded)
+    with db.engine.begin() as connection:
+        recorded = store.save_answers_if_open(
+            connection,
             run_id=run_id,
             user_id=user_id,
             respondent=key,
-            answers=[(q, n, t) for q, (n, t) in sorted(answers.items())],
-            today=now.date(),  # the day only: a finer time could be matched to a person
+            answers=rows,
+            today=today,
+            now=now,
             replace_all=replace_all,
         )
-        return AnswerOutcome(True, status[1])
+    return AnswerOutcome(recorded)
+
+
+def get_run(db: Database, run_id: int) -> RunRecord | None:
+    with db.transaction() as session:
+        return store.get_run(session, run_id)
+
+
+def is_open(run: RunRecord, now: datetime) -> bool:
+    """Whether a run still takes answers (the same rule `record_answers` applies)."""
+    return run.status == RUN_OPEN and run.closes_at > now
 
 
 def current_answers(
