@@ -68,7 +68,7 @@ class SlackRequests:
         *,
         user_id: str,
         user_name: str = "",
-        channel_id: str = "C0GENERAL",
+        channel_id: str = "C01GENERAL",
         response_url: str = "https://hooks.slack.com/commands/T0PULSE/1/none",
         trigger_id: str | None = None,
     ) -> SignedRequest:
