@@ -13,14 +13,11 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
-from sqlalchemy import create_engine, text
 
 from bot.app import build_app, build_services, freeze_startup_objects
 from bot.config import load_settings
@@ -28,8 +25,9 @@ from bot.deals.service import Actor
 from bot.parsing import NewDealArgs
 from bot.slack_requests import SlackRequests
 from bot.standin import SlackStandIn
-from storage.db import Database, normalise_url
+from storage.db import Database
 from storage.migrate import upgrade
+from storage.scratch import scratch_schema
 
 SIGNING_SECRET = "bench-signing-secret"
 USER = "U05OSMITH"
@@ -64,23 +62,6 @@ def bare_bolt_app(standin: SlackStandIn) -> App:
         ack()
 
     return app
-
-
-@contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    base = normalise_url(url)
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def bench_pulsebot(database_url: str, standin: SlackStandIn, count: int) -> list[float]:
@@ -156,7 +137,7 @@ def main() -> None:
             )
         )
         if not args.no_postgres:
-            with postgres_schema(args.postgres) as url:
+            with scratch_schema(args.postgres, prefix="bench") as url:
                 pg = bench_pulsebot(url, standin, args.requests)
             results.append(
                 (

@@ -21,16 +21,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.summary import reported_week, weekly_summary_data
 from bot.surveys.service import SurveyPolicy
 from bot.surveys.templates import TEMPLATES
-from storage.db import Database, normalise_url
+from storage.db import Database
 from storage.deals import Deal, DealEvent
 from storage.migrate import upgrade
+from storage.scratch import scratch_schema
 from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyParticipant, SurveyRun
 
 ZONE = ZoneInfo("Europe/Rome")
@@ -266,26 +268,6 @@ def bench(name: str, db: Database, scale: float) -> dict[str, Any]:
     return result
 
 
-def postgres_database(url: str) -> tuple[Database, Any] | None:
-    base = normalise_url(url)
-    try:
-        admin = create_engine(base)
-        schema = f"bench_summary_{uuid.uuid4().hex[:8]}"
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        print(f"PostgreSQL skipped: {type(exc).__name__}: {exc}".splitlines()[0])
-        return None
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    target = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    return Database(target.render_as_string(hide_password=False)), drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -301,16 +283,16 @@ def main() -> None:
         results.append(bench("SQLite", sqlite, args.scale))
         sqlite.dispose()
     if not args.skip_postgres:
-        found = postgres_database(args.postgres)
-        if found is not None:
-            database, drop = found
-            try:
-                results.append(
-                    bench(f"PostgreSQL ({make_url(args.postgres).host})", database, args.scale)
-                )
-            finally:
-                database.dispose()
-                drop()
+        try:
+            with scratch_schema(args.postgres, prefix="bench_summary") as url:
+                database = Database(url)
+                try:
+                    name = f"PostgreSQL ({make_url(args.postgres).host})"
+                    results.append(bench(name, database, args.scale))
+                finally:
+                    database.dispose()
+        except OperationalError as exc:
+            print(f"PostgreSQL skipped: {type(exc).__name__}: {exc}".splitlines()[0])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"\nweekly summary data for the latest week (scale {args.scale}); median of {REPEATS} warm runs"

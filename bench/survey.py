@@ -12,7 +12,6 @@ import re
 import statistics
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from datetime import UTC, datetime
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy import create_engine, text
 
 from bot.app import build_app, build_services
 from bot.config import load_settings
@@ -32,8 +30,9 @@ from bot.surveys import jobs, service
 from bot.surveys.schedule import Audience
 from bot.surveys.templates import TEMPLATES
 from bot.views.surveys import survey_dm, survey_title
-from storage.db import Database, normalise_url
+from storage.db import Database
 from storage.migrate import upgrade
+from storage.scratch import scratch_schema
 
 SIGNING_SECRET = "bench-signing-secret-0123456789"
 TOKEN = "xoxb-bench-0000"
@@ -52,19 +51,8 @@ def database(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{tmp}/bench.db"
         return
-    base = normalise_url(PG_URL)
-    schema = f"pulsebot_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(PG_URL, prefix="pulsebot_bench") as url:
+        yield url
 
 
 def boot(slack: SlackStandIn, url: str) -> Services:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from bot.config import Settings, load_settings
 from bot.standin import SlackStandIn, Workspace
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
+from storage.scratch import scratch_schema
 from tests.harness import BotHarness
 
 PG_ENV = "PULSEBOT_TEST_DATABASE_URL"
@@ -51,18 +51,8 @@ def _postgres_url_or_skip() -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh, empty schema, dropped afterwards."""
-    base = normalise_url(_postgres_url_or_skip())
-    schema = f"pulsebot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(_postgres_url_or_skip(), prefix="pulsebot_test") as url:
+        yield url
 
 
 @pytest.fixture
