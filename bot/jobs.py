@@ -12,6 +12,7 @@ from bot.deals import nudges as deals_nudges
 from bot.services import Services
 from bot.summary import reported_week
 from bot.summary_post import compute_summary, post_summary, summary_destinations
+from bot.surveys import jobs as survey_jobs
 from storage import requests as requests_store
 from storage.scheduling import claim_effect, release_effect
 
@@ -68,6 +69,22 @@ def weekly_summary() -> int:
 
 def send_deal_digests() -> int:
     return run_body(deals_nudges.send_deal_digests)
+
+
+def open_due_runs() -> int:
+    return run_body(survey_jobs.open_due_runs)
+
+
+def dispatch_due_deliveries() -> int:
+    return run_body(survey_jobs.dispatch_due_deliveries)
+
+
+def send_due_reminders() -> int:
+    return run_body(survey_jobs.send_due_reminders)
+
+
+def close_due_runs() -> int:
+    return run_body(survey_jobs.close_due_runs)
 
 
 # Bodies.

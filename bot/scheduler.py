@@ -120,8 +120,12 @@ def core_jobs(services: Services) -> list[JobSpec]:
 # Hook points for the surveys and deals work. To add a job: put its name here and an entry point
 # of the same name in bot.jobs (`def open_due_runs() -> int: return run_body(surveys.open_due_runs)`
 # for a body `(services, now) -> int`); the policy below comes with it.
-SURVEY_TICK_JOBS: tuple[str, ...] = ()
-# expected: "open_due_runs", "dispatch_due_deliveries", "send_due_reminders", "close_due_runs"
+SURVEY_TICK_JOBS: tuple[str, ...] = (
+    "open_due_runs",
+    "dispatch_due_deliveries",
+    "send_due_reminders",
+    "close_due_runs",
+)
 # Deal digests go at 09:00 in each owner's own time zone, so the job looks every quarter hour.
 DEAL_DIGEST_JOBS: tuple[str, ...] = ("send_deal_digests",)
 

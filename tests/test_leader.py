@@ -266,12 +266,18 @@ def test_two_processes_one_leads_and_the_other_takes_over_when_it_is_killed(
             keys = list(session.scalars(select(ScheduledEffect.key)))
             job_ids = sorted(session.scalars(select(apscheduler_jobs.c.id)))
         assert len(keys) == 1 and keys[0].startswith("summary:")
-        assert job_ids == [
-            "prune_handled_requests",
-            "send_deal_digests",
-            "sync_directory",
-            "weekly_summary",
-        ]
+        assert job_ids == sorted(
+            [
+                "prune_handled_requests",
+                "send_deal_digests",
+                "sync_directory",
+                "weekly_summary",
+                "open_due_runs",
+                "dispatch_due_deliveries",
+                "send_due_reminders",
+                "close_due_runs",
+            ]
+        )
     finally:
         database.dispose()
 

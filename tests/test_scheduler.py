@@ -41,7 +41,16 @@ from tests.conftest import make_settings
 from tests.harness import BotHarness
 
 ROME = ZoneInfo("Europe/Rome")
-CORE_JOB_IDS = {"prune_handled_requests", "send_deal_digests", "sync_directory", "weekly_summary"}
+CORE_JOB_IDS = {
+    "prune_handled_requests",
+    "send_deal_digests",
+    "sync_directory",
+    "weekly_summary",
+    "open_due_runs",
+    "dispatch_due_deliveries",
+    "send_due_reminders",
+    "close_due_runs",
+}
 
 
 class ManualScheduler(BaseScheduler):  # type: ignore[misc]
@@ -283,9 +292,9 @@ def test_restart_runs_a_missed_prune_however_late_but_once(runner: Runner, froze
     runner.stop()
     frozen(rome(2026, 11, 22, 10))  # three days later: 72 missed hourly runs
     runner.start()
-    # The deal digests (every quarter hour, no grace limit either) catch up once too.
+    # The deal digests and the survey ticks (no grace limit either) catch up once too.
     ran = sorted(job for job, _ in runner.process())
-    assert ran == ["prune_handled_requests", "send_deal_digests"]
+    assert ran == sorted(["prune_handled_requests", "send_deal_digests", *SURVEY_TICK_JOBS])
 
 
 # -- a job that fires twice does nothing twice ---------------------------------------------------
