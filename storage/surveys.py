@@ -772,18 +772,23 @@ def run_facts(connection: Connection, run_id: int) -> tuple[str, datetime] | Non
     return None if row is None else (row[0], row[1])
 
 
+# Plain columns, not ORM objects: a run may hold thousands of answers, and the weekly summary
+# reads two runs per survey; building an identity-mapped object for each cost more than the SQL.
+_ANSWER_COLUMNS = select(
+    SurveyAnswer.respondent, SurveyAnswer.question, SurveyAnswer.number, SurveyAnswer.text
+)
+
+
 def answers_of(session: Session, run_id: int, respondent: str) -> list[AnswerRecord]:
-    rows = session.scalars(
-        select(SurveyAnswer).where(
-            SurveyAnswer.run_id == run_id, SurveyAnswer.respondent == respondent
-        )
+    rows = session.execute(
+        _ANSWER_COLUMNS.where(SurveyAnswer.run_id == run_id, SurveyAnswer.respondent == respondent)
     )
-    return [AnswerRecord(r.respondent, r.question, r.number, r.text) for r in rows]
+    return [AnswerRecord(*row) for row in rows]
 
 
 def run_answers(session: Session, run_id: int) -> list[AnswerRecord]:
-    rows = session.scalars(select(SurveyAnswer).where(SurveyAnswer.run_id == run_id))
-    return [AnswerRecord(r.respondent, r.question, r.number, r.text) for r in rows]
+    rows = session.execute(_ANSWER_COLUMNS.where(SurveyAnswer.run_id == run_id))
+    return [AnswerRecord(*row) for row in rows]
 
 
 def participant_count(session: Session, run_id: int) -> int:
