@@ -168,7 +168,7 @@ def weight_events_since(session: Session, since: datetime) -> list[WeightEvent]:
         .correlate(DealEvent)
         .scalar_subquery()
     )
-    rows = session.execute(
+    rows: Any = session.execute(
         select(
             DealEvent.deal_id,
             DealEvent.at,
@@ -180,7 +180,10 @@ def weight_events_since(session: Session, since: datetime) -> list[WeightEvent]:
             previous_stage_at,
             DealEvent.id,
         ).where(DealEvent.kind.in_(WEIGHT_KINDS), DealEvent.at >= since)
-    ).all()
+    )
+    # Plain tuples: a Row converts its values (time stamps, JSON) on every access, and the
+    # sort below reads each one many times.
+    rows = [tuple(row) for row in rows]
     # The deals in a second query, not a join: with a join SQLite walks every deal (or every
     # event, for an ORDER BY deal_id) instead of the week's few events on the (kind, at) index.
     deals = _deals_by_id(session, sorted({row[0] for row in rows}))
