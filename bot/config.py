@@ -70,6 +70,7 @@ class Settings(DatabaseSettings):
     )
     managers_channel: str | None = Field(default=None, validation_alias="PULSEBOT_MANAGERS_CHANNEL")
     deals_channel: str | None = Field(default=None, validation_alias="PULSEBOT_DEALS_CHANNEL")
+    # Never below 3: with fewer answers a result could point at a person.
     min_responses: int = Field(default=3, ge=3, le=1000, validation_alias="PULSEBOT_MIN_RESPONSES")
     stages: str = Field(default=DEFAULT_STAGES, validation_alias="PULSEBOT_STAGES")
     currency: str = Field(default="EUR", validation_alias="PULSEBOT_CURRENCY")

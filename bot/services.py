@@ -12,9 +12,6 @@ from bot.deals.service import DealService
 from bot.directory import Directory
 from storage.db import Database
 
-# Never lower: with fewer answers a result could point at a person.
-MIN_RESPONSES_FLOOR = 3
-
 
 @dataclass(frozen=True)
 class Services:

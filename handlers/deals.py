@@ -46,15 +46,16 @@ def local_today(services: Services, context: BoltContext) -> date:
     return datetime.now(user_of(context).zone(services.settings.zone)).date()
 
 
-def announced(services: Services, change: DealChange) -> bool:
-    return bool(services.settings.deals_channel) and change.kind in ANNOUNCED
-
-
-def announce(services: Services, client: WebClient, change: DealChange) -> None:
-    """New, won and lost deals go to the deals channel, in the workspace language."""
+def announce_later(services: Services, change: DealChange) -> None:
+    """New, won and lost deals go to the deals channel after the ack; other changes, or no
+    channel set, cost nothing."""
     channel = services.settings.deals_channel
-    if not channel or not announced(services, change):
-        return
+    if channel and change.kind in ANNOUNCED:
+        services.background.submit(_announce, services, channel, change)
+
+
+def _announce(services: Services, channel: str, change: DealChange) -> None:
+    client = services.client
     language = services.settings.language
     text, blocks = views.announcement(Texts(language), change, language)
     try:
@@ -123,8 +124,8 @@ def register(app: App, services: Services) -> None:
         ack(text=fallback_text(blocks), blocks=blocks)
         if isinstance(result, ExportRequested):
             later(send_export, services, services.client, command["user_id"], texts)
-        elif isinstance(result, DealChange) and announced(services, result):
-            later(announce, services, services.client, result)
+        elif isinstance(result, DealChange):
+            announce_later(services, result)
 
     # -- buttons: advance, won, snooze change the deal right away ---------------------------
 
@@ -151,7 +152,7 @@ def register(app: App, services: Services) -> None:
         user = user_of(context)
         if isinstance(result, DealChange):
             blocks = views.change_reply(texts, result, language)
-            later(announce, services, services.client, result)
+            announce_later(services, result)
         else:
             blocks = views.refusal(texts, result)
         from_home = (body.get("view") or {}).get("type") == "home"
@@ -209,7 +210,7 @@ def register(app: App, services: Services) -> None:
             text=fallback_text(blocks),
             blocks=blocks,
         )
-        later(announce, services, services.client, change)
+        announce_later(services, change)
 
     @app.view(views.NEW_MODAL)
     def new_deal_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:

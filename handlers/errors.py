@@ -6,7 +6,7 @@ import json
 import logging
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.i18n import Texts
@@ -15,7 +15,8 @@ from handlers.middleware import forget_delivery, texts_for
 
 log = logging.getLogger(__name__)
 
-DATABASE_ERRORS = (OperationalError, PoolTimeoutError, DBAPIError)
+# DBAPIError covers OperationalError (connection refused, server gone) and its kin.
+DATABASE_ERRORS = (DBAPIError, PoolTimeoutError)
 
 
 def register(app: App, services: Services) -> None:
