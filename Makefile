@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest demo serve bench clean
+.PHONY: install test lint typecheck pytest reliability demo serve bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The slow reliability cases (kill -9 mid-job, Slack Web API outages, the load run); `make test`
+# runs the quick ones. PostgreSQL cases need PULSEBOT_TEST_DATABASE_URL, like `make test`.
+reliability: $(STAMP)
+	$(BIN)/pytest tests/reliability -m slow $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/pulsebot demo
