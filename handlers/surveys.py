@@ -510,6 +510,11 @@ def register(app: App, services: Services) -> None:
     @app.view(views.COMPOSE_CALLBACK)
     def submit_compose(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         texts = texts_for(context)
+        if not context.get("is_manager"):  # only `/pulse new` opens this form, but a
+            # submission can be forged by anyone who can sign one: check again
+            refused = texts("common.manager_only", command="/pulse new")
+            ack(views.modal_errors({"name": refused}))
+            return
         values = view["state"]["values"]
 
         def field(block: str) -> str:

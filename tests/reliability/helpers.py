@@ -14,7 +14,7 @@ from tests.harness import BotHarness
 
 MANAGER = "U01GROSSI"  # a workspace admin: a manager without any setting
 REP = "U05OSMITH"  # an account exec, no manager
-OTHER_REP = "U02MBIANC"
+OTHER_REP = "U07JMILLE"  # an SDR, English, no manager
 
 
 def stage_moves(bot: BotHarness) -> list[tuple[str | None, str | None]]:
