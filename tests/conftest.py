@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings, load_settings
+from bot.logs import configure_logging
 from bot.standin import SlackStandIn, Workspace
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
@@ -24,6 +26,45 @@ _pg_skip_reason: list[str] = []
 TEST_SIGNING_SECRET = "test-signing-secret-0123456789"
 TEST_BOT_TOKEN = "xoxb-test-0000-pulsebot"
 TEST_SECRET = "test-pulsebot-secret-please-change"
+SECRETS = (TEST_BOT_TOKEN, TEST_SIGNING_SECRET, TEST_SECRET)
+
+
+class SecretWatch(logging.Handler):
+    """Sees every log record after production's redaction, and keeps any that shows a secret."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        if any(secret in text for secret in SECRETS):
+            self.leaks.append(f"{record.name}: {text[:300]}")
+
+
+@pytest.fixture(scope="session")
+def secret_watch() -> Iterator[SecretWatch]:
+    """The whole suite logs at DEBUG through the production set-up (bot.logs), and watches."""
+    configure_logging("DEBUG", SECRETS)
+    root = logging.getLogger()
+    production = root.handlers[0]
+    assert isinstance(production, logging.StreamHandler)
+    with open(os.devnull, "w") as sink:
+        production.setStream(sink)
+        watch = SecretWatch()
+        root.addHandler(watch)
+        yield watch
+        root.removeHandler(watch)
+        root.removeHandler(production)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log_line(secret_watch: SecretWatch) -> Iterator[None]:
+    secret_watch.leaks.clear()
+    yield
+    assert secret_watch.leaks == [], "a token or secret reached a log line"
 
 
 def _postgres_url_or_skip() -> str:
