@@ -1,11 +1,18 @@
-"""What Slack gets when a listener fails: a friendly ephemeral line, never a traceback."""
+"""What Slack gets when a listener fails: a friendly private line, never a traceback.
+
+Each kind of request is answered where Slack shows it: a slash command in the ack's body, a
+click through its response_url (Slack ignores a click's ack body), a form as an error under
+its first field (an ack body that is not a response_action is "trouble connecting").
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -17,6 +24,25 @@ log = logging.getLogger(__name__)
 
 # DBAPIError covers OperationalError (connection refused, server gone) and its kin.
 DATABASE_ERRORS = (DBAPIError, PoolTimeoutError)
+JSON_HEADERS = {"content-type": "application/json; charset=utf-8"}
+
+
+def tell_after_a_click(services: Services, body: dict[str, Any], text: str) -> None:
+    """The friendly line for a click: in its conversation, else (App Home) by DM."""
+    response_url = body.get("response_url")
+    if response_url:
+        WebhookClient(response_url).send(
+            text=text, response_type="ephemeral", replace_original=False
+        )
+        return
+    user_id = (body.get("user") or {}).get("id")
+    if user_id:
+        services.client.chat_postMessage(channel=user_id, text=text)
+
+
+def first_input_block(body: dict[str, Any]) -> str | None:
+    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    return next(iter(values), None) if isinstance(values, dict) else None
 
 
 def register(app: App, services: Services) -> None:
@@ -28,14 +54,23 @@ def register(app: App, services: Services) -> None:
             log.error("database unavailable: %s", type(error).__name__)
         else:
             log.exception("listener failed", exc_info=error)
-        if request.body.get("type") == "event_callback":
+        body = request.body
+        kind = body.get("type")
+        if kind == "event_callback":
             # Events are retried by Slack: a 500 asks for that retry.
             return BoltResponse(status=500, body="")
         texts: Texts = texts_for(request.context)
-        key = "common.error_unavailable" if unavailable else "common.error_generic"
-        body = {"response_type": "ephemeral", "text": ":warning: " + texts(key)}
-        return BoltResponse(
-            status=200,
-            body=json.dumps(body),
-            headers={"content-type": "application/json; charset=utf-8"},
+        text = ":warning: " + texts(
+            "common.error_unavailable" if unavailable else "common.error_generic"
         )
+        if kind == "block_actions":
+            services.background.submit(tell_after_a_click, services, body, text)
+            return BoltResponse(status=200, body="")
+        if kind == "view_submission":
+            block_id = first_input_block(body)
+            if block_id is None:
+                return BoltResponse(status=200, body="")
+            answer = {"response_action": "errors", "errors": {block_id: text}}
+            return BoltResponse(status=200, body=json.dumps(answer), headers=JSON_HEADERS)
+        answer = {"response_type": "ephemeral", "text": text}
+        return BoltResponse(status=200, body=json.dumps(answer), headers=JSON_HEADERS)
