@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -64,9 +65,26 @@ class JobSpec:
 JobProvider = Callable[[Services], Iterable[JobSpec]]
 
 
+class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]
+    """A CronTrigger that fires once per wall-clock time: when the clocks go back, a time in
+    the repeated hour (02:30 on the last Sunday of October in Rome) happens twice, and
+    APScheduler would fire at both. The second one is skipped. (A time in the spring gap
+    fires once already, at the first moment after it.)"""
+
+    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
+        fire: datetime | None = super().get_next_fire_time(previous, now)
+        if fire is not None and previous is not None and fire.fold:
+            wall = previous.astimezone(fire.tzinfo).replace(tzinfo=None, fold=0)
+            if fire.replace(tzinfo=None, fold=0) == wall:
+                # In UTC: adding to a local time would drop its fold and land in the first hour.
+                after = fire.astimezone(UTC) + timedelta(seconds=1)
+                fire = super().get_next_fire_time(fire, after)
+        return fire
+
+
 def weekly_summary_trigger(settings: Settings) -> CronTrigger:
     """PULSEBOT_SUMMARY_DAY at PULSEBOT_SUMMARY_TIME, wall-clock time in PULSEBOT_TIMEZONE."""
-    return CronTrigger(
+    return WallClockCronTrigger(
         day_of_week=settings.summary_day,
         hour=settings.summary_at.hour,
         minute=settings.summary_at.minute,

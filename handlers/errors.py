@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # DBAPIError covers OperationalError (connection refused, server gone) and its kin.
 DATABASE_ERRORS = (DBAPIError, PoolTimeoutError)
-JSON_HEADERS = {"content-type": "application/json; charset=utf-8"}
+JSON_HEADERS: dict[str, str | Sequence[str]] = {"content-type": "application/json; charset=utf-8"}
 
 
 def tell_after_a_click(services: Services, body: dict[str, Any], text: str) -> None:
