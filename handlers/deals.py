@@ -268,6 +268,13 @@ def register(app: App, services: Services) -> None:
         except DealError as exc:
             ack(response_action="errors", errors={field: texts(f"errors.{exc.key}", **exc.params)})
             return
+        except (ValueError, TypeError, ParseError):  # a forged or mangled private_metadata
+            value = str(metadata.get("deal", ""))[:20]
+            ack(
+                response_action="errors",
+                errors={field: texts("errors.deal.id_invalid", value=value)},
+            )
+            return
         ack()
         confirm(context, change)
 

@@ -66,22 +66,33 @@ def _answers_from_state(
     answers: dict[int, tuple[int | None, str | None]] = {}
     for index, question in enumerate(definition.questions):
         state = (values.get(f"q{index}") or {}).get(views.ANSWER_ACTION) or {}
-        selected = (state.get("selected_option") or {}).get("value")
-        if question.kind in ("scale", "enps") and selected is not None and selected.isdigit():
-            answers[index] = (int(selected), None)
-        elif question.kind == "choice" and selected is not None and selected.isdigit():
-            position = int(selected)
-            if position < len(question.options):
-                answers[index] = (None, question.options[position])
-        elif question.kind == "text" and (state.get("value") or "").strip():
-            answers[index] = (None, str(state["value"]).strip())
+        option = state.get("selected_option")
+        selected = _number(option.get("value") if isinstance(option, dict) else None)
+        text = state.get("value")
+        if question.kind in ("scale", "enps") and selected is not None:
+            answers[index] = (selected, None)
+        elif question.kind == "choice" and selected is not None:
+            if selected < len(question.options):
+                answers[index] = (None, question.options[selected])
+        elif question.kind == "text" and isinstance(text, str) and text.strip():
+            answers[index] = (None, text.strip())
     return answers
+
+
+def _number(value: object) -> int | None:
+    """A plain decimal number that fits a database integer, from a payload; else None.
+
+    Payload fields can be forged: "²" passes isdigit() and breaks int(), and twenty digits
+    overflow the database's integer.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 def _run_id(value: object) -> int | None:
     """The run id at the front of a button value (`12` or `12:9`); None when malformed."""
-    head = str(value or "").split(":", 1)[0]
-    return int(head) if head.isdigit() else None
+    return _number(str(value or "").split(":", 1)[0])
 
 
 def tell_privately(services: Services, user_id: str, response_url: str | None, text: str) -> None:
@@ -380,10 +391,10 @@ def register(app: App, services: Services) -> None:
         """The hot path: one durable transaction, then the ack; the DM is edited after."""
         value = str(body["actions"][0].get("value") or "")
         run_text, _, score_text = value.partition(":")
-        if not (run_text.isdigit() and score_text.isdigit()):
+        run_id, score = _number(run_text), _number(score_text)
+        if run_id is None or score is None:
             ack()
             return
-        run_id, score = int(run_text), int(score_text)
         definition = definitions.get(run_id)
         user_id = user_of(context).user_id
         language = context["language"]

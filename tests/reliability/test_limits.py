@@ -10,15 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.deals.nudges import send_deal_digests
 from bot.standin import validate_blocks
 from bot.surveys import jobs
 from bot.views import surveys as survey_views
-from tests.harness import BotHarness
 from storage.deals import DealEvent
+from tests.harness import BotHarness
 from tests.reliability.helpers import MANAGER, REP, deal_count
 
 # Characters that grow when escaped for mrkdwn (&amp; is five times "&").
@@ -109,7 +108,8 @@ def test_survey_comments_and_results_at_the_limits(bot: BotHarness) -> None:
 
 def test_a_composed_survey_at_its_limits(bot: BotHarness) -> None:
     questions = "\n".join(
-        f"choice: {long_text(140, str(n))} | " + " | ".join(long_text(70, str(k)) for k in range(10))
+        f"choice: {long_text(140, str(n))} | "
+        + " | ".join(long_text(70, str(k)) for k in range(10))
         for n in range(10)
     )
     values = {
@@ -129,4 +129,3 @@ def test_a_composed_survey_at_its_limits(bot: BotHarness) -> None:
     bot.click(PEOPLE[0], survey_views.OPEN_ANSWERS_ACTION, run_value, message=dm)
     bot.standin.wait_for_calls("views.open", count=1)
     assert_slack_accepted_everything(bot)
-
