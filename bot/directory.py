@@ -20,6 +20,9 @@ from storage.directory import UserRecord
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 15 * 60
+# A lookup while Slack waits for our answer gets one try, this long: Slack wants the answer
+# within 3 s, and a person the directory does not know yet is answered with defaults.
+QUICK_LOOKUP_SECONDS = 2
 USERS_LIST_PAGE = 200
 
 
@@ -53,12 +56,19 @@ class Directory:
     ) -> None:
         self._db = db
         self._client = client
+        self._quick_client = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=QUICK_LOOKUP_SECONDS,
+            retry_handlers=[],
+        )
         self._managers = managers
         self._default_language = default_language
         self._cache: dict[str, tuple[float, UserRecord]] = {}
         self._lock = threading.Lock()
 
-    def get(self, user_id: str) -> UserRecord:
+    def get(self, user_id: str, *, quick: bool = False) -> UserRecord:
+        """`quick` on the ack path: a failed Slack lookup answers defaults, not remembered."""
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(user_id)
@@ -67,18 +77,26 @@ class Directory:
         with self._db.transaction() as session:
             record = store.get_user(session, user_id)
         if record is None:
-            record = self.fetch(user_id)
+            record = self.fetch(user_id, quick=quick)
+            if record is None:  # Slack did not answer: defaults now, ask again next time
+                return UserRecord(user_id=user_id)
         with self._lock:
             self._cache[user_id] = (now, record)
         return record
 
-    def fetch(self, user_id: str) -> UserRecord:
-        """Ask Slack for one user and remember the answer."""
+    def fetch(self, user_id: str, *, quick: bool = False) -> UserRecord | None:
+        """Ask Slack for one user and remember the answer; None when Slack did not answer."""
+        client = self._quick_client if quick else self._client
         try:
-            response = self._client.users_info(user=user_id, include_locale=True)
+            response = client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                return None  # Slack's trouble, not an answer about this user
             return UserRecord(user_id=user_id)
+        except OSError as exc:  # URLError, timeouts, refused connections
+            log.warning("users.info gave up for %s: %s", user_id, type(exc).__name__)
+            return None
         record = user_record_from_slack(response["user"])
         with self._db.transaction() as session:
             store.upsert_users(session, [record])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http.client import RemoteDisconnected
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -12,27 +13,79 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.webhook import WebhookClient
 
 WEB_API_TIMEOUT_SECONDS = 10
 # 429s are Slack asking us to slow down, not failing: follow Retry-After patiently.
 RATE_LIMIT_RETRIES = 8
 FAILURE_RETRIES = 3
+BACKOFF_SECONDS = 0.5
 
 
-def make_web_client(token: str, base_url: str, *, backoff_seconds: float = 0.5) -> WebClient:
+class OwnBudget(RetryHandler):
+    """A retry handler with a retry count of its own.
+
+    slack_sdk counts every retry of a call together, so a call that waited out two 429s would
+    have only one retry left for a 5xx answer: each kind of trouble gets its own budget here.
+    """
+
+    def __init__(self, inner: RetryHandler) -> None:
+        super().__init__(
+            max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator
+        )
+        self._inner = inner
+        self._key = f"retries:{type(inner).__name__}"
+
+    def _used(self, state: RetryState) -> int:
+        return int((state.custom_values or {}).get(self._key, 0))
+
+    def can_retry(self, *, state: RetryState, **call: Any) -> bool:
+        if self._used(state) >= self.max_retry_count:
+            return False
+        return bool(self._inner._can_retry(state=state, **call))
+
+    def prepare_for_next_attempt(self, *, state: RetryState, **call: Any) -> None:
+        used = self._used(state)
+        # The inner handler waits (Retry-After, or backoff by its own attempt number).
+        self._inner.prepare_for_next_attempt(state=RetryState(current_attempt=used), **call)
+        state.custom_values = {**(state.custom_values or {}), self._key: used + 1}
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+def retry_handlers(backoff_seconds: float = BACKOFF_SECONDS) -> list[RetryHandler]:
     """`backoff_seconds` is the first wait after a 5xx or a timeout; it doubles each retry."""
     backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_seconds)
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=WEB_API_TIMEOUT_SECONDS,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            ServerErrorRetryHandler(max_retry_count=FAILURE_RETRIES, interval_calculator=backoff),
+    return [
+        OwnBudget(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)),
+        OwnBudget(
+            ServerErrorRetryHandler(max_retry_count=FAILURE_RETRIES, interval_calculator=backoff)
+        ),
+        OwnBudget(
             ConnectionErrorRetryHandler(
                 max_retry_count=FAILURE_RETRIES,
                 interval_calculator=backoff,
                 error_types=[URLError, ConnectionResetError, RemoteDisconnected, TimeoutError],
-            ),
-        ],
+            )
+        ),
+    ]
+
+
+def make_web_client(
+    token: str, base_url: str, *, backoff_seconds: float = BACKOFF_SECONDS
+) -> WebClient:
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        retry_handlers=retry_handlers(backoff_seconds),
     )
+
+
+def make_webhook_client(url: str, client: WebClient | None = None) -> WebhookClient:
+    """A response_url poster with the same retries (and timeout) as `client`."""
+    handlers = client.retry_handlers if client is not None else retry_handlers()
+    timeout = client.timeout if client is not None else WEB_API_TIMEOUT_SECONDS
+    return WebhookClient(url, timeout=timeout, retry_handlers=handlers)

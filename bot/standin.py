@@ -36,6 +36,7 @@ __all__ = [
     "MAX_VIEW_BLOCKS",
     "RESPONSE_URL",
     "UPLOAD",
+    "Fault",
     "RecordedCall",
     "ResponsePost",
     "SimChannel",
@@ -672,6 +673,16 @@ class _Failure:
     error: str
 
 
+@dataclass(frozen=True)
+class Fault:
+    """One scripted bad answer: an HTTP `status` (429 with `retry_after`), or, with
+    `timeout`, no answer for that many seconds (the request is not processed)."""
+
+    status: int = 500
+    retry_after: int = 1
+    timeout: float = 0.0
+
+
 @dataclass
 class _ResponseTarget:
     user_id: str | None
@@ -866,6 +877,8 @@ class SlackStandIn:
         self._rate_limits: dict[str, _RateLimit] = {}
         self._failures: dict[str, _Failure] = {}
         self._delays: dict[str, float] = {}
+        self._outages: dict[str, tuple[Fault, ...]] = {}
+        self._outage_left: dict[str, deque[Fault]] = {}
         self._methods: dict[str, Callable[[JsonDict], JsonDict]] = {
             "auth.test": self._auth_test,
             "chat.delete": self._chat_delete,
@@ -1121,8 +1134,22 @@ class SlackStandIn:
             else:
                 self._delays.pop(method, None)
 
+    def outage(self, method: str, faults: list[Fault]) -> None:
+        """Answer the next calls to `method` with `faults`, in order, then normally again.
+
+        `method` "*" gives every Web API method its own copy of `faults`, from its first call
+        on; `RESPONSE_URL` and `UPLOAD` script the response_url and file upload POSTs.
+        """
+        with self._lock:
+            self._outages[method] = tuple(faults)
+            self._outage_left = {
+                key: left for key, left in self._outage_left.items() if key != method
+            }
+
     def clear_faults(self) -> None:
         with self._lock:
+            self._outages.clear()
+            self._outage_left.clear()
             self._rate_limits.clear()
             self._failures.clear()
             self._delays.clear()
@@ -1190,6 +1217,17 @@ class SlackStandIn:
         self, method: str, now: float, *, wildcard: bool, as_json: bool
     ) -> _Reply | None:
         keys = [method, ANY_METHOD] if wildcard else [method]
+        scripted = self._next_scripted_fault(method, wildcard=wildcard)
+        if scripted is not None:
+            if scripted.timeout:
+                self._stopping.wait(scripted.timeout)  # the client gives up before this
+                return self._error_reply("timeout", 504, as_json=as_json)
+            if scripted.status == 429:
+                headers = (("Retry-After", str(scripted.retry_after)),)
+                if as_json:
+                    return _Reply.json({"ok": False, "error": "ratelimited"}, 429, headers)
+                return _Reply(429, b"rate_limited", "text/plain; charset=utf-8", headers)
+            return self._error_reply("internal_error", scripted.status, as_json=as_json)
         with self._lock:
             for key in keys:
                 failure = self._failures.get(key)
@@ -1208,6 +1246,18 @@ class SlackStandIn:
             for limit in limits:
                 limit.hit(method, now)
         return None
+
+    def _next_scripted_fault(self, method: str, *, wildcard: bool) -> Fault | None:
+        with self._lock:
+            left = self._outage_left.get(method)
+            if left is None:
+                script = self._outages.get(method)
+                if script is None and wildcard:
+                    script = self._outages.get(ANY_METHOD)
+                if script is None:
+                    return None
+                left = self._outage_left[method] = deque(script)
+            return left.popleft() if left else None
 
     @staticmethod
     def _error_reply(error: str, status: int, *, as_json: bool) -> _Reply:

@@ -12,7 +12,6 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
-from slack_sdk.webhook import WebhookClient
 
 from bot.deals.commands import (
     ExportRequested,
@@ -25,6 +24,7 @@ from bot.deals.service import Actor, DealChange, DealError
 from bot.i18n import Texts
 from bot.parsing import DealRefById, NewDealArgs, ParseError, parse_amount
 from bot.services import Services
+from bot.slack_client import make_webhook_client
 from bot.views import deals as views
 from bot.views.common import fallback_text
 from handlers.home import refresh_home
@@ -86,7 +86,7 @@ def reply_privately(
     """Answer a click privately: in the conversation it came from, or by DM from App Home."""
     text = fallback_text(blocks)
     if response_url:
-        WebhookClient(response_url).send(
+        make_webhook_client(response_url, services.client).send(
             text=text, blocks=blocks, response_type="ephemeral", replace_original=False
         )
     else:

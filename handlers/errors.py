@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.i18n import Texts
 from bot.services import Services
+from bot.slack_client import make_webhook_client
 from handlers.middleware import forget_delivery, texts_for
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def tell_after_a_click(services: Services, body: dict[str, Any], text: str) -> N
     """The friendly line for a click: in its conversation, else (App Home) by DM."""
     response_url = body.get("response_url")
     if response_url:
-        WebhookClient(response_url).send(
+        make_webhook_client(response_url, services.client).send(
             text=text, response_type="ephemeral", replace_original=False
         )
         return

@@ -74,7 +74,7 @@ class UserContext(Middleware):
         user_id = req.context.user_id
         if user_id:
             directory = self._services.directory
-            user = directory.get(user_id)
+            user = directory.get(user_id, quick=True)  # Slack is waiting for our answer
             req.context["user"] = user
             req.context["is_manager"] = directory.is_manager(user)
             req.context["language"] = directory.language(user)

@@ -11,11 +11,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from bot.config import Language
 from bot.i18n import Texts
 from bot.services import Services
+from bot.slack_client import make_webhook_client
 from bot.surveys import jobs, service
 from bot.surveys.model import SurveyDefinition, SurveyError, parse_questions
 from bot.surveys.schedule import parse_run_options, parse_schedule, split_command
@@ -98,7 +98,7 @@ def _run_id(value: object) -> int | None:
 def tell_privately(services: Services, user_id: str, response_url: str | None, text: str) -> None:
     """A private line in the conversation a click came from (by DM when there is none)."""
     if response_url:
-        response = WebhookClient(response_url).send(
+        response = make_webhook_client(response_url, services.client).send(
             text=text, response_type="ephemeral", replace_original=False
         )
         if response.status_code != 200:
