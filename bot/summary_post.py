@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,9 @@ from bot.surveys.jobs import policy_of
 from bot.views.summary import MAX_BLOCKS, summary_blocks, summary_fallback
 
 log = logging.getLogger(__name__)
+
+CHART_UPLOAD_ATTEMPTS = 4
+CHART_UPLOAD_BACKOFF_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +84,23 @@ def post_to(
     file_id: str | None = None
     try:
         chart = summary_chart(texts, summary)
-        upload = client.files_upload_v2(
-            channel=channel,
-            file=chart,
-            filename=f"pulsebot-summary-{summary.week.label}.png",
-            title=texts("summary.chart_title", week=summary.week.label),
-            initial_comment=texts("summary.chart_comment", week=summary.week.label),
-            thread_ts=ts,
-        )
+        for attempt in range(CHART_UPLOAD_ATTEMPTS):
+            try:
+                upload = client.files_upload_v2(
+                    channel=channel,
+                    file=chart,
+                    filename=f"pulsebot-summary-{summary.week.label}.png",
+                    title=texts("summary.chart_title", week=summary.week.label),
+                    initial_comment=texts("summary.chart_comment", week=summary.week.label),
+                    thread_ts=ts,
+                )
+                break
+            # The file's own POST (to Slack's upload URL) has no retries in slack_sdk: a
+            # refused or timed-out upload starts over, with a new upload URL.
+            except (SlackApiError, OSError):
+                if attempt + 1 == CHART_UPLOAD_ATTEMPTS:
+                    raise
+                time.sleep(CHART_UPLOAD_BACKOFF_SECONDS * 2**attempt)
         files = upload.get("files") or [upload.get("file") or {}]
         file_id = str(files[0].get("id")) if files and files[0].get("id") else None
     except Exception:
