@@ -11,15 +11,30 @@ from zoneinfo import ZoneInfo
 from bot.deals import nudges as deals_nudges
 from bot.services import Services
 from bot.summary import reported_week
-from bot.summary_post import compute_summary, post_summary, summary_destinations
+from bot.summary_post import (
+    already_posted,
+    compute_summary,
+    post_summary,
+    summary_destinations,
+)
 from bot.surveys import jobs as survey_jobs
 from storage import requests as requests_store
-from storage.scheduling import claim_effect, release_effect
+from storage.scheduling import (
+    IN_PROGRESS,
+    claim_effect,
+    effect_done,
+    effects_in_progress_since,
+    finish_effect,
+    release_effect,
+    take_over_effect,
+)
 
 log = logging.getLogger(__name__)
 
 # Slack retries a delivery within minutes; a day of keys covers every retry with room to spare.
 HANDLED_REQUEST_RETENTION = timedelta(days=1)
+# A summary takes seconds to make and post; one in progress for longer lost its poster.
+SUMMARY_STALE = timedelta(minutes=10)
 
 # A job body does the work at `now` and returns how many effects it had (0 when a twin already
 # did them). Bodies take the Services as an argument, so tests call them with a chosen `now`.
@@ -67,6 +82,10 @@ def weekly_summary() -> int:
     return run_body(record_weekly_summary)
 
 
+def finish_interrupted_summary() -> int:
+    return run_body(finish_interrupted_summaries)
+
+
 def send_deal_digests() -> int:
     return run_body(deals_nudges.send_deal_digests)
 
@@ -112,21 +131,26 @@ def summary_key(now: datetime, zone: ZoneInfo) -> str:
 def record_weekly_summary(services: Services, now: datetime) -> int:
     """Post this week's summary once, however often the job fires.
 
-    The week's key is claimed (and committed) before posting. If posting fails, the claim is
-    released so a later firing retries. If the process dies between the claim and the post,
-    the key stays and that week's summary is not posted: at most once, never twice, because a
-    duplicate in the managers' channel is worse than a missing one that `/pulse summary` or
-    `pulsebot summary --post` can make up for.
+    The week's key is claimed in progress (and committed) before posting, and recorded done
+    after. If posting fails, the claim is released so a later firing retries. If the process
+    dies in between, finish_interrupted_summaries completes it: each message carries the
+    week's key, so a destination that got it before the crash does not get it twice.
     """
     zone = services.settings.zone
     key = summary_key(now, zone)
     destinations = summary_destinations(services)
     with services.db.transaction() as session:
-        first = claim_effect(session, key)
-    if not first:
+        done = effect_done(session, key)
+        first = not done and claim_effect(session, key + IN_PROGRESS)
+    if done:
         log.info("weekly summary %s was already done; nothing to do", key)
         return 0
+    if not first:
+        log.info("weekly summary %s is in progress (or was interrupted); nothing to do", key)
+        return 0
     if not destinations:
+        with services.db.transaction() as session:
+            finish_effect(session, key)
         log.warning(
             "weekly summary %s recorded but not posted: set PULSEBOT_MANAGERS_CHANNEL or "
             "PULSEBOT_MANAGERS",
@@ -135,11 +159,44 @@ def record_weekly_summary(services: Services, now: datetime) -> int:
         return 1
     try:
         summary = compute_summary(services, reported_week(now, zone), now)
-        posted = post_summary(services, summary, destinations)
+        posted = post_summary(services, summary, destinations, key=key)
     except Exception:
         with services.db.transaction() as session:
-            release_effect(session, key)
+            release_effect(session, key + IN_PROGRESS)
         log.exception("weekly summary %s failed; released, so the next firing retries", key)
         raise
+    with services.db.transaction() as session:
+        finish_effect(session, key)
     log.info("weekly summary %s recorded: posted %d time(s)", key, len(posted))
     return 1
+
+
+def finish_interrupted_summaries(services: Services, now: datetime) -> int:
+    """Complete a summary whose poster died after claiming it: posted where it is missing.
+
+    Each destination's recent messages are searched for the week's key first; where Slack
+    cannot say, nothing is posted (a duplicate is worse than a gap `/pulse summary` fills).
+    """
+    zone = services.settings.zone
+    with services.db.transaction() as session:
+        interrupted = effects_in_progress_since(session, "summary:", now - SUMMARY_STALE)
+    finished = 0
+    for key, claimed_at in interrupted:
+        with services.db.transaction() as session:
+            if not take_over_effect(session, key, claimed_at, now):
+                continue  # another instance took it
+        destinations = summary_destinations(services)
+        missing = [d for d in destinations if already_posted(services, d, key) is False]
+        if missing:
+            summary = compute_summary(services, reported_week(claimed_at, zone), now)
+            post_summary(services, summary, missing, key=key)
+        with services.db.transaction() as session:
+            finish_effect(session, key)
+        log.warning(
+            "weekly summary %s was interrupted; finished it: posted to %d of %d destinations",
+            key,
+            len(missing),
+            len(destinations),
+        )
+        finished += 1
+    return finished

@@ -132,6 +132,16 @@ def core_jobs(services: Services) -> list[JobSpec]:
             # The week's unique key makes a second instance a no-op; don't even start it.
             max_instances=1,
         ),
+        JobSpec(
+            id="finish_interrupted_summary",
+            func="bot.jobs:finish_interrupted_summary",
+            # A summary whose poster died mid-way is finished within minutes of the restart.
+            trigger=CronTrigger(minute="*/5", timezone=zone),
+            # Late is never wrong, and one run finishes everything interrupted.
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        ),
     ]
 
 

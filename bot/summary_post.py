@@ -20,6 +20,8 @@ from bot.views.summary import MAX_BLOCKS, summary_blocks, summary_fallback
 
 log = logging.getLogger(__name__)
 
+# The summary message carries its week's key, so a restarted bot can tell whether it went out.
+SUMMARY_EVENT = "pulsebot_summary"
 CHART_UPLOAD_ATTEMPTS = 4
 CHART_UPLOAD_BACKOFF_SECONDS = 0.5
 
@@ -69,7 +71,11 @@ def summary_destinations(services: Services) -> list[SummaryDestination]:
 
 
 def post_to(
-    services: Services, summary: WeeklySummary, destination: SummaryDestination
+    services: Services,
+    summary: WeeklySummary,
+    destination: SummaryDestination,
+    *,
+    key: str | None = None,
 ) -> PostedSummary:
     """The message, then the chart threaded under it. A failed chart leaves the message be."""
     texts = Texts(destination.language)
@@ -79,6 +85,7 @@ def post_to(
         text=summary_fallback(texts, summary),
         blocks=summary_blocks(texts, summary),
         unfurl_links=False,
+        metadata={"event_type": SUMMARY_EVENT, "event_payload": {"key": key or ""}},
     )
     channel, ts = str(response["channel"]), str(response["ts"])
     file_id: str | None = None
@@ -110,14 +117,18 @@ def post_to(
 
 
 def post_summary(
-    services: Services, summary: WeeklySummary, destinations: list[SummaryDestination]
+    services: Services,
+    summary: WeeklySummary,
+    destinations: list[SummaryDestination],
+    *,
+    key: str | None = None,
 ) -> list[PostedSummary]:
     """Post to every destination; raise only when none of them got it (so a retry is right)."""
     posted: list[PostedSummary] = []
     failure: Exception | None = None
     for destination in destinations:
         try:
-            posted.append(post_to(services, summary, destination))
+            posted.append(post_to(services, summary, destination, key=key))
         except SlackApiError as exc:
             failure = exc
             log.warning(
@@ -129,6 +140,35 @@ def post_summary(
     if destinations and not posted and failure is not None:
         raise failure
     return posted
+
+
+def already_posted(services: Services, destination: SummaryDestination, key: str) -> bool | None:
+    """Whether the summary `key` is among the destination's latest messages; None when Slack
+    would not say (a missing history scope, the channel gone)."""
+    client = services.client
+    try:
+        channel = destination.channel
+        if not channel.startswith(("C", "G", "D")):  # a manager's DM: its channel id first
+            channel = str(client.conversations_open(users=channel)["channel"]["id"])
+        history = client.conversations_history(
+            channel=channel, limit=100, include_all_metadata=True
+        )
+    except SlackApiError as exc:
+        log.warning(
+            "cannot tell whether summary %s reached %s: %s",
+            key,
+            destination.channel,
+            exc.response.get("error"),
+        )
+        return None
+    for message in history.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        if (
+            metadata.get("event_type") == SUMMARY_EVENT
+            and (metadata.get("event_payload") or {}).get("key") == key
+        ):
+            return True
+    return False
 
 
 def preview_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Float, LargeBinary, String, Table, Unicode, delete
+from sqlalchemy import Column, Float, LargeBinary, String, Table, Unicode, delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base, UTCDateTime, upsert_statement, utcnow
@@ -44,6 +45,45 @@ def claim_effect(session: Session, key: str) -> bool:
     return session.execute(statement).first() is not None
 
 
+def effect_done(session: Session, key: str) -> bool:
+    return session.get(ScheduledEffect, key) is not None
+
+
 def release_effect(session: Session, key: str) -> None:
     """Forget `key`, so the next firing does the effect: for when doing it failed."""
     session.execute(delete(ScheduledEffect).where(ScheduledEffect.key == key))
+
+
+# An effect being done right now (`summary:2026-W48:in-progress`) until its own key is recorded.
+IN_PROGRESS = ":in-progress"
+
+
+def effects_in_progress_since(
+    session: Session, prefix: str, before: datetime
+) -> list[tuple[str, datetime]]:
+    """(effect key, claimed at) of effects started before `before` and not finished since."""
+    rows = session.execute(
+        select(ScheduledEffect.key, ScheduledEffect.done_at).where(
+            ScheduledEffect.key.startswith(prefix, autoescape=True),
+            ScheduledEffect.key.endswith(IN_PROGRESS, autoescape=True),
+            ScheduledEffect.done_at < before,
+        )
+    )
+    return [(key.removesuffix(IN_PROGRESS), claimed_at) for key, claimed_at in rows]
+
+
+def take_over_effect(session: Session, key: str, claimed_at: datetime, now: datetime) -> bool:
+    """Make an interrupted effect ours (compare and set: only one instance wins it)."""
+    result = session.execute(
+        update(ScheduledEffect)
+        .where(ScheduledEffect.key == key + IN_PROGRESS, ScheduledEffect.done_at == claimed_at)
+        .values(done_at=now)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+def finish_effect(session: Session, key: str) -> None:
+    """The effect is done: its key recorded, its in-progress claim gone."""
+    claim_effect(session, key)
+    release_effect(session, key + IN_PROGRESS)

@@ -272,6 +272,7 @@ def test_two_processes_one_leads_and_the_other_takes_over_when_it_is_killed(
                 "send_deal_digests",
                 "sync_directory",
                 "weekly_summary",
+                "finish_interrupted_summary",
                 "open_due_runs",
                 "dispatch_due_deliveries",
                 "send_due_reminders",

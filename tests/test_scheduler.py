@@ -46,6 +46,7 @@ CORE_JOB_IDS = {
     "send_deal_digests",
     "sync_directory",
     "weekly_summary",
+    "finish_interrupted_summary",
     "open_due_runs",
     "dispatch_due_deliveries",
     "send_due_reminders",
@@ -294,7 +295,14 @@ def test_restart_runs_a_missed_prune_however_late_but_once(runner: Runner, froze
     runner.start()
     # The deal digests and the survey ticks (no grace limit either) catch up once too.
     ran = sorted(job for job, _ in runner.process())
-    assert ran == sorted(["prune_handled_requests", "send_deal_digests", *SURVEY_TICK_JOBS])
+    assert ran == sorted(
+        [
+            "prune_handled_requests",
+            "send_deal_digests",
+            "finish_interrupted_summary",
+            *SURVEY_TICK_JOBS,
+        ]
+    )
 
 
 # -- a job that fires twice does nothing twice ---------------------------------------------------
