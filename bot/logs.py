@@ -9,6 +9,9 @@ from collections.abc import Iterable
 # Slack tokens have recognisable prefixes; redact them wherever they appear.
 SLACK_TOKEN = re.compile(r"x(?:ox[abposre]|app)-[0-9A-Za-z-]+")
 REDACTED = "[redacted]"
+# slack_sdk's DEBUG lines hold whole request and response bodies: the DMs people get, the
+# score they clicked ("you answered *3*") next to their DM's id. Never below INFO, then.
+BODY_LOGGERS = ("slack_sdk",)
 
 
 class RedactSecrets(logging.Filter):
@@ -43,3 +46,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in BODY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
