@@ -17,22 +17,7 @@ from storage.requests import claim_request
 from tests.harness import BotHarness
 
 
-def test_retried_event_is_handled_once(bot: BotHarness) -> None:
-    first = bot.requests.app_home_opened("U05OSMITH", event_id="Ev0RETRY01")
-    assert bot.dispatch(first).status == 200
-    bot.standin.wait_for_calls("views.publish", count=1)
-    for retry in ("1", "2"):
-        again = bot.requests.app_home_opened("U05OSMITH", event_id="Ev0RETRY01")
-        response = bot.dispatch(
-            again.with_headers(
-                **{"x-slack-retry-num": retry, "x-slack-retry-reason": "http_timeout"}
-            )
-        )
-        assert response.status == 200
-    # A different event is still handled, which also shows the retries had time to run.
-    bot.dispatch(bot.requests.app_home_opened("U05OSMITH", event_id="Ev0OTHER01"))
-    bot.standin.wait_for_calls("views.publish", count=2)
-    assert len(bot.standin.calls_to("views.publish")) == 2
+# A retried event, block action, form and command: tests/reliability/test_replays.py.
 
 
 def test_replayed_slash_command_is_answered_once(bot: BotHarness) -> None:
