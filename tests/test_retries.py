@@ -16,7 +16,6 @@ from storage.db import Database
 from storage.requests import claim_request
 from tests.harness import BotHarness
 
-
 # A retried event, block action, form and command: tests/reliability/test_replays.py.
 
 
