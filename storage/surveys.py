@@ -395,6 +395,13 @@ def unresolved_runs(session: Session) -> list[RunRecord]:
     return [_run(row) for row in rows]
 
 
+def resolved_open_runs(session: Session) -> list[RunRecord]:
+    rows = session.scalars(
+        select(SurveyRun).where(SurveyRun.status == RUN_OPEN, SurveyRun.audience_resolved)
+    )
+    return [_run(row) for row in rows]
+
+
 def runs_to_remind(session: Session, now: datetime) -> list[RunRecord]:
     rows = session.scalars(
         select(SurveyRun).where(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import MetaData, select, update
 
-from bot.standin import SlackStandIn, validate_blocks
+from bot.standin import SimUser, SlackStandIn, validate_blocks
 from bot.surveys import jobs
+from bot.surveys.schedule import local_moment
 from bot.views import surveys as views
 from storage import surveys as store
 from storage.db import Database
@@ -316,20 +318,47 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
     assert survey is not None and survey.next_run_at is not None
     monday = survey.next_run_at
     assert monday.astimezone(services.settings.zone).strftime("%a %H:%M") == "Mon 10:00"
-    assert jobs.open_due_runs(services, monday - timedelta(minutes=1)) == 0
-    assert jobs.open_due_runs(services, monday) == 1
-    assert jobs.open_due_runs(services, monday + timedelta(minutes=1)) == 0  # once per occurrence
-    sent = jobs.dispatch_due_deliveries(services, monday)
-    # Rome and London at 10:00 local are now or past (London is an hour behind: 09:00 UTC+0
-    # ... 10:00 London is later); Tokyo's 10:00 has passed: at once. New York and LA later.
-    got = {u for u in PEOPLE if bot.dms(u)}
-    assert {"U01GROSSI", "U02MBIANC", "U09HSATO"} <= got
-    assert "U07JMILLE" not in got and "U08EDAVIS" not in got
-    ny_ten = datetime.combine(monday.astimezone(services.settings.zone).date(), datetime.min.time())
-    later = jobs.dispatch_due_deliveries(services, monday + timedelta(hours=10))
-    assert sent + later == len(PEOPLE)
-    assert all(len(bot.dms(u)) == 1 for u in PEOPLE)
-    assert ny_ten is not None
+    day = monday.astimezone(services.settings.zone).date()
+    # The run exists from the first moment it is Monday 10:00 anywhere (UTC+14)…
+    first = local_moment(day, "10:00", timezone(timedelta(hours=14)))
+    rome_offset = monday.astimezone(services.settings.zone).utcoffset()
+    assert rome_offset is not None and first == monday - (timedelta(hours=14) - rome_offset)
+    assert jobs.open_due_runs(services, first - timedelta(minutes=1)) == 0
+    assert jobs.open_due_runs(services, first) == 1
+    assert jobs.open_due_runs(services, first + timedelta(minutes=1)) == 0  # once per occurrence
+    with services.db.transaction() as session:
+        (run,) = store.runs_of(session, survey.id)
+    assert run.closes_at == monday + timedelta(days=2)  # open 2 days after the nominal time
+
+    # …and each person gets the DM at 10:00 on Monday in their own zone, not a minute before.
+    zones = {u.id: u.tz for u in bot.standin.workspace.users if u.id in PEOPLE}
+    assert {"Europe/Rome", "Europe/London", "America/New_York", "Asia/Tokyo"} <= set(zones.values())
+    due = {user: local_moment(day, "10:00", ZoneInfo(tz)) for user, tz in zones.items()}
+    for moment in sorted(set(due.values())):
+        jobs.dispatch_due_deliveries(services, moment - timedelta(minutes=1))
+        assert {u for u in PEOPLE if bot.dms(u)} == {u for u, at in due.items() if at < moment}
+        jobs.dispatch_due_deliveries(services, moment)
+        assert {u for u in PEOPLE if bot.dms(u)} == {u for u, at in due.items() if at <= moment}
+        assert all(len(bot.dms(u)) <= 1 for u in PEOPLE)
+    tokyo, new_york = due["U09HSATO"], due["U07JMILLE"]
+    assert tokyo == monday - (timedelta(hours=9) - rome_offset) and tokyo < monday < new_york
+
+    # People who join later: at once if their 10:00 has passed, else at their 10:00.
+    workspace = bot.standin.workspace
+    joiners = [
+        SimUser(id="U90KNEW", name="ken.new", tz="Asia/Tokyo"),
+        SimUser(id="U91SNEW", name="sam.new", tz="America/New_York"),
+    ]
+    workspace.users += joiners
+    now = tokyo + timedelta(hours=2)
+    assert jobs.open_due_runs(services, now) == 0
+    jobs.dispatch_due_deliveries(services, now)
+    assert len(bot.dms("U90KNEW")) == 1 and bot.dms("U91SNEW") == []
+    jobs.open_due_runs(services, now + timedelta(minutes=1))  # the same hour: no second look-up
+    jobs.dispatch_due_deliveries(services, new_york)
+    assert len(bot.dms("U91SNEW")) == 1 and len(bot.dms("U90KNEW")) == 1
+    with services.db.transaction() as session:
+        assert store.invited_count(session, run.id) == len(PEOPLE) + 2
 
 
 def test_reminder_goes_once_to_people_who_have_not_answered(bot: BotHarness) -> None:

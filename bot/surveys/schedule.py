@@ -6,7 +6,7 @@ import calendar
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
@@ -199,12 +199,29 @@ def first_occurrence_on_or_after(schedule: Schedule, start: date) -> date:
         year += 1
 
 
-def local_moment(day: date, at_time: str, zone: ZoneInfo) -> datetime:
+def local_moment(day: date, at_time: str, zone: tzinfo) -> datetime:
     """`day` at `at_time` in `zone`, as UTC. A time skipped by DST moves forward an hour."""
     hour, minute = (int(part) for part in at_time.split(":"))
     local = datetime.combine(day, time(hour, minute), tzinfo=zone)
     # Round-tripping through UTC normalises a non-existent (spring-forward) wall time.
     return local.astimezone(UTC).astimezone(zone).astimezone(UTC)
+
+
+# Civil time runs from UTC+14 (Kiribati) to UTC−12: a given day's HH:MM comes first at +14 and
+# last at −12, 26 hours apart, and at most 26 hours before it comes in the workspace's own zone.
+FIRST_ZONE = timezone(timedelta(hours=14))
+LAST_ZONE = timezone(timedelta(hours=-12))
+MAX_LEAD = timedelta(hours=26)
+
+
+def first_delivery(day: date, at_time: str) -> datetime:
+    """The first moment anyone, anywhere, is due the DM of an occurrence on `day` at `at_time`."""
+    return local_moment(day, at_time, FIRST_ZONE)
+
+
+def last_delivery(day: date, at_time: str) -> datetime:
+    """The last moment anyone, anywhere, is due it: its day's `at_time` at UTC−12."""
+    return local_moment(day, at_time, LAST_ZONE)
 
 
 def next_occurrence(schedule: Schedule, after: datetime, zone: ZoneInfo) -> datetime:

@@ -426,7 +426,8 @@ def export_rows(results: RunResults, question_texts: list[str]) -> str:
 
 
 def local_send_time(run: RunRecord, zone_name: str, fallback: str) -> datetime:
-    """When one person gets the DM: the run's time of day in their own time zone."""
+    """When one person gets the DM: the run's time of day, on its date, in their own time zone
+    (the workspace's when they have none); a run started by hand goes to everyone at once."""
     if not run.at_time:
         return run.opens_at
     try:
