@@ -21,7 +21,8 @@ from tests.harness import BotHarness, block_text
 
 MANAGER = "U06AJONES"  # an English-speaking manager, named in PULSEBOT_MANAGERS
 PEOPLE = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U04LROMAN", "U05OSMITH", "U06AJONES",
-          "U07JMILLE", "U08EDAVIS", "U09HSATO"]  # fmt: skip
+          "U07JMILLE", "U08EDAVIS", "U09HSATO", "U13ACOLOM", "U14SBROWN", "U15DGARCI",
+          "U16YTANAK"]  # fmt: skip
 NOT_SURVEYED = ["U10CRICCI", "U11PGREEN", "U12CRMBOT", "UBOT"]  # deactivated, guest, bots
 
 
@@ -107,7 +108,7 @@ def test_enps_is_answered_with_one_click(bot: BotHarness) -> None:
     assert "[Change]" in updated and "[Add a comment]" in updated
 
     text = results(bot, "enps")
-    assert "5 of 9 answered" in text
+    assert "5 of 13 answered" in text
     assert "eNPS +40" in text
     assert "3 promoters · 1 passives · 1 detractors" in text
 
@@ -188,7 +189,7 @@ def test_results_hidden_below_threshold_then_shown_with_shuffled_comments(bot: B
     assert "coffee" not in hidden and "mean" not in hidden
     bot.submit(PEOPLE[2], views.ANSWERS_CALLBACK, answer_values([1, 2, 3, 4, 5]), run_value)
     shown = results(bot, "pulse")
-    assert "3 of 9 answered" in shown
+    assert "3 of 13 answered" in shown
     # workload: 5, 5, 1 → mean 3.7, favourable 2/3
     assert "mean *3.7* · 67% favourable (4–5) · 3 answers" in shown
     # the comment question had 2 answers: still hidden on its own
