@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import MetaData, select, update
 
-from bot.standin import SimUser, SlackStandIn, validate_blocks
+from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
 from bot.surveys import jobs
 from bot.surveys.schedule import local_moment
 from bot.views import surveys as views
@@ -425,3 +425,97 @@ def test_an_enps_value_that_does_not_fit_the_run_is_not_recorded(bot: BotHarness
         assert session.scalars(select(store.SurveyAnswer)).all() == []
         assert store.participant_count(session, 1) == 0
     assert survey_dm(bot, "U05OSMITH").edit_count == 0
+
+
+def schedule_form(
+    survey: str | None = "enps",
+    cadence: str = "weekly",
+    *,
+    weekday: str | None = "monday",
+    day: str | None = None,
+    at_time: str = "10:00",
+    audience: str = "everyone",
+    channels: list[str] | None = None,
+    users: list[str] | None = None,
+    open_days: str = "3",
+) -> dict[str, Any]:
+    """The schedule modal's state as Slack sends it on submission."""
+
+    def select(value: str | None) -> dict[str, Any]:
+        option = None if value is None else {"value": value}
+        return {"value": {"type": "static_select", "selected_option": option}}
+
+    return {
+        "survey": select(survey),
+        "cadence": select(cadence),
+        "weekday": select(weekday),
+        "day": select(day),
+        "time": {"value": {"type": "timepicker", "selected_time": at_time}},
+        "audience": {"value": {"type": "radio_buttons", "selected_option": {"value": audience}}},
+        "channels": {
+            "value": {
+                "type": "multi_conversations_select",
+                "selected_conversations": channels or [],
+            }
+        },
+        "users": {"value": {"type": "multi_users_select", "selected_users": users or []}},
+        "open": {"value": {"type": "plain_text_input", "value": open_days}},
+    }
+
+
+def test_schedule_alone_opens_a_modal_that_schedules_like_the_command(bot: BotHarness) -> None:
+    refused = BotHarness.reply_text(bot.command("U05OSMITH", "/pulse", "schedule"))
+    assert "Only managers can use `/pulse schedule`" in refused
+    retro = {
+        "name": {"value": {"type": "plain_text_input", "value": "retro"}},
+        "title": {"value": {"type": "plain_text_input", "value": "Retro"}},
+        "questions": {"value": {"type": "plain_text_input", "value": "scale: Good sprint?"}},
+    }
+    assert bot.submit(MANAGER, views.COMPOSE_CALLBACK, retro).body == ""
+    response = bot.command(MANAGER, "/pulse", "schedule")
+    assert response.status == 200 and response.body == ""
+    modal = latest_view(bot)
+    assert modal["callback_id"] == views.SCHEDULE_CALLBACK
+    blocks = {b["block_id"]: b for b in modal["blocks"]}
+    assert set(views.SCHEDULE_BLOCKS) == set(blocks)
+    surveys = [o["value"] for o in blocks["survey"]["element"]["options"]]
+    assert surveys == ["pulse", "enps", "engagement", "retro"]
+    assert blocks["channels"]["element"]["type"] == "multi_conversations_select"
+    assert blocks["users"]["element"]["type"] == "multi_users_select"
+    assert blocks["time"]["element"]["initial_time"] == "10:00"
+
+    # Each field's problem under its own field, several at once; nothing saved.
+    bad = bot.submit(
+        MANAGER, views.SCHEDULE_CALLBACK, schedule_form(audience="channels", open_days="0")
+    )
+    errors = BotHarness.reply(bad)["errors"]
+    assert errors["channels"] == "Choose at least one channel, or another audience."
+    assert errors["open"] == "Enter a number of days from 1 to 30, e.g. 3."
+    nobody = bot.submit(MANAGER, views.SCHEDULE_CALLBACK, schedule_form(audience="people"))
+    assert "at least one person" in BotHarness.reply(nobody)["errors"]["users"]
+    unknown = bot.submit(MANAGER, views.SCHEDULE_CALLBACK, schedule_form(survey="nope"))
+    assert "I don't know the survey `nope`" in BotHarness.reply(unknown)["errors"]["survey"]
+    with bot.services.db.transaction() as session:
+        assert all(s.cadence is None for s in store.list_surveys(session))
+
+    # A good form: the same schedule as the typed command, confirmed in the modal.
+    form = schedule_form(
+        "retro", "monthly", day="15", at_time="09:30", audience="channels",
+        channels=["C02SALES"], open_days="5",
+    )  # fmt: skip
+    done = BotHarness.reply(bot.submit(MANAGER, views.SCHEDULE_CALLBACK, form))
+    assert done["response_action"] == "update"
+    assert validate_view(done["view"]) == []
+    confirmation = block_text(done["view"])
+    assert "`retro` is scheduled monthly at 09:30 to <#C02SALES>, open 5 days" in confirmation
+    with bot.services.db.transaction() as session:
+        by_form = store.find_survey(session, "retro")
+    typed = BotHarness.reply_text(
+        bot.command(
+            MANAGER, "/pulse", "schedule retro monthly on day 15 at 09:30 to <#C02SALES> open 5d"
+        )
+    )
+    assert "`retro` is scheduled monthly at 09:30 to <#C02SALES>, open 5 days" in typed
+    with bot.services.db.transaction() as session:
+        assert store.find_survey(session, "retro") == by_form
+    assert by_form is not None and (by_form.on_day, by_form.at_time) == (15, "09:30")

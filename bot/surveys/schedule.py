@@ -117,6 +117,52 @@ def parse_schedule(tokens: list[str]) -> Schedule:
     )
 
 
+AudienceKind = Literal["everyone", "channels", "people"]
+
+
+def audience_from_form(kind: str, channels: list[str], users: list[str]) -> Audience:
+    """The schedule modal's audience: everyone, the chosen channels or the chosen people."""
+    if kind == "channels":
+        if not channels:
+            raise SurveyError("pulse.errors.no_channels")
+        return Audience(channels=tuple(dict.fromkeys(channels)))
+    if kind == "people":
+        if not users:
+            raise SurveyError("pulse.errors.no_people")
+        return Audience(users=tuple(dict.fromkeys(users)))
+    return Audience()
+
+
+def schedule_from_form(
+    cadence: str,
+    *,
+    weekday: str | None,
+    day: str | None,
+    at_time: str | None,
+    audience: Audience,
+    open_days: str | None,
+) -> Schedule:
+    """The schedule modal's fields, checked by the same rules as the typed command's words."""
+    words = [cadence]
+    if cadence in ("weekly", "biweekly") and weekday:
+        words += ["on", weekday]
+    elif cadence in ("monthly", "quarterly") and day:
+        words += ["on", "day", day]
+    if at_time:
+        words += ["at", at_time]
+    if open_days and open_days.strip():
+        words += ["open", open_days.strip()]
+    schedule = parse_schedule(words)
+    return Schedule(
+        cadence=schedule.cadence,
+        on_weekday=schedule.on_weekday,
+        on_day=schedule.on_day,
+        at_time=schedule.at_time,
+        audience=audience,
+        open_days=schedule.open_days,
+    )
+
+
 def _parse_options(
     tokens: list[str], *, cadence: Cadence | None
 ) -> tuple[int | None, int | None, str | None, Audience, int | None]:

@@ -106,6 +106,15 @@ def schedule_survey(
         return store.get_survey(session, survey.id), first
 
 
+def schedule_choices(db: Database) -> list[tuple[str, SurveyDefinition]]:
+    """What the schedule modal offers: the templates, then the workspace's own surveys."""
+    choices = dict(TEMPLATES)
+    with db.transaction() as session:
+        for survey in store.list_surveys(session):
+            choices.setdefault(survey.name, definition_of(survey))
+    return list(choices.items())
+
+
 def schedule_of(survey: SurveyRecord) -> Schedule | None:
     if survey.cadence is None:
         return None
