@@ -519,3 +519,75 @@ def test_schedule_alone_opens_a_modal_that_schedules_like_the_command(bot: BotHa
     with bot.services.db.transaction() as session:
         assert store.find_survey(session, "retro") == by_form
     assert by_form is not None and (by_form.on_day, by_form.at_time) == (15, "09:30")
+
+
+@pytest.mark.parametrize(
+    "counts, total, shown",
+    [
+        pytest.param({"sales": 7, "support": 2}, 9, set(), id="rest_of_two_hides_the_big_team"),
+        pytest.param({"sales": 7, "support": 2}, 10, {"sales"}, id="rest_of_three_is_safe"),
+        pytest.param({"sales": 4, "eng": 3}, 8, {"sales"}, id="smallest_hidden_to_cover_one"),
+        pytest.param({"sales": 3, "eng": 2}, 5, set(), id="one_shown_team_would_expose_two"),
+        pytest.param({"sales": 6}, 6, {"sales"}, id="everybody_in_one_team"),
+        pytest.param({"sales": 3, "eng": 3}, 6, {"sales", "eng"}, id="two_teams_cover_all"),
+        pytest.param({"sales": 2}, 2, set(), id="total_below_threshold"),
+    ],
+)
+def test_segments_show_above_the_threshold_and_never_by_subtraction(
+    counts: dict[str, int], total: int, shown: set[str]
+) -> None:
+    from bot.surveys.results import shown_segments
+
+    assert shown_segments(counts, total, 3) == shown
+    # When the total shows, what is hidden (the total minus what shows) is none or ≥ 3.
+    hidden = total - sum(counts[s] for s in shown_segments(counts, total, 3))
+    assert total < 3 or hidden == 0 or hidden >= 3
+
+
+SALES = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE"]  # of 7 in #sales
+
+
+@pytest.fixture
+def segmented(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+    settings = make_settings(
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
+        PULSEBOT_MANAGERS=MANAGER,
+        PULSEBOT_SEGMENT_CHANNELS="C02SALES,C03MANAGERS",
+    )
+    harness = BotHarness.boot(settings, db=db, standin=standin)
+    yield harness
+    harness.close()
+
+
+def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHarness) -> None:
+    bot = segmented
+    start(bot, "enps")
+    wait_for_dms(bot, PEOPLE)
+    with bot.services.db.transaction() as session:
+        labels = {d.user_id: d.segment for d in session.scalars(select(store.SurveyDelivery))}
+    # #sales has 7 people in the audience; #managers adds only Amelia (Giulia counts in
+    # #sales, listed first): a team of one is never recorded.
+    assert {u for u, s in labels.items() if s == "C02SALES"} == {*SALES, "U09HSATO", "U15DGARCI"}
+    assert labels["U06AJONES"] is None and "C03MANAGERS" not in labels.values()
+
+    for user, score in zip(SALES, [10, 9, 9, 7, 2], strict=True):
+        click_enps(bot, user, score)
+    click_enps(bot, "U04LROMAN", 3)
+    click_enps(bot, "U06AJONES", 10)
+    text = results(bot, "enps")
+    # 7 answered, 5 of them in #sales: the 2 others would be 7 − 5 → #sales is hidden too.
+    assert "7 of 13 answered" in text
+    assert "<#C02SALES>* · :lock: hidden to protect anonymity" in text
+    assert "eNPS +40" not in text
+    assert "so nobody's answers can be worked out by subtracting" in text
+
+    click_enps(bot, "U08EDAVIS", 8)
+    text = results(bot, "enps")
+    # Everybody: 10 9 9 7 2 3 10 8 → (4 − 2) / 8 = +25; #sales: 10 9 9 7 2 → (3 − 1) / 5 = +40.
+    assert "eNPS +25" in text
+    assert "<#C02SALES>* · 5 of 7 answered" in text
+    assert "*eNPS +40*" in text
+    with bot.services.db.transaction() as session:
+        filed = [a.segment for a in session.scalars(select(store.SurveyAnswer))]
+    assert sorted(filed, key=str) == ["C02SALES"] * 5 + [None] * 3

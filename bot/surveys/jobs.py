@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -143,6 +144,15 @@ def _channel_members(services: Services, channel: str) -> Iterator[str]:
             return
 
 
+def _segment_members(services: Services, channel: str) -> set[str]:
+    """A team channel's members; none when Slack will not say (the DMs must go out anyway)."""
+    try:
+        return set(_channel_members(services, channel))
+    except SlackApiError as exc:
+        log.warning("segment channel %s not read: %s", channel, exc.response.get("error"))
+        return set()
+
+
 def resolve_audiences(services: Services, now: datetime) -> int:
     """Turn each new run's audience into delivery rows; returns how many rows were made."""
     made = 0
@@ -181,7 +191,8 @@ def refresh_audiences(services: Services, now: datetime) -> int:
 
 
 def _invite(services: Services, run: RunRecord) -> int:
-    """Delivery rows for the run's audience: each person's DM at the run's time in their zone."""
+    """Delivery rows for the run's audience: each person's DM at the run's time in their zone,
+    filed under their team when teams are configured."""
     fallback = services.settings.timezone
     people = audience_members(services, Audience.from_json(run.audience))
     rows = [
@@ -192,8 +203,28 @@ def _invite(services: Services, run: RunRecord) -> int:
         )
         for user in people
     ]
+    segments = audience_segments(services, [user.user_id for user in people])
     with services.db.transaction() as session:
-        return store.add_deliveries(session, run.id, rows)
+        return store.add_deliveries(session, run.id, rows, segments)
+
+
+def audience_segments(services: Services, people: list[str]) -> dict[str, str | None]:
+    """Each person's team: the first channel of PULSEBOT_SEGMENT_CHANNELS they are in.
+
+    A team with fewer people in the audience than PULSEBOT_MIN_RESPONSES is not recorded at
+    all (None, like people in no team): its label on an answer could point at someone.
+    """
+    channels = services.settings.segment_channels
+    if not channels:
+        return {}
+    members = {channel: _segment_members(services, channel) for channel in channels}
+    found = {person: next((c for c in channels if person in members[c]), None) for person in people}
+    sizes = Counter(found.values())
+    minimum = services.settings.min_responses
+    return {
+        person: segment if segment is not None and sizes[segment] >= minimum else None
+        for person, segment in found.items()
+    }
 
 
 # ---- sending -------------------------------------------------------------------------------

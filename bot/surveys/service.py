@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.surveys.anonymity import respondent_key
 from bot.surveys.model import SurveyDefinition, SurveyError
-from bot.surveys.results import RunResults, question_results
+from bot.surveys.results import RunResults, question_results, segment_results
 from bot.surveys.schedule import Audience, Schedule, local_moment, next_occurrence
 from bot.surveys.templates import TEMPLATES
 from storage import surveys as store
@@ -394,6 +394,8 @@ def run_results(
         )
         answered = store.participant_count(session, run.id)
         invited = store.invited_count(session, run.id)
+        by_segment = store.segment_answers(session, run.id)
+        invited_by_segment = store.invited_by_segment(session, run.id)
     definition = definition_of(run)
     # Below the threshold nothing per question shows, whatever each question's count.
     threshold = policy.min_responses if answered >= policy.min_responses else 10**9
@@ -403,6 +405,14 @@ def run_results(
         answered=answered,
         min_responses=policy.min_responses,
         questions=question_results(definition, answers, min_responses=threshold, previous=previous),
+        segments=segment_results(
+            definition,
+            answers,
+            by_segment,
+            invited_by_segment,
+            answered=answered,
+            min_responses=policy.min_responses,
+        ),
     )
     return survey, results, definition
 

@@ -29,7 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.i18n import Texts
 from bot.surveys.model import MAX_QUESTIONS, Question, SurveyDefinition
-from bot.surveys.results import QuestionResult, RunResults, signed
+from bot.surveys.results import QuestionResult, RunResults, SegmentResult, signed
 from bot.surveys.schedule import CADENCES, DEFAULT_OPEN_DAYS, DEFAULT_TIME, MAX_OPEN_DAYS
 from bot.surveys.service import SurveyOverview
 from bot.surveys.templates import TEMPLATES
@@ -601,6 +601,13 @@ def results_blocks(
                 )
             )
         )
+    if results.segments:
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=texts("pulse.results.by_team")))
+        for segment in results.segments[:20]:
+            blocks.append(SectionBlock(text=clip(_segment_result(texts, segment, definition))))
+        note = texts("pulse.results.teams_rule", needed=results.min_responses)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
     blocks.append(
         ContextBlock(
             elements=[
@@ -609,3 +616,31 @@ def results_blocks(
         )
     )
     return blocks
+
+
+def _segment_result(texts: Texts, segment: SegmentResult, definition: SurveyDefinition) -> str:
+    """One team's line: its participation and its eNPS and scale figures, or a lock."""
+    if segment.hidden:
+        return texts("pulse.results.team_hidden", team=f"<#{segment.segment}>")
+    lines = [
+        texts(
+            "pulse.results.team",
+            team=f"<#{segment.segment}>",
+            answered=segment.answered,
+            invited=segment.invited,
+        )
+    ]
+    for q in segment.questions:
+        name = escape(question_text(texts, definition.questions[q.index]))
+        if q.hidden:
+            lines.append(f"{name}: " + texts("pulse.results.team_question_hidden"))
+        elif q.enps is not None:
+            lines.append(f"{name}: *eNPS {signed(q.enps.score)}*")
+        elif q.mean is not None and q.favourable is not None:
+            figures = texts(
+                "pulse.results.team_scale",
+                mean=f"{q.mean:.1f}",
+                favourable=round(q.favourable * 100),
+            )
+            lines.append(f"{name}: {figures}")
+    return "\n".join(lines)
