@@ -591,3 +591,6 @@ def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHar
     with bot.services.db.transaction() as session:
         filed = [a.segment for a in session.scalars(select(store.SurveyAnswer))]
     assert sorted(filed, key=str) == ["C02SALES"] * 5 + [None] * 3
+    bot.command(MANAGER, "/pulse", "export enps")
+    content = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
+    assert "team:C02SALES:enps,40" in content and "team:C02SALES:invited,7" in content

@@ -441,6 +441,22 @@ def export_rows(results: RunResults, question_texts: list[str]) -> str:
             writer.writerow([*base, f"count_{label}", count])
         for comment in q.comments:
             writer.writerow([*base, "comment", comment])
+    for segment in results.segments:  # the same rule as /pulse results: hidden teams say so
+        team = f"team:{segment.segment}"
+        if segment.hidden:
+            writer.writerow([results.run_number, "", "", "", f"{team}:hidden_by_threshold", ""])
+            continue
+        writer.writerow([results.run_number, "", "", segment.answered, f"{team}:invited",
+                         segment.invited])  # fmt: skip
+        for sq in segment.questions:
+            base = [results.run_number, question_texts[sq.index], sq.kind, segment.answered]
+            if sq.hidden:
+                writer.writerow([*base, f"{team}:hidden_by_threshold", ""])
+            elif sq.enps is not None:
+                writer.writerow([*base, f"{team}:enps", sq.enps.score])
+            elif sq.mean is not None and sq.favourable is not None:
+                writer.writerow([*base, f"{team}:mean", f"{sq.mean:.2f}"])
+                writer.writerow([*base, f"{team}:favourable_share", f"{sq.favourable:.2f}"])
     return out.getvalue()
 
 
