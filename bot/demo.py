@@ -133,6 +133,7 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                 PULSEBOT_MANAGERS=manager.id,
                 PULSEBOT_DEALS_CHANNEL="C02SALES",
                 PULSEBOT_MANAGERS_CHANNEL=MANAGERS_CHANNEL,
+                PULSEBOT_SEGMENT_CHANNELS="C02SALES",  # results per team: #sales apart
             )
             app, services = start(settings)
             synced = services.directory.sync()

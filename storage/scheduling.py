@@ -47,3 +47,10 @@ def claim_effect(session: Session, key: str) -> bool:
 def release_effect(session: Session, key: str) -> None:
     """Forget `key`, so the next firing does the effect: for when doing it failed."""
     session.execute(delete(ScheduledEffect).where(ScheduledEffect.key == key))
+
+
+def forget_effects(session: Session, prefix: str) -> None:
+    """Forget every key starting with `prefix` (keys of an effect that is over for good)."""
+    session.execute(
+        delete(ScheduledEffect).where(ScheduledEffect.key.startswith(prefix, autoescape=True))
+    )

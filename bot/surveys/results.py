@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.surveys.model import SurveyDefinition
@@ -59,6 +59,7 @@ class RunResults:
     answered: int
     min_responses: int
     questions: tuple[QuestionResult, ...]
+    segments: tuple[SegmentResult, ...] = ()
 
     @property
     def hidden(self) -> bool:
@@ -148,4 +149,124 @@ def question_results(
                     index, question.kind, answered, hidden=False, comments=tuple(shuffled)
                 )
             )
+    return tuple(results)
+
+
+# ---- segments --------------------------------------------------------------------------------
+
+
+def shown_segments(counts: Mapping[str, int], total: int, min_responses: int) -> set[str]:
+    """Which segments' figures may show, given each one's count and the count of everybody.
+
+    A segment shows with at least `min_responses` answers, and only when the total does. The
+    total shows too, so whatever stays hidden — the total minus every shown segment, people in
+    no segment included — could be worked out by subtraction: it must be none or at least
+    `min_responses`. While it is not, the smallest shown segment is hidden as well
+    (complementary suppression). Worked example with a threshold of 3: total 9, #sales 7,
+    #support 2, nobody else → #support is hidden (2), and the rest hidden would be 2, so
+    #sales is hidden too — else 9 − 7 would give #support's figures.
+    """
+    if total < min_responses:
+        return set()
+    shown = {segment for segment, count in counts.items() if count >= min_responses}
+    while shown:
+        rest = total - sum(counts[segment] for segment in shown)
+        if rest == 0 or rest >= min_responses:
+            break
+        shown.remove(min(shown, key=lambda segment: (counts[segment], segment)))
+    return shown
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentQuestion:
+    index: int
+    kind: str
+    hidden: bool
+    mean: float | None = None
+    favourable: float | None = None
+    enps: Enps | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentResult:
+    segment: str  # a channel id
+    invited: int
+    answered: int
+    hidden: bool
+    questions: tuple[SegmentQuestion, ...] = ()
+
+
+def segment_results(
+    definition: SurveyDefinition,
+    answers: Sequence[tuple[int, int | None, str | None]],
+    segment_answers: Sequence[tuple[str, str, int, int | None, str | None]],
+    invited: Mapping[str, int],
+    *,
+    answered: int,
+    min_responses: int,
+) -> tuple[SegmentResult, ...]:
+    """Per segment: eNPS and scale questions, each under `shown_segments` twice — once for who
+    answered the run, once for who answered that question. Comments and choices are never
+    broken down: a team's comments could be told apart by their wording.
+
+    `answers` are every answer (question, number, text); `segment_answers` those filed under
+    a segment, as (segment, respondent, question, number, text); `answered` is everybody who
+    answered the run.
+    """
+    respondents: dict[str, set[str]] = {}
+    for segment, respondent, *_ in segment_answers:
+        respondents.setdefault(segment, set()).add(respondent)
+    people = {segment: len(keys) for segment, keys in respondents.items()}
+    for segment in invited:
+        people.setdefault(segment, 0)
+    shown = shown_segments(people, answered, min_responses)
+    per_question: dict[int, set[str]] = {}
+    for index, question in enumerate(definition.questions):
+        if question.kind not in ("scale", "enps"):
+            continue
+        counts = Counter(s for s, _, q, n, _ in segment_answers if q == index and n is not None)
+        total = len(_numbers(answers, index))
+        per_question[index] = shown & shown_segments(
+            {segment: counts[segment] for segment in people}, total, min_responses
+        )
+    results = []
+    for segment in sorted(people, key=lambda s: (-people[s], s)):
+        if segment not in shown:
+            results.append(
+                SegmentResult(segment, invited.get(segment, 0), people[segment], hidden=True)
+            )
+            continue
+        questions = []
+        for index, visible in per_question.items():
+            kind = definition.questions[index].kind
+            if segment not in visible:
+                questions.append(SegmentQuestion(index, kind, hidden=True))
+                continue
+            numbers = [
+                n
+                for s, _, q, n, _ in segment_answers
+                if s == segment and q == index and n is not None
+            ]
+            if kind == "enps":
+                questions.append(SegmentQuestion(index, kind, hidden=False, enps=enps(numbers)))
+            else:
+                favourable = sum(1 for n in numbers if n in FAVOURABLE) / len(numbers)
+                questions.append(
+                    SegmentQuestion(
+                        index,
+                        kind,
+                        hidden=False,
+                        mean=sum(numbers) / len(numbers),
+                        favourable=favourable,
+                    )
+                )
+        results.append(
+            SegmentResult(
+                segment,
+                invited.get(segment, 0),
+                people[segment],
+                hidden=False,
+                questions=tuple(questions),
+            )
+        )
     return tuple(results)
