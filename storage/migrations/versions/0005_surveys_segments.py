@@ -1,6 +1,6 @@
 """surveys_segments: the audience segment (a team channel) of a survey DM and of its answers
 
-Revision ID: 0005_surveys_segments
+Revision ID: 0005
 Revises: 0003
 
 """
@@ -10,8 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_surveys_segments"
-# The one-to-ones branch adds its own 0005; at merge one of the two is chained after the other.
+revision: str = "0005"
 down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
