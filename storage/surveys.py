@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
 
 from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+from storage.scheduling import forget_effects
 
 # Delivery states: pending → sending (claimed, Slack call in flight) → sent | failed.
 PENDING = "pending"
@@ -434,6 +435,14 @@ def runs_with_pending_close_notices(session: Session) -> list[RunRecord]:
     return [_run(row) for row in rows]
 
 
+# Scheduled-effect keys of a run's hourly audience refresh: `survey-audience:<run>:<hour>`.
+AUDIENCE_REFRESH_PREFIX = "survey-audience:"
+
+
+def audience_refresh_key(run_id: int, now: datetime) -> str:
+    return f"{AUDIENCE_REFRESH_PREFIX}{run_id}:{now.strftime('%Y-%m-%dT%H')}"
+
+
 def close_run(session: Session, run_id: int, now: datetime) -> bool:
     """Close an open run; False when it was closed already."""
     result = session.execute(
@@ -442,7 +451,10 @@ def close_run(session: Session, run_id: int, now: datetime) -> bool:
         .values(status=RUN_CLOSED, closes_at=now)
         .returning(SurveyRun.id)
     )
-    return result.first() is not None
+    closed = result.first() is not None
+    if closed:  # at the deadline or by hand, its audience refresh keys have served
+        forget_effects(session, f"{AUDIENCE_REFRESH_PREFIX}{run_id}:")
+    return closed
 
 
 def mark_run(session: Session, run_id: int, **flags: bool) -> None:

@@ -16,6 +16,7 @@ from bot.surveys.schedule import local_moment
 from bot.views import surveys as views
 from storage import surveys as store
 from storage.db import Database
+from storage.scheduling import ScheduledEffect
 from tests.conftest import make_settings
 from tests.harness import BotHarness, block_text
 
@@ -360,6 +361,16 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
     assert len(bot.dms("U91SNEW")) == 1 and len(bot.dms("U90KNEW")) == 1
     with services.db.transaction() as session:
         assert store.invited_count(session, run.id) == len(PEOPLE) + 2
+
+    # Closed by hand, the run leaves none of its hourly refresh keys behind.
+    def refresh_keys() -> list[str]:
+        with services.db.transaction() as session:
+            keys = session.scalars(select(ScheduledEffect.key)).all()
+        return [key for key in keys if key.startswith(f"survey-audience:{run.id}:")]
+
+    assert refresh_keys()
+    assert "closed" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "close enps"))
+    assert refresh_keys() == []
 
 
 def test_reminder_goes_once_to_people_who_have_not_answered(bot: BotHarness) -> None:

@@ -40,7 +40,7 @@ from bot.surveys.service import (
 from bot.views.surveys import closed_dm, reminder_dm, survey_dm, survey_title
 from storage import surveys as store
 from storage.directory import UserRecord
-from storage.scheduling import claim_effect, forget_effects
+from storage.scheduling import claim_effect
 from storage.surveys import FAILED, SENT, RunRecord
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,6 @@ UNDELIVERABLE = frozenset(
     }
 )
 METADATA_EVENT = "pulsebot_survey_dm"
-# Scheduled-effect keys of the hourly audience refresh: `survey-audience:<run>:<hour>`.
-REFRESH_PREFIX = "survey-audience:"
 
 
 def policy_of(services: Services) -> SurveyPolicy:
@@ -162,12 +160,8 @@ def resolve_audiences(services: Services, now: datetime) -> int:
         made += _invite(services, run)
         if run.at_time:
             with services.db.transaction() as session:
-                claim_effect(session, _refresh_key(run.id, now))
+                claim_effect(session, store.audience_refresh_key(run.id, now))
     return made
-
-
-def _refresh_key(run_id: int, now: datetime) -> str:
-    return f"{REFRESH_PREFIX}{run_id}:{now.strftime('%Y-%m-%dT%H')}"
 
 
 def refresh_audiences(services: Services, now: datetime) -> int:
@@ -184,7 +178,7 @@ def refresh_audiences(services: Services, now: datetime) -> int:
         if not run.at_time or now > last_delivery(run.local_date, run.at_time):
             continue
         with services.db.transaction() as session:
-            if not claim_effect(session, _refresh_key(run.id, now)):
+            if not claim_effect(session, store.audience_refresh_key(run.id, now)):
                 continue
         made += _invite(services, run)
     return made
@@ -382,8 +376,6 @@ def close_due_runs(services: Services, now: datetime) -> int:
     with services.db.transaction() as session:
         due = store.runs_to_close(session, now)
         closed = sum(store.close_run(session, run.id, run.closes_at) for run in due)
-        for run in due:  # their audience refresh keys have served
-            forget_effects(session, f"{REFRESH_PREFIX}{run.id}:")
     send_close_notices(services)
     return closed
 
