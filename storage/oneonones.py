@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import (
+    CursorResult,
     Date,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.dml import Update
 
 from storage.base import Base, UTCDateTime, upsert_statement, utcnow
 
@@ -186,6 +188,13 @@ def _occurrence(row: OneOnOneOccurrence) -> OccurrenceRecord:
     )
 
 
+def _changed(session: Session, statement: Update) -> int:
+    """Run an UPDATE; how many rows it changed."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 # ---- series -----------------------------------------------------------------------------------
 
 
@@ -253,15 +262,17 @@ def active_series_of(session: Session, user_id: str) -> list[SeriesRecord]:
 
 def cancel_series(session: Session, series_id: int, now: datetime) -> bool:
     """End a series and its upcoming occurrence; False when it had already ended."""
-    ended = session.execute(
+    ended = _changed(
+        session,
         update(OneOnOneSeries)
         .where(OneOnOneSeries.id == series_id, OneOnOneSeries.pair_key.is_not(None))
-        .values(pair_key=None, cancelled_at=now)
-    ).rowcount
-    session.execute(
+        .values(pair_key=None, cancelled_at=now),
+    )
+    _changed(
+        session,
         update(OneOnOneOccurrence)
         .where(OneOnOneOccurrence.series_id == series_id, OneOnOneOccurrence.status == SCHEDULED)
-        .values(status=CANCELLED)
+        .values(status=CANCELLED),
     )
     return bool(ended)
 
@@ -317,11 +328,12 @@ def latest_occurrence(session: Session, series_id: int) -> OccurrenceRecord | No
 
 def set_status(session: Session, occurrence_id: int, old: str, new: str) -> bool:
     """Move an occurrence from `old` to `new`; False when someone else moved it first."""
-    changed = session.execute(
+    changed = _changed(
+        session,
         update(OneOnOneOccurrence)
         .where(OneOnOneOccurrence.id == occurrence_id, OneOnOneOccurrence.status == old)
-        .values(status=new)
-    ).rowcount
+        .values(status=new),
+    )
     return bool(changed)
 
 
@@ -370,11 +382,12 @@ def due_for(
 def claim_notice(session: Session, occurrence_id: int, notice: Notice, now: datetime) -> bool:
     """Mark a notice as sent before sending it; False when another tick claimed it first."""
     marker = _MARKERS[notice]
-    claimed = session.execute(
+    claimed = _changed(
+        session,
         update(OneOnOneOccurrence)
         .where(OneOnOneOccurrence.id == occurrence_id, marker.is_(None))
-        .values({marker.key: now})
-    ).rowcount
+        .values({marker.key: now}),
+    )
     return bool(claimed)
 
 
@@ -437,7 +450,8 @@ def agenda(session: Session, series_id: int) -> list[TopicRecord]:
 
 def mark_topics_held(session: Session, series_id: int, occurrence_id: int, start: datetime) -> int:
     """Topics added before a meeting started were its agenda: they leave the next one."""
-    return session.execute(
+    return _changed(
+        session,
         update(OneOnOneTopic)
         .where(
             OneOnOneTopic.series_id == series_id,
@@ -445,14 +459,15 @@ def mark_topics_held(session: Session, series_id: int, occurrence_id: int, start
             OneOnOneTopic.held_in.is_(None),
             OneOnOneTopic.created_at <= start,
         )
-        .values(held_in=occurrence_id)
-    ).rowcount
+        .values(held_in=occurrence_id),
+    )
 
 
 def close_followups(session: Session, series_id: int, topic_ids: list[int], now: datetime) -> int:
     if not topic_ids:
         return 0
-    return session.execute(
+    return _changed(
+        session,
         update(OneOnOneTopic)
         .where(
             OneOnOneTopic.series_id == series_id,
@@ -460,8 +475,8 @@ def close_followups(session: Session, series_id: int, topic_ids: list[int], now:
             OneOnOneTopic.id.in_(topic_ids),
             OneOnOneTopic.done_at.is_(None),
         )
-        .values(done_at=now)
-    ).rowcount
+        .values(done_at=now),
+    )
 
 
 # ---- private notes ----------------------------------------------------------------------------
