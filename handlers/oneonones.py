@@ -18,6 +18,7 @@ from bot.i18n import Texts
 from bot.oneonones import service
 from bot.oneonones.commands import (
     OneOnOneError,
+    OneOnOneRequest,
     ScheduleRequest,
     SimpleRequest,
     parse_command,
@@ -114,7 +115,7 @@ def register(app: App, services: Services) -> None:
             later(after)
 
     def _run(
-        request: Any, command: dict[str, str], context: BoltContext, texts: Texts
+        request: OneOnOneRequest, command: dict[str, str], context: BoltContext, texts: Texts
     ) -> tuple[list[Block], Callable[[], None] | None]:
         """Database work and the reply; what needs the Web API comes back as a callable."""
         user = user_of(context)
