@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import deals, errors, home, summary, surveys
+from handlers import deals, errors, home, oneonones, summary, surveys
 from handlers.middleware import RetryDeduplication, UserContext
 
 
@@ -17,3 +17,4 @@ def register(app: App, services: Services) -> None:
     surveys.register(app, services)
     home.register(app, services)
     summary.register(app, services)
+    oneonones.register(app, services)
