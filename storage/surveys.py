@@ -121,7 +121,8 @@ class SurveyParticipant(Base):
     __tablename__ = "survey_participants"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Indexed alone too: a person's App Home lists the closed runs they answered.
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
 
 
 class SurveyAnswer(Base):
