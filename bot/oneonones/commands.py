@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from bot.surveys.schedule import WEEKDAYS
 
+T = TypeVar("T")
+
 EVERY_WEEKS = (1, 2, 4)
 DEFAULT_MINUTES = 60  # the seed's "riunioni periodiche di un'ora"
+DEFAULT_TIME = "10:00"  # the schedule form's starting time
 MIN_MINUTES, MAX_MINUTES = 15, 180
 MAX_TOPIC = 500
 
@@ -41,6 +46,29 @@ class OneOnOneError(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+class ScheduleFormErrors(Exception):
+    """The schedule form's problems, by the input block they belong under."""
+
+    def __init__(self, errors: dict[str, OneOnOneError]) -> None:
+        super().__init__(", ".join(f"{block}: {exc.key}" for block, exc in errors.items()))
+        self.errors = errors
+
+
+# The schedule form's input blocks, and under which of them each refusal belongs.
+SCHEDULE_FORM_BLOCKS = ("person", "every", "weekday", "time", "minutes")
+SCHEDULE_FORM_FIELDS = {
+    "self": "person",
+    "bot": "person",
+    "unknown_person": "person",
+    "already_scheduled": "person",
+    "bad_every": "every",
+    "bad_weekday": "weekday",
+    "bad_time": "time",
+    "time_missing": "time",
+    "bad_minutes": "minutes",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +150,18 @@ def parse_schedule(person_id: str, tokens: list[str]) -> ScheduleRequest:
         if word in _EVERY and following is not None:
             every, i = _every(tokens, i + 1)
         elif word in _ON and following is not None:
-            weekday = _weekday(following)
+            weekday = weekday_of(following)
             i += 2
         elif word in _AT and following is not None:
             at_time = time_of(following)
             i += 2
         elif word in _FOR and following is not None:
-            minutes = _minutes(following)
+            minutes = minutes_of(following)
             i += 2
             if i < len(tokens) and fold(tokens[i]) in _MINUTE_WORDS:
                 i += 1
         elif weekday is None and fold(word).rstrip("s") in WEEKDAYS:
-            weekday = _weekday(tokens[i])  # `on` is optional before a weekday
+            weekday = weekday_of(tokens[i])  # `on` is optional before a weekday
             i += 1
         else:
             raise OneOnOneError("unexpected_word", value=tokens[i][:30], usage=usage)
@@ -146,17 +174,23 @@ def parse_schedule(person_id: str, tokens: list[str]) -> ScheduleRequest:
 
 def _every(tokens: list[str], i: int) -> tuple[int, int]:
     """After `every`: `week`, `N weeks`; returns the weeks and the index after them."""
-    word = fold(tokens[i])
-    if word in _WEEKS:
+    if fold(tokens[i]) in _WEEKS:
         return 1, i + 1
-    if not word.isdigit() or int(word) not in EVERY_WEEKS:
-        raise OneOnOneError("bad_every", value=tokens[i][:30])
+    weeks = every_of(tokens[i])
     if i + 1 < len(tokens) and fold(tokens[i + 1]) in _WEEKS:
-        return int(word), i + 2
+        return weeks, i + 2
     raise OneOnOneError("bad_every", value=tokens[i][:30])
 
 
-def _weekday(token: str) -> int:
+def every_of(token: str) -> int:
+    """A number of weeks between meetings: one of EVERY_WEEKS."""
+    word = fold(token)
+    if not word.isdigit() or int(word) not in EVERY_WEEKS:
+        raise OneOnOneError("bad_every", value=token[:30])
+    return int(word)
+
+
+def weekday_of(token: str) -> int:
     word = fold(token)
     day = WEEKDAYS.get(word, WEEKDAYS.get(word.rstrip("s")))
     if day is None:
@@ -171,8 +205,44 @@ def time_of(token: str) -> str:
     return f"{int(match[1]):02d}:{match[2]}"
 
 
-def _minutes(token: str) -> int:
+def minutes_of(token: str) -> int:
     match = _MINUTES.fullmatch(fold(token))
     if not match or not MIN_MINUTES <= int(match[1]) <= MAX_MINUTES:
         raise OneOnOneError("bad_minutes", value=token[:30], low=MIN_MINUTES, high=MAX_MINUTES)
     return int(match[1])
+
+
+def schedule_from_form(
+    person_id: str | None,
+    *,
+    every: str | None,
+    weekday: str | None,
+    at_time: str | None,
+    minutes: str | None,
+) -> ScheduleRequest:
+    """The schedule modal's fields, checked by the typed command's rules; every problem is
+    raised at once (ScheduleFormErrors) under the block it belongs to. As typed, the cadence
+    and the length may be left out (every week, DEFAULT_MINUTES)."""
+    errors: dict[str, OneOnOneError] = {}
+
+    def field(block: str, value: str | None, read: Callable[[str], T], default: T | None) -> T:
+        try:
+            if value is not None and value.strip():
+                return read(value.strip())
+            if default is not None:
+                return default
+            raise OneOnOneError("form_missing")
+        except OneOnOneError as exc:
+            errors[block] = exc
+            return cast(T, None)  # never used: the errors are raised before the request is
+
+    request = ScheduleRequest(
+        person_id=field("person", person_id, str, None),
+        every_weeks=field("every", every, every_of, 1),
+        weekday=field("weekday", weekday, weekday_of, None),
+        at_time=field("time", at_time, time_of, None),
+        minutes=field("minutes", minutes, minutes_of, DEFAULT_MINUTES),
+    )
+    if errors:
+        raise ScheduleFormErrors(errors)
+    return request
