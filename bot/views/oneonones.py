@@ -21,14 +21,25 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
+    NumberInputElement,
     Option,
     PlainTextInputElement,
     SectionBlock,
+    StaticSelectElement,
+    TimePickerElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.i18n import Texts
-from bot.oneonones.commands import MAX_TOPIC
+from bot.oneonones.commands import (
+    DEFAULT_MINUTES,
+    DEFAULT_TIME,
+    EVERY_WEEKS,
+    MAX_MINUTES,
+    MAX_TOPIC,
+    MIN_MINUTES,
+)
 from bot.oneonones.service import OutcomeForm, SeriesOverview, Skipped
 from bot.views.common import clip, escape, notice
 from storage.oneonones import MAX_NOTE, OccurrenceRecord, SeriesRecord, TopicRecord
@@ -39,6 +50,7 @@ OUTCOMES = "oneonone.outcomes"
 TOPIC_MODAL = "oneonone.topic_modal"
 NOTES_MODAL = "oneonone.notes_modal"
 OUTCOMES_MODAL = "oneonone.outcomes_modal"
+SCHEDULE_MODAL = "oneonone.schedule"
 INPUT = "value"  # the action id of every input in these modals
 MAX_AGENDA = 15
 MAX_HOME_SERIES = 5
@@ -271,6 +283,72 @@ def after_dm(
 
 def _metadata(**values: int) -> str:
     return json.dumps(values)
+
+
+WEEKDAY_VALUES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def schedule_modal(texts: Texts, zone: ZoneInfo) -> View:
+    """`/oneonone schedule` alone: the typed command's fields as a form (block ids as in
+    SCHEDULE_FORM_BLOCKS), the time in the asker's zone."""
+    every = [
+        Option(
+            value=str(weeks),
+            text=texts("oneonone.form.every_week")
+            if weeks == 1
+            else texts("oneonone.form.every_weeks", weeks=weeks),
+        )
+        for weeks in EVERY_WEEKS
+    ]
+    names = texts("oneonone.form.weekdays").split(",")
+    weekdays = [
+        Option(value=value, text=name) for value, name in zip(WEEKDAY_VALUES, names, strict=True)
+    ]
+    return View(
+        type="modal",
+        callback_id=SCHEDULE_MODAL,
+        title=texts("oneonone.form.title"),
+        submit=texts("oneonone.form.submit"),
+        close=texts("common.cancel"),
+        blocks=[
+            InputBlock(
+                block_id="person",
+                label=texts("oneonone.form.person"),
+                hint=texts("oneonone.form.person_hint"),
+                element=UserSelectElement(action_id=INPUT),
+            ),
+            InputBlock(
+                block_id="every",
+                label=texts("oneonone.form.every"),
+                element=StaticSelectElement(
+                    action_id=INPUT, options=every, initial_option=every[0]
+                ),
+            ),
+            InputBlock(
+                block_id="weekday",
+                label=texts("oneonone.form.weekday"),
+                element=StaticSelectElement(action_id=INPUT, options=weekdays),
+            ),
+            InputBlock(
+                block_id="time",
+                label=texts("oneonone.form.time"),
+                hint=texts("oneonone.form.time_hint", zone=zone.key),
+                element=TimePickerElement(action_id=INPUT, initial_time=DEFAULT_TIME),
+            ),
+            InputBlock(
+                block_id="minutes",
+                label=texts("oneonone.form.minutes"),
+                hint=texts("oneonone.form.minutes_hint", low=MIN_MINUTES, high=MAX_MINUTES),
+                element=NumberInputElement(
+                    action_id=INPUT,
+                    is_decimal_allowed=False,
+                    initial_value=str(DEFAULT_MINUTES),
+                    min_value=str(MIN_MINUTES),
+                    max_value=str(MAX_MINUTES),
+                ),
+            ),
+        ],
+    )
 
 
 def topic_modal(texts: Texts, series_id: int, other_name: str) -> View:
