@@ -17,11 +17,14 @@ from slack_sdk.models.views import View
 from bot.i18n import Texts
 from bot.oneonones import service
 from bot.oneonones.commands import (
+    SCHEDULE_FORM_FIELDS,
     OneOnOneError,
     OneOnOneRequest,
+    ScheduleFormErrors,
     ScheduleRequest,
     SimpleRequest,
     parse_command,
+    schedule_from_form,
 )
 from bot.services import Services
 from bot.views import oneonones as views
@@ -63,6 +66,27 @@ def _value(values: dict[str, Any], block_id: str) -> str:
     return str(element.get("value") or "")
 
 
+def _schedule_from_state(values: dict[str, Any]) -> ScheduleRequest:
+    """The schedule modal's state → a ScheduleRequest, or ScheduleFormErrors by block."""
+
+    def state(block_id: str) -> dict[str, Any]:
+        return dict((values.get(block_id) or {}).get(views.INPUT) or {})
+
+    def chosen(block_id: str) -> str | None:
+        value = (state(block_id).get("selected_option") or {}).get("value")
+        return None if value is None else str(value)
+
+    person = state("person").get("selected_user")
+    at_time = state("time").get("selected_time")
+    return schedule_from_form(
+        None if person is None else str(person),
+        every=chosen("every"),
+        weekday=chosen("weekday"),
+        at_time=None if at_time is None else str(at_time),
+        minutes=_value(values, "minutes"),
+    )
+
+
 def register(app: App, services: Services) -> None:
     db = services.db
     later = services.background.submit
@@ -80,10 +104,12 @@ def register(app: App, services: Services) -> None:
         except SlackApiError as exc:
             log.warning("1:1 DM not sent: %s", exc.response.get("error"))
 
+    def open_view(trigger_id: str, view: View) -> None:
+        services.client.views_open(trigger_id=trigger_id, view=view)
+
     def open_modal(trigger_id: str, build: Callable[[str], View], other_id: str) -> None:
         """A modal naming the other person (looked up after the ack: it may ask Slack)."""
-        view = build(services.directory.get(other_id).display_name)
-        services.client.views_open(trigger_id=trigger_id, view=view)
+        open_view(trigger_id, build(services.directory.get(other_id).display_name))
 
     # ---- /oneonone ----------------------------------------------------------------------------
 
@@ -121,6 +147,9 @@ def register(app: App, services: Services) -> None:
         user = user_of(context)
         zone = user.zone(fallback_zone)
         now = _now()
+        if isinstance(request, SimpleRequest) and request.subcommand == "schedule":
+            trigger, modal = command["trigger_id"], views.schedule_modal(texts, zone)
+            return [], lambda: open_view(trigger, modal)
         if isinstance(request, SimpleRequest):  # list
             return views.list_blocks(
                 texts, service.overview(db, user.user_id), user.user_id, zone
@@ -225,6 +254,31 @@ def register(app: App, services: Services) -> None:
 
     # ---- modals -------------------------------------------------------------------------------
 
+    @app.view(views.SCHEDULE_MODAL)
+    def schedule_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        """The typed command's rules and service call; problems under their fields, success
+        closes the modal and both people hear of it by DM."""
+        texts = texts_for(context)
+        user = user_of(context)
+        zone = user.zone(fallback_zone)
+        try:
+            request = _schedule_from_state(view["state"]["values"])
+            # Cached like the asker: Slack is asked only about someone never seen before.
+            person = services.directory.get(request.person_id)
+            series, first = service.schedule(db, user, person, request, zone=zone, now=_now())
+        except ScheduleFormErrors as problems:
+            errors = {block: _error(texts, exc)[0] for block, exc in problems.errors.items()}
+            ack(response_action="errors", errors=errors)
+            return
+        except OneOnOneError as exc:
+            block = SCHEDULE_FORM_FIELDS.get(exc.key, "person")
+            ack(response_action="errors", errors={block: _error(texts, exc)[0]})
+            return
+        ack()
+        refresh_home(services, context)
+        later(dm, user.user_id, lambda t, z: _as_blocks(views.scheduled_reply(t, series, first, z)))
+        later(dm, series.person_id, lambda t, z: views.scheduled_dm(t, series, first, z))
+
     @app.view(views.TOPIC_MODAL)
     def topic_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         texts = texts_for(context)
@@ -287,3 +341,7 @@ def register(app: App, services: Services) -> None:
 
 def _as_dm(message: str) -> tuple[str, list[Block]]:
     return message, notice(message)
+
+
+def _as_blocks(blocks: list[Block]) -> tuple[str, list[Block]]:
+    return fallback_text(blocks), blocks

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 import handlers.oneonones
 from bot.i18n import Texts
 from bot.oneonones.jobs import send_oneonone_reminders
-from bot.standin import SlackStandIn, validate_blocks
+from bot.oneonones.commands import SCHEDULE_FORM_BLOCKS
+from bot.standin import SlackStandIn, validate_blocks, validate_view
 from bot.summary import week_containing
 from bot.summary_post import compute_summary
 from bot.views import oneonones as views
@@ -116,10 +117,12 @@ def new_modal(bot: BotHarness, callback_id: str, before: int) -> dict[str, Any]:
 def test_help_in_english_and_italian(bot: BotHarness) -> None:
     english = say(bot, OLIVER, "help")
     assert "/oneonone schedule @person every <1|2|4> weeks" in english
+    assert "`/oneonone schedule` — no arguments: a form" in english
     assert "/oneonone notes @person" in english
     assert "*overdue*" in english
     italian = say(bot, MARCO, "")
     assert "incontri individuali regolari" in italian
+    assert "`/oneonone schedule` — senza argomenti: un modulo" in italian
     unknown = say(bot, OLIVER, "frobnicate")
     assert "I don't know `/oneonone frobnicate`" in unknown and "/oneonone list" in unknown
 
@@ -172,7 +175,7 @@ def test_italian_grammar_and_minutes(bot: BotHarness, clock: Clock) -> None:
                      "At what time?", id="missing_time"),
         pytest.param(f"schedule {mention(OLIVER)} every week on monday at 10:00 for 500",
                      "between 15 and 180 minutes", id="bad_minutes"),
-        pytest.param("schedule", "Whom with?", id="missing_person"),
+        pytest.param("add", "Whom with?", id="missing_person"),
         pytest.param(f"add {mention(OLIVER)}", "What is the topic?", id="missing_topic"),
         pytest.param(f"add {mention(OLIVER)} pay rise", "You have no 1:1 series with <@U05OSMITH>",
                      id="add_without_series"),
@@ -209,6 +212,185 @@ def test_a_time_skipped_by_daylight_saving_is_refused(
     assert series_count(db) == 0
     fine = say(bot, LUCA, f"schedule {mention(MARCO)} every week on sunday at 03:30")
     assert "Sun 2027-03-28 03:30 (Europe/Rome)" in fine
+
+
+# ---- /oneonone schedule alone: the form --------------------------------------------------------
+
+
+def schedule_form(
+    person: str | None = OLIVER,
+    every: str | None = "2",
+    weekday: str | None = "thursday",
+    at_time: str | None = "10:00",
+    minutes: str | None = "60",
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The schedule modal's state as Slack sends it on submission."""
+
+    def select(value: str | None) -> dict[str, dict[str, Any]]:
+        option = None if value is None else {"value": value}
+        return {views.INPUT: {"type": "static_select", "selected_option": option}}
+
+    return {
+        "person": {views.INPUT: {"type": "users_select", "selected_user": person}},
+        "every": select(every),
+        "weekday": select(weekday),
+        "time": {views.INPUT: {"type": "timepicker", "selected_time": at_time}},
+        "minutes": {views.INPUT: {"type": "number_input", "value": minutes}},
+    }
+
+
+def opened_schedule_form(bot: BotHarness, user_id: str) -> dict[str, Any]:
+    """Type `/oneonone schedule` alone: an empty ack, then views.open with the form."""
+    before = len(bot.standin.calls_to("views.open"))
+    response = bot.command(user_id, "/oneonone", "schedule")
+    assert response.status == 200 and not response.body
+    opened = bot.standin.wait_for_calls("views.open", before + 1)[before]
+    assert opened.ok and opened.params["trigger_id"]
+    view = opened.params["view"]
+    assert isinstance(view, dict) and view["callback_id"] == views.SCHEDULE_MODAL
+    assert validate_view(view) == []
+    return view
+
+
+def series_rows(db: Database) -> list[tuple[object, ...]]:
+    """What a series is, without its id and timestamps; oldest first."""
+    with db.transaction() as session:
+        rows = session.scalars(select(OneOnOneSeries).order_by(OneOnOneSeries.id)).all()
+        return [
+            (r.manager_id, r.person_id, r.every_weeks, r.weekday, r.at_time, r.minutes,
+             r.timezone, r.anchor_date)
+            for r in rows
+        ]  # fmt: skip
+
+
+def test_schedule_alone_opens_the_form_in_the_askers_language(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    view = opened_schedule_form(bot, AMELIA)
+    assert view["title"]["text"] == "Schedule a 1:1"
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert tuple(blocks) == SCHEDULE_FORM_BLOCKS
+    elements = {block_id: block["element"] for block_id, block in blocks.items()}
+    assert {k: e["type"] for k, e in elements.items()} == {
+        "person": "users_select",
+        "every": "static_select",
+        "weekday": "static_select",
+        "time": "timepicker",
+        "minutes": "number_input",
+    }
+    every = elements["every"]
+    assert [o["value"] for o in every["options"]] == ["1", "2", "4"]
+    assert every["initial_option"]["value"] == "1"
+    days = [o["text"]["text"] for o in elements["weekday"]["options"]]
+    assert days == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    assert elements["time"]["initial_time"] == "10:00"
+    assert "Europe/London" in blocks["time"]["hint"]["text"]
+    minutes = elements["minutes"]
+    assert (minutes["initial_value"], minutes["min_value"], minutes["max_value"]) == (
+        "60",
+        "15",
+        "180",
+    )
+    assert minutes["is_decimal_allowed"] is False
+
+    italian = opened_schedule_form(bot, MARCO)
+    assert italian["title"]["text"] == "Pianifica un 1:1"
+    assert "lunedì" in json.dumps(italian, ensure_ascii=False)
+    assert "Europe/Rome" in json.dumps(italian)
+    assert series_count(db) == 0
+
+
+def test_the_form_schedules_the_same_series_as_the_typed_command(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    opened_schedule_form(bot, AMELIA)
+    response = bot.submit(AMELIA, views.SCHEDULE_MODAL, schedule_form())
+    assert response.status == 200 and not response.body  # the modal closes
+    confirmation = bot.standin.wait_for(
+        lambda: [t for t in dms(bot, AMELIA) if "scheduled" in t], describe="Amelia's DM"
+    )[0]
+    assert "1:1 with <@U05OSMITH> scheduled, every 2 weeks, 60 min" in confirmation
+    assert "Thu 2026-12-03 10:00 (Europe/London)" in confirmation
+    told = bot.standin.wait_for(lambda: dms(bot, OLIVER), describe="Oliver's DM")[0]
+    assert "<@U06AJONES> scheduled a regular 1:1 with you, every 2 weeks, 60 min" in told
+    for message in [*bot.dms(AMELIA), *bot.dms(OLIVER)]:
+        assert validate_blocks(message.blocks) == []
+    by_form = series_rows(db)
+    assert "Thu 2026-12-03 10:00 (Europe/London)" in say(bot, AMELIA, "list")
+
+    # Once more: the pair already has a series; refused under the person, nothing saved.
+    again = BotHarness.reply(bot.submit(AMELIA, views.SCHEDULE_MODAL, schedule_form()))
+    assert again["response_action"] == "errors"
+    assert "You and <@U05OSMITH> already have a 1:1 series" in again["errors"]["person"]
+    assert set(again["errors"]) == {"person"}
+    assert series_rows(db) == by_form
+
+    # Typed, after a cancel: the very same series.
+    say(bot, AMELIA, f"cancel {mention(OLIVER)}")
+    schedule_amelia_oliver(bot)
+    assert series_rows(db) == by_form * 2
+
+
+@pytest.mark.parametrize(
+    ("form", "block", "expected"),
+    [
+        pytest.param(schedule_form(person=AMELIA), "person",
+                     "cannot schedule one with yourself", id="self"),
+        pytest.param(schedule_form(person=CRM_BOT), "person", "is a bot", id="bot"),
+        pytest.param(schedule_form(person="UBOT"), "person", "is a bot", id="pulsebot"),
+        pytest.param(schedule_form(person="U99GHOST"), "person", "I cannot find <@U99GHOST>",
+                     id="unknown_person"),
+        pytest.param(schedule_form(person=CHIARA), "person", "I cannot find <@U10CRICCI>",
+                     id="deactivated"),
+        pytest.param(schedule_form(person=None), "person", "Fill in this field", id="no_person"),
+        pytest.param(schedule_form(every="3"), "every", "every 1, 2 or 4 weeks", id="bad_every"),
+        pytest.param(schedule_form(weekday="funday"), "weekday",
+                     "`funday` is not a day of the week", id="bad_weekday"),
+        pytest.param(schedule_form(weekday=None), "weekday", "Fill in this field",
+                     id="no_weekday"),
+        pytest.param(schedule_form(at_time="25:00"), "time", "`25:00` is not a time",
+                     id="bad_time"),
+        pytest.param(schedule_form(minutes="500"), "minutes", "between 15 and 180 minutes",
+                     id="too_long"),
+        pytest.param(schedule_form(minutes="10"), "minutes", "between 15 and 180 minutes",
+                     id="too_short"),
+        pytest.param(schedule_form(minutes="1.5"), "minutes", "between 15 and 180 minutes",
+                     id="not_whole"),
+    ],
+)  # fmt: skip
+def test_each_bad_field_is_answered_under_itself_and_saves_nothing(
+    bot: BotHarness, db: Database, clock: Clock, form: dict[str, Any], block: str, expected: str
+) -> None:
+    answer = BotHarness.reply(bot.submit(AMELIA, views.SCHEDULE_MODAL, form))
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {block}
+    assert expected in answer["errors"][block]
+    assert series_count(db) == 0
+    assert bot.services.background.wait_idle()
+    assert bot.dms(AMELIA) == [] and bot.dms(OLIVER) == []
+
+
+def test_the_form_answers_every_bad_field_at_once_in_the_askers_language(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    form = schedule_form(person=FRANCESCA, every="3", at_time="7", minutes="999")
+    errors = BotHarness.reply(bot.submit(MARCO, views.SCHEDULE_MODAL, form))["errors"]
+    assert set(errors) == {"every", "time", "minutes"}
+    assert "ogni 1, 2 o 4 settimane" in errors["every"]
+    assert "`7` non è un orario" in errors["time"]
+    assert "tra 15 e 180 minuti" in errors["minutes"]
+    assert series_count(db) == 0
+
+
+def test_the_form_refuses_a_time_skipped_by_daylight_saving_under_the_time(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    clock.now = datetime(2027, 3, 22, 12, 0, tzinfo=UTC)  # the Sunday after is the change
+    form = schedule_form(person=MARCO, every="1", weekday="sunday", at_time="02:30")
+    errors = BotHarness.reply(bot.submit(LUCA, views.SCHEDULE_MODAL, form))["errors"]
+    assert errors == {"time": errors["time"]}
+    assert "02:30 does not exist on 2027-03-28 in Europe/Rome" in errors["time"]
+    assert series_count(db) == 0
 
 
 # ---- the meeting's DMs ----------------------------------------------------------------------

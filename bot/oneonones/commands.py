@@ -91,7 +91,7 @@ class PersonRequest:
 
 @dataclass(frozen=True, slots=True)
 class SimpleRequest:
-    subcommand: str  # help | list
+    subcommand: str  # help | list | schedule (typed alone: the form)
 
 
 OneOnOneRequest = ScheduleRequest | PersonRequest | SimpleRequest
@@ -115,6 +115,8 @@ def parse_command(text: str) -> OneOnOneRequest:
                 "unexpected_word", value=rest.split()[0][:30], usage=f"/oneonone {subcommand}"
             )
         return SimpleRequest(subcommand)
+    if subcommand == "schedule" and not rest.strip():
+        return SimpleRequest("schedule")  # several fields: a modal asks for them
     usage = USAGE[subcommand]
     mention = _MENTION.match(rest)
     if mention is None:
