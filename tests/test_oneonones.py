@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 import handlers.oneonones
 from bot.i18n import Texts
-from bot.oneonones.jobs import send_oneonone_reminders
 from bot.oneonones.commands import SCHEDULE_FORM_BLOCKS
+from bot.oneonones.jobs import send_oneonone_reminders
 from bot.standin import SlackStandIn, validate_blocks, validate_view
 from bot.summary import week_containing
 from bot.summary_post import compute_summary
@@ -359,13 +359,13 @@ def test_the_form_schedules_the_same_series_as_the_typed_command(
     ],
 )  # fmt: skip
 def test_each_bad_field_is_answered_under_itself_and_saves_nothing(
-    bot: BotHarness, db: Database, clock: Clock, form: dict[str, Any], block: str, expected: str
+    bot: BotHarness, clock: Clock, form: dict[str, Any], block: str, expected: str
 ) -> None:
     answer = BotHarness.reply(bot.submit(AMELIA, views.SCHEDULE_MODAL, form))
     assert answer["response_action"] == "errors"
     assert set(answer["errors"]) == {block}
     assert expected in answer["errors"][block]
-    assert series_count(db) == 0
+    assert series_count(bot.services.db) == 0
     assert bot.services.background.wait_idle()
     assert bot.dms(AMELIA) == [] and bot.dms(OLIVER) == []
 
