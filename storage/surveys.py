@@ -868,6 +868,25 @@ def invited_by_segment(session: Session, run_id: int) -> dict[str, int]:
     return {str(segment): int(count) for segment, count in rows}
 
 
+def overlapping_runs(session: Session, run: RunRecord) -> list[RunRecord]:
+    """Every other run, of any survey, that was open at some moment while `run` was."""
+    rows = session.scalars(
+        select(SurveyRun).where(
+            SurveyRun.id != run.id,
+            SurveyRun.opens_at < run.closes_at,
+            SurveyRun.closes_at > run.opens_at,
+        )
+    )
+    return [_run(row) for row in rows]
+
+
+def participant_ids(session: Session, run_id: int) -> frozenset[str]:
+    """Who answered a run: compared between runs, never shown or linked to any answer."""
+    return frozenset(
+        session.scalars(select(SurveyParticipant.user_id).where(SurveyParticipant.run_id == run_id))
+    )
+
+
 def participant_count(session: Session, run_id: int) -> int:
     return (
         session.scalar(

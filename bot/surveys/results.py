@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.surveys.model import SurveyDefinition
+from bot.surveys.model import Question, SurveyDefinition
 
 FAVOURABLE = (4, 5)
 
@@ -43,7 +43,10 @@ class QuestionResult:
     index: int
     kind: str
     answered: int
-    hidden: bool  # fewer answers than the threshold
+    hidden: bool  # fewer answers than the threshold, or withheld
+    # Hidden because a run open at the same time asked the same question of almost the same
+    # people: comparing the two could single someone out (see `differencing_risks`).
+    withheld: bool = False
     mean: float | None = None
     favourable: float | None = None  # share of 4–5, 0–1
     distribution: tuple[tuple[str, int], ...] = ()
@@ -150,6 +153,62 @@ def question_results(
                 )
             )
     return tuple(results)
+
+
+# ---- overlapping runs ------------------------------------------------------------------------
+
+
+def _identity(question: Question) -> tuple[str, str, str, tuple[str, ...]]:
+    return (question.kind, question.text_key, question.text, question.options)
+
+
+def differencing_risks(
+    definition: SurveyDefinition,
+    respondents: frozenset[str],
+    overlapping: Sequence[tuple[SurveyDefinition, frozenset[str]]],
+    min_responses: int,
+) -> set[int]:
+    """Questions whose figures must stay hidden because another run could be subtracted.
+
+    Two runs open at the same time that ask the same question (the eNPS question of `enps`
+    and of `engagement`, say) of people who differ by fewer than `min_responses` — one run to
+    #sales, one to #sales and Bob — would give Bob's answer as the difference of the two
+    totals, since people tend to answer the same twice. Such a question is withheld in both
+    runs. A difference of none (the same people) or of `min_responses` or more is safe.
+    """
+    risky: set[int] = set()
+    for other, other_respondents in overlapping:
+        differ = len(respondents ^ other_respondents)
+        if differ == 0 or differ >= min_responses:
+            continue
+        shared = {_identity(q) for q in other.questions}
+        risky.update(
+            index for index, q in enumerate(definition.questions) if _identity(q) in shared
+        )
+    return risky
+
+
+def withhold(results: RunResults, risky: set[int]) -> RunResults:
+    """`results` with the `risky` questions hidden, per team too."""
+    if not risky:
+        return results
+    questions = tuple(
+        QuestionResult(q.index, q.kind, q.answered, hidden=True, withheld=True)
+        if q.index in risky
+        else q
+        for q in results.questions
+    )
+    segments = tuple(
+        replace(
+            segment,
+            questions=tuple(
+                SegmentQuestion(sq.index, sq.kind, hidden=True) if sq.index in risky else sq
+                for sq in segment.questions
+            ),
+        )
+        for segment in results.segments
+    )
+    return replace(results, questions=questions, segments=segments)
 
 
 # ---- segments --------------------------------------------------------------------------------

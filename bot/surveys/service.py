@@ -12,7 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.surveys.anonymity import respondent_key
 from bot.surveys.model import SurveyDefinition, SurveyError
-from bot.surveys.results import RunResults, question_results, segment_results
+from bot.surveys.results import (
+    RunResults,
+    differencing_risks,
+    question_results,
+    segment_results,
+    withhold,
+)
 from bot.surveys.schedule import Audience, Schedule, local_moment, next_occurrence
 from bot.surveys.templates import TEMPLATES
 from storage import surveys as store
@@ -396,6 +402,11 @@ def run_results(
         invited = store.invited_count(session, run.id)
         by_segment = store.segment_answers(session, run.id)
         invited_by_segment = store.invited_by_segment(session, run.id)
+        respondents = store.participant_ids(session, run.id)
+        overlapping = [
+            (definition_of(other), store.participant_ids(session, other.id))
+            for other in store.overlapping_runs(session, run)
+        ]
     definition = definition_of(run)
     # Below the threshold nothing per question shows, whatever each question's count.
     threshold = policy.min_responses if answered >= policy.min_responses else 10**9
@@ -414,7 +425,8 @@ def run_results(
             min_responses=policy.min_responses,
         ),
     )
-    return survey, results, definition
+    risky = differencing_risks(definition, respondents, overlapping, policy.min_responses)
+    return survey, withhold(results, risky), definition
 
 
 def export_rows(results: RunResults, question_texts: list[str]) -> str:
@@ -426,6 +438,9 @@ def export_rows(results: RunResults, question_texts: list[str]) -> str:
     for q in results.questions:
         text = question_texts[q.index]
         base = [results.run_number, text, q.kind, q.answered]
+        if q.withheld:
+            writer.writerow([*base, "hidden_overlapping_run", ""])
+            continue
         if q.hidden:
             writer.writerow([*base, "hidden_below_threshold", results.min_responses])
             continue

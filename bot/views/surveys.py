@@ -512,6 +512,8 @@ def _question_result(
     texts: Texts, q: QuestionResult, question: Question, min_responses: int
 ) -> str:
     title = f"*{escape(question_text(texts, question))}*"
+    if q.withheld:
+        return f"{title}\n" + texts("pulse.results.question_withheld")
     if q.hidden:
         return f"{title}\n" + texts(
             "pulse.results.question_hidden", answered=q.answered, needed=min_responses
