@@ -109,20 +109,28 @@ def part_a(people: int) -> None:
 def part_b(people: int, per_minute: int) -> None:
     allowed = people / per_minute * 60
     print(f"(b) fan-out to {people} people, chat.postMessage limited to {per_minute}/min with 429s")
-    with SlackStandIn(team(people)) as slack, database("sqlite") as url:
-        services = boot(slack, url)
-        open_run(services)
-        slack.rate_limit("chat.postMessage", per_minute)
-        started = time.perf_counter()
-        sent = jobs.dispatch_due_deliveries(services, datetime.now(UTC))
-        elapsed = time.perf_counter() - started
-        per_person = Counter(m.recipient for m in slack.messages)
-        limited = sum(1 for c in slack.calls_to("chat.postMessage") if c.status == 429)
-        print(f"    sent {sent}, 429 answers {limited}, people with exactly one DM: "
-              f"{sum(1 for c in per_person.values() if c == 1)} of {people}")  # fmt: skip
-        print(f"    elapsed {elapsed:6.1f} s; the limit allows {allowed:.0f} s; "
-              f"ratio {elapsed / allowed:4.2f} (target ≤ 1.1)")  # fmt: skip
-        services.db.dispose()
+    print(f"    the limit allows {allowed:.0f} s at a steady {per_minute}/min")
+    # Slack counts a minute as a window (a burst may go out at once); the steady variant
+    # allows no burst at all, so the bot has to wait out 429s the whole way.
+    variants = (
+        ("per sliding minute", per_minute, 60.0),
+        ("steady, per second", max(1, per_minute // 60), 1.0),
+    )
+    for label, calls, window in variants:
+        with SlackStandIn(team(people)) as slack, database("sqlite") as url:
+            services = boot(slack, url)
+            open_run(services)
+            slack.rate_limit("chat.postMessage", calls, window=window)
+            started = time.perf_counter()
+            sent = jobs.dispatch_due_deliveries(services, datetime.now(UTC))
+            elapsed = time.perf_counter() - started
+            per_person = Counter(m.recipient for m in slack.messages)
+            limited = sum(1 for c in slack.calls_to("chat.postMessage") if c.status == 429)
+            once = sum(1 for c in per_person.values() if c == 1)
+            print(f"    {label} ({calls} per {window:g} s): sent {sent}, 429 answers {limited}, "
+                  f"people with exactly one DM {once} of {people}; elapsed {elapsed:6.1f} s, "
+                  f"ratio to {allowed:.0f} s {elapsed / allowed:4.2f} (target ≤ 1.1)")  # fmt: skip
+            services.db.dispose()
 
 
 def _summary(times: list[float]) -> str:

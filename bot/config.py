@@ -70,6 +70,10 @@ class Settings(DatabaseSettings):
     )
     managers_channel: str | None = Field(default=None, validation_alias="PULSEBOT_MANAGERS_CHANNEL")
     deals_channel: str | None = Field(default=None, validation_alias="PULSEBOT_DEALS_CHANNEL")
+    # Teams whose survey results are shown apart, in the order a person in several is counted.
+    segment_channels: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias="PULSEBOT_SEGMENT_CHANNELS"
+    )
     # Never below 3: with fewer answers a result could point at a person.
     min_responses: int = Field(default=3, ge=3, le=1000, validation_alias="PULSEBOT_MIN_RESPONSES")
     stages: str = Field(default=DEFAULT_STAGES, validation_alias="PULSEBOT_STAGES")
@@ -166,6 +170,17 @@ class Settings(DatabaseSettings):
             return None
         if value[:1] not in {"C", "G"} or not value.isalnum():
             raise ValueError("must be a Slack channel id like C012ABC")
+        return value
+
+    @field_validator("segment_channels", mode="before")
+    @classmethod
+    def _segment_channels(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = [part.strip() for part in value.split(",") if part.strip()]
+            bad = [i for i in ids if i[:1] not in {"C", "G"} or not i.isalnum()]
+            if bad:
+                raise ValueError(f"must be Slack channel ids like C012ABC, not {', '.join(bad)}")
+            return tuple(dict.fromkeys(ids))
         return value
 
     @field_validator("stages")

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from bot.app import start
 from bot.config import load_settings
 from bot.deals.nudges import send_deal_digests
+from bot.oneonones import service as oneonones
+from bot.oneonones.jobs import send_oneonone_reminders
 from bot.services import Services
 from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn, Workspace
@@ -133,6 +135,7 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                 PULSEBOT_MANAGERS=manager.id,
                 PULSEBOT_DEALS_CHANNEL="C02SALES",
                 PULSEBOT_MANAGERS_CHANNEL=MANAGERS_CHANNEL,
+                PULSEBOT_SEGMENT_CHANNELS="C02SALES",  # results per team: #sales apart
             )
             app, services = start(settings)
             synced = services.directory.sync()
@@ -180,6 +183,7 @@ def play(team: DemoTeam, workspace: Workspace, manager_id: str) -> None:
     team.opens_home(manager_id)
     play_deals(team, manager_id)
     play_surveys(team, manager_id)
+    play_oneonones(team, manager_id)
 
 
 def _latest(team: DemoTeam, user_id: str, count_before: int, what: str) -> Any:
@@ -301,6 +305,35 @@ def play_surveys(team: DemoTeam, manager_id: str) -> None:
     team.types(manager_id, "/pulse", "results enps")
     team.types(manager_id, "/pulse", "results pulse")
     team.types(manager_id, "/pulse", "list")
+
+
+def play_oneonones(team: DemoTeam, manager_id: str) -> None:
+    """A manager schedules a 1:1; both sides add topics; the agenda and reminder arrive."""
+    team.say(
+        "\n" + RULE + "\nOne-to-ones: a regular private conversation, made effortless\n" + RULE
+    )
+    oliver = "U05OSMITH"
+    team.types(oliver, "/oneonone", "help")
+    before = len(team.slack.messages_for(oliver))
+    team.types(
+        manager_id,
+        "/oneonone",
+        f"schedule <@{oliver}|oliver.smith> every 2 weeks on thursday at 10:00",
+    )
+    scheduled = _latest(team, oliver, before, "Oliver's 1:1 invitation")
+    team.shows_dm(oliver, scheduled)
+    team.types(oliver, "/oneonone", f"add <@{manager_id}|giulia.rossi> My path to team lead")
+    team.types(manager_id, "/oneonone", f"add <@{oliver}|oliver.smith> Q1 territory plan")
+    team.types(oliver, "/oneonone", "list")
+    upcoming = oneonones.overview(team.services.db, oliver)[0].upcoming
+    assert upcoming is not None
+    for label, before_start in (("The day before", timedelta(hours=23)),
+                                ("An hour before", timedelta(minutes=50))):  # fmt: skip
+        team.say(f"\n… {label.lower()} the meeting, the 1:1 job sends both of them a DM:")
+        counts = {user: len(team.slack.messages_for(user)) for user in (oliver, manager_id)}
+        send_oneonone_reminders(team.services, upcoming.starts_at - before_start)
+        for user in (oliver, manager_id):
+            team.shows_dm(user, _latest(team, user, counts[user], f"{label}: the 1:1 DM"))
 
 
 def _edited(team: DemoTeam, message: Any) -> bool:

@@ -9,6 +9,7 @@ from slack_sdk.models.views import View
 
 from bot.config import Language
 from bot.i18n import Texts
+from bot.oneonones.service import overview as oneonone_overview
 from bot.services import Services
 from bot.summary import run_summary
 from bot.surveys.anonymity import respondent_key
@@ -16,6 +17,7 @@ from bot.surveys.jobs import policy_of
 from bot.surveys.model import SurveyDefinition
 from bot.views.deals import home_section
 from bot.views.home import AnsweredSurvey, ManagerGlance, OpenSurvey, home_view
+from bot.views.oneonones import home_section as oneonone_section
 from storage import deals as deal_store
 from storage import summary as summary_store
 from storage import surveys as survey_store
@@ -100,4 +102,10 @@ def build_home(
         open_surveys=open_surveys,
         answered=answered,
         glance=manager_glance(services, now) if is_manager else None,
+        oneonone_blocks=oneonone_section(
+            texts,
+            oneonone_overview(services.db, user.user_id),
+            user.user_id,
+            user.zone(services.settings.zone),
+        ),
     )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deals import nudges as deals_nudges
+from bot.oneonones import jobs as oneonone_jobs
 from bot.services import Services
 from bot.summary import reported_week
 from bot.summary_post import (
@@ -104,6 +105,10 @@ def send_due_reminders() -> int:
 
 def close_due_runs() -> int:
     return run_body(survey_jobs.close_due_runs)
+
+
+def send_oneonone_reminders() -> int:
+    return run_body(oneonone_jobs.send_oneonone_reminders)
 
 
 # Bodies.

@@ -156,6 +156,8 @@ SURVEY_TICK_JOBS: tuple[str, ...] = (
 )
 # Deal digests go at 09:00 in each owner's own time zone, so the job looks every quarter hour.
 DEAL_DIGEST_JOBS: tuple[str, ...] = ("send_deal_digests",)
+# One-to-ones: meetings held, and their day-before, hour-before and after DMs, every minute.
+ONEONONE_TICK_JOBS: tuple[str, ...] = ("send_oneonone_reminders",)
 
 
 def survey_tick_jobs(services: Services) -> list[JobSpec]:
@@ -194,9 +196,33 @@ def deal_digest_jobs(services: Services) -> list[JobSpec]:
     ]
 
 
+def oneonone_tick_jobs(services: Services) -> list[JobSpec]:
+    """Every minute, like the survey ticks: each DM is due at a minute of its own meeting."""
+    return [
+        JobSpec(
+            id=name,
+            func=f"bot.jobs:{name}",
+            trigger=CronTrigger(minute="*", timezone=services.settings.zone),
+            # A late tick is never wrong: it takes everything due until now, and each DM's
+            # marker makes it go once...
+            misfire_grace_time=None,
+            # ...so after downtime one tick catches up, not one per missed minute.
+            coalesce=True,
+            # A slow tick must not overlap the next; whatever it leaves, the next one takes.
+            max_instances=1,
+        )
+        for name in ONEONONE_TICK_JOBS
+    ]
+
+
 # Every job the scheduler runs comes from one of these. Survey schedules (one job per schedule,
 # added, paused or removed with it) plug in as one more provider reading the schedules table.
-JOB_PROVIDERS: list[JobProvider] = [core_jobs, survey_tick_jobs, deal_digest_jobs]
+JOB_PROVIDERS: list[JobProvider] = [
+    core_jobs,
+    survey_tick_jobs,
+    deal_digest_jobs,
+    oneonone_tick_jobs,
+]
 
 
 class MigratedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]

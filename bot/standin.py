@@ -254,7 +254,7 @@ class Workspace:
 
     @classmethod
     def demo(cls) -> Workspace:
-        """A small sales team spread over four time zones, for tests and `pulsebot demo`."""
+        """A sales team of thirteen over five time zones, for tests and `pulsebot demo`."""
         people = [
             # id, handle, real name, zone, locale, title
             ("U01GROSSI", "giulia.rossi", "Giulia Rossi", "Europe/Rome", "it-IT", "Head of Sales"),
@@ -270,6 +270,12 @@ class Workspace:
             ("U09HSATO", "haruto.sato", "Haruto Sato", "Asia/Tokyo", "en-US", "Partner Manager"),
             ("U10CRICCI", "chiara.ricci", "Chiara Ricci", "Europe/Rome", "it-IT", "Account Exec"),
             ("U11PGREEN", "paul.green", "Paul Green", "America/New_York", "en-US", "Consultant"),
+            ("U13ACOLOM", "alessandro.colombo", "Alessandro Colombo", "Europe/Rome", "it-IT",
+             "Engineer"),
+            ("U14SBROWN", "sophie.brown", "Sophie Brown", "Europe/London", "en-GB", "Marketing"),
+            ("U15DGARCI", "daniel.garcia", "Daniel Garcia", "America/New_York", "en-US",
+             "Account Exec"),
+            ("U16YTANAK", "yuki.tanaka", "Yuki Tanaka", "Asia/Tokyo", "en-US", "Solutions Engineer"),
         ]  # fmt: skip
         users = {
             uid: SimUser(
@@ -299,7 +305,8 @@ class Workspace:
         bot = workspace.bot_user_id
         # Guests cannot join #general; Slack keeps deactivated people in member lists.
         everyone = [u.id for u in workspace.users if not u.is_bot and not u.is_restricted]
-        reps = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE", "U09HSATO"]
+        reps = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE", "U09HSATO",
+                "U15DGARCI"]  # fmt: skip
         workspace.channels = [
             SimChannel("C01GENERAL", "general", [*everyone, bot], purpose="Announcements"),
             SimChannel(

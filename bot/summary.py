@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from bot.deals.stages import LOST, WON, Pipeline
+from bot.oneonones.service import WeekCounts
+from bot.oneonones.service import week_counts as oneonone_counts
 from bot.surveys import service as surveys
 from bot.surveys.model import SurveyDefinition
 from bot.surveys.results import enps
@@ -181,6 +183,7 @@ class WeeklySummary:
     min_responses: int
     currency: str
     computed_at: datetime = field(compare=False)
+    oneonones: WeekCounts | None = None  # 1:1s held, skipped and overdue: counts only
 
     @property
     def empty(self) -> bool:
@@ -484,4 +487,5 @@ def weekly_summary_data(
         min_responses=policy.min_responses,
         currency=currency,
         computed_at=now,
+        oneonones=oneonone_counts(db, week.start, week.end, now),
     )

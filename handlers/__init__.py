@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import closed, deals, errors, home, summary, surveys
+from handlers import closed, deals, errors, home, oneonones, summary, surveys
 from handlers.middleware import RetryDeduplication, UserContext
 
 
@@ -17,4 +17,5 @@ def register(app: App, services: Services) -> None:
     surveys.register(app, services)
     home.register(app, services)
     summary.register(app, services)
+    oneonones.register(app, services)
     closed.register(app, services)

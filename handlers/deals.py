@@ -282,12 +282,13 @@ def register(app: App, services: Services) -> None:
 def _input_value(
     values: dict[str, dict[str, dict[str, Any]]], block_id: str, kind: str = "value"
 ) -> str | None:
-    element = (values.get(block_id) or {}).get("value") or {}
+    block = values.get(block_id)
+    element = block.get("value") if isinstance(block, dict) else None
+    if not isinstance(element, dict):  # only a forged payload has anything else here
+        return None
+    value = element.get(kind)
     if kind == "selected_option":
-        option = element.get("selected_option") or {}
-        value = option.get("value")
-    else:
-        value = element.get(kind)
+        value = value.get("value") if isinstance(value, dict) else None
     return value if isinstance(value, str) else None
 
 

@@ -18,14 +18,22 @@ from bot.services import Services
 from bot.slack_client import make_webhook_client
 from bot.surveys import jobs, service
 from bot.surveys.model import SurveyDefinition, SurveyError, parse_questions
-from bot.surveys.schedule import parse_run_options, parse_schedule, split_command
+from bot.surveys.schedule import (
+    Audience,
+    Schedule,
+    audience_from_form,
+    parse_run_options,
+    parse_schedule,
+    schedule_from_form,
+    split_command,
+)
 from bot.views import surveys as views
 from bot.views.common import error_blocks, notice
 from bot.views.help import pulse_help
 from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
 from handlers.summary import summary_command
-from storage.surveys import SENDING
+from storage.surveys import SENDING, SurveyRecord
 
 MANAGER_SUBCOMMANDS = frozenset(
     {"templates", "new", "schedule", "list", "start", "close", "pause", "resume", "results",
@@ -42,6 +50,20 @@ USAGE = {
     "export": "/pulse export <survey>",
 }
 
+# Which field of the schedule modal each problem belongs to.
+SCHEDULE_FIELDS = {
+    "pulse.errors.unknown_survey": "survey",
+    "pulse.errors.bad_cadence": "cadence",
+    "pulse.errors.bad_weekday": "weekday",
+    "pulse.errors.bad_day": "day",
+    "pulse.errors.bad_time": "time",
+    "pulse.errors.no_channels": "channels",
+    "pulse.errors.no_people": "users",
+    "pulse.errors.bad_open": "open",
+}
+# The typed command's wording does not fit a form field: these say it the form's way.
+FORM_MESSAGES = {"pulse.errors.bad_open": "pulse.errors.bad_open_days"}
+
 log = logging.getLogger(__name__)
 
 # How long an update waits for the fan-out to record where a DM went (see dm_of).
@@ -57,6 +79,73 @@ def _now() -> datetime:
 
 def _audience_text(texts: Texts, audience_json: str) -> str:
     return views._audience_text(texts, audience_json)
+
+
+def _scheduled_message(
+    texts: Texts, survey: SurveyRecord, schedule: Schedule, next_run: datetime
+) -> str:
+    return texts(
+        "pulse.reply.scheduled",
+        name=survey.name,
+        cadence=texts(f"pulse.cadence.{schedule.cadence}", time=schedule.at_time),
+        audience=_audience_text(texts, survey.audience),
+        days=schedule.open_days,
+        next=views.when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
+    )
+
+
+def _schedule_from_state(values: dict[str, Any]) -> tuple[str, Audience, Schedule]:
+    """The schedule modal's state → survey name, audience and schedule, or per-field errors
+    (a SurveyFormErrors); checked by the same rules as the typed command."""
+
+    def state(block: str) -> dict[str, Any]:
+        return dict((values.get(block) or {}).get(views.FORM_ACTION) or {})
+
+    def selected(block: str) -> str | None:
+        option = state(block).get("selected_option")
+        value = option.get("value") if isinstance(option, dict) else None
+        return value if isinstance(value, str) else None
+
+    def chosen(block: str, key: str) -> list[str]:
+        found = state(block).get(key)  # a list, unless the payload was forged
+        return [str(item) for item in found] if isinstance(found, list) else []
+
+    def typed(block: str, key: str) -> str | None:
+        found = state(block).get(key)
+        return found if isinstance(found, str) else None
+
+    errors: dict[str, SurveyError] = {}
+    audience = Audience()
+    try:
+        audience = audience_from_form(
+            selected("audience") or "everyone",
+            chosen("channels", "selected_conversations"),
+            chosen("users", "selected_users"),
+        )
+    except SurveyError as exc:
+        errors[SCHEDULE_FIELDS.get(exc.key, "audience")] = exc
+    try:
+        schedule = schedule_from_form(
+            selected("cadence") or "",
+            weekday=selected("weekday"),
+            day=selected("day"),
+            at_time=typed("time", "selected_time"),
+            audience=audience,
+            open_days=typed("open", "value"),
+        )
+    except SurveyError as exc:
+        errors[SCHEDULE_FIELDS.get(exc.key, "cadence")] = exc
+    if errors:
+        raise SurveyFormErrors(errors)
+    return selected("survey") or "", audience, schedule
+
+
+class SurveyFormErrors(Exception):
+    """Problems of a modal's fields, by input block."""
+
+    def __init__(self, errors: dict[str, SurveyError]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
 
 
 def _answers_from_state(
@@ -79,15 +168,23 @@ def _answers_from_state(
     return answers
 
 
+MAX_INTEGER = 2**31 - 1
+
+
 def _number(value: object) -> int | None:
     """A plain decimal number that fits a database integer, from a payload; else None.
 
-    Payload fields can be forged: "²" passes isdigit() and breaks int(), and twenty digits
-    overflow the database's integer.
+    Payload fields can be forged: "²" passes isdigit() and breaks int(), and ten digits
+    can overflow PostgreSQL's INTEGER, which ids and run numbers are.
     """
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        number = int(value)
+        return number if number <= MAX_INTEGER else None
     return None
+
+
+def _form_text(texts: Texts, exc: SurveyError) -> str:
+    return texts(FORM_MESSAGES.get(exc.key, exc.key), **exc.params)
 
 
 def _run_id(value: object) -> int | None:
@@ -184,6 +281,9 @@ def register(app: App, services: Services) -> None:
             return texts("pulse.list.title"), views.list_blocks(texts, service.overview(db)), None
         if subcommand == "new":
             return "", [], (open_view, (command["trigger_id"], views.compose_modal(texts)))
+        if not args and subcommand == "schedule":
+            view = views.schedule_modal(texts, service.schedule_choices(db))
+            return "", [], (open_view, (command["trigger_id"], view))
         if not args:
             raise SurveyError("pulse.errors.missing_survey", usage=USAGE[subcommand])
         name, rest = args[0], args[1:]
@@ -192,14 +292,7 @@ def register(app: App, services: Services) -> None:
             survey, next_run = service.schedule_survey(
                 db, policy, name, schedule, user_id=user_id, now=now
             )
-            message = texts(
-                "pulse.reply.scheduled",
-                name=survey.name,
-                cadence=texts(f"pulse.cadence.{schedule.cadence}", time=schedule.at_time),
-                audience=_audience_text(texts, survey.audience),
-                days=schedule.open_days,
-                next=views.when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
-            )
+            message = _scheduled_message(texts, survey, schedule, next_run)
             return message, notice(message), None
         if subcommand == "start":
             audience, open_days = parse_run_options(rest)
@@ -244,9 +337,9 @@ def register(app: App, services: Services) -> None:
         if subcommand == "results":
             number: int | None = None
             if rest:
-                if len(rest) != 2 or rest[0].casefold() != "run" or not rest[1].isdigit():
+                number = _number(rest[1]) if len(rest) == 2 else None
+                if number is None or rest[0].casefold() != "run":
                     raise SurveyError("pulse.errors.bad_run_number", value=" ".join(rest))
-                number = int(rest[1])
             survey, results, definition = service.run_results(db, policy, name, number)
             blocks = views.results_blocks(texts, survey.name, definition, results)
             return views.survey_title(texts, definition), blocks, None
@@ -515,6 +608,32 @@ def register(app: App, services: Services) -> None:
             ack(views.modal_errors({views.COMMENT_BLOCK: texts("pulse.dm.closed_click")}))
             return
         ack()
+
+    # ---- /pulse schedule alone: the schedule modal ------------------------------------------
+
+    @app.view(views.SCHEDULE_CALLBACK)
+    def submit_schedule(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        """Database work only, then the ack: its errors or the confirmation, in the modal."""
+        texts = texts_for(context)
+        if not context.get("is_manager"):  # only managers get the modal; a forged one is dropped
+            ack()
+            return
+        try:
+            name, _, schedule = _schedule_from_state(view["state"]["values"])
+            survey, next_run = service.schedule_survey(
+                db, policy, name, schedule, user_id=user_of(context).user_id, now=_now()
+            )
+        except SurveyError as exc:
+            ack(
+                views.modal_errors({SCHEDULE_FIELDS.get(exc.key, "survey"): _form_text(texts, exc)})
+            )
+            return
+        except SurveyFormErrors as problems:
+            errors = {block: _form_text(texts, exc) for block, exc in problems.errors.items()}
+            ack(views.modal_errors(errors))
+            return
+        message = _scheduled_message(texts, survey, schedule, next_run)
+        ack(views.modal_update(views.scheduled_modal(texts, message)))
 
     # ---- /pulse new: compose ----------------------------------------------------------------
 

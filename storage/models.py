@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.base import Base
 from storage.deals import Deal, DealEvent, OwnerNudge
 from storage.directory import DirectoryUser
+from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
 from storage.requests import HandledRequest
 from storage.scheduling import ScheduledEffect, apscheduler_jobs
 from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyParticipant, SurveyRun
@@ -15,6 +16,10 @@ __all__ = [
     "DealEvent",
     "DirectoryUser",
     "HandledRequest",
+    "OneOnOneNote",
+    "OneOnOneOccurrence",
+    "OneOnOneSeries",
+    "OneOnOneTopic",
     "OwnerNudge",
     "ScheduledEffect",
     "Survey",

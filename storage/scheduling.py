@@ -54,6 +54,13 @@ def release_effect(session: Session, key: str) -> None:
     session.execute(delete(ScheduledEffect).where(ScheduledEffect.key == key))
 
 
+def forget_effects(session: Session, prefix: str) -> None:
+    """Forget every key starting with `prefix` (keys of an effect that is over for good)."""
+    session.execute(
+        delete(ScheduledEffect).where(ScheduledEffect.key.startswith(prefix, autoescape=True))
+    )
+
+
 # An effect being done right now (`summary:2026-W48:in-progress`) until its own key is recorded.
 IN_PROGRESS = ":in-progress"
 

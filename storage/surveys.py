@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
 
 from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+from storage.scheduling import forget_effects
 
 # Delivery states: pending → sending (claimed, Slack call in flight) → sent | failed.
 PENDING = "pending"
@@ -109,6 +110,9 @@ class SurveyDelivery(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     reminded: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_notice: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The person's team (a channel of PULSEBOT_SEGMENT_CHANNELS), copied onto their answers;
+    # None when they are in none, or their team's share of the audience is too small to show.
+    segment: Mapped[str | None] = mapped_column(String(32))
 
 
 class SurveyParticipant(Base):
@@ -117,7 +121,8 @@ class SurveyParticipant(Base):
     __tablename__ = "survey_participants"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Indexed alone too: a person's App Home lists the closed runs they answered.
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
 
 
 class SurveyAnswer(Base):
@@ -131,6 +136,8 @@ class SurveyAnswer(Base):
     number: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
     answered_on: Mapped[date] = mapped_column(Date)
+    # A team large enough to keep its members anonymous (see SurveyDelivery.segment), or None.
+    segment: Mapped[str | None] = mapped_column(String(32))
 
 
 # ---- plain values handed to bot/ ------------------------------------------------------------
@@ -395,6 +402,13 @@ def unresolved_runs(session: Session) -> list[RunRecord]:
     return [_run(row) for row in rows]
 
 
+def resolved_open_runs(session: Session) -> list[RunRecord]:
+    rows = session.scalars(
+        select(SurveyRun).where(SurveyRun.status == RUN_OPEN, SurveyRun.audience_resolved)
+    )
+    return [_run(row) for row in rows]
+
+
 def runs_to_remind(session: Session, now: datetime) -> list[RunRecord]:
     rows = session.scalars(
         select(SurveyRun).where(
@@ -422,6 +436,14 @@ def runs_with_pending_close_notices(session: Session) -> list[RunRecord]:
     return [_run(row) for row in rows]
 
 
+# Scheduled-effect keys of a run's hourly audience refresh: `survey-audience:<run>:<hour>`.
+AUDIENCE_REFRESH_PREFIX = "survey-audience:"
+
+
+def audience_refresh_key(run_id: int, now: datetime) -> str:
+    return f"{AUDIENCE_REFRESH_PREFIX}{run_id}:{now.strftime('%Y-%m-%dT%H')}"
+
+
 def close_run(session: Session, run_id: int, now: datetime) -> bool:
     """Close an open run; False when it was closed already."""
     result = session.execute(
@@ -430,7 +452,10 @@ def close_run(session: Session, run_id: int, now: datetime) -> bool:
         .values(status=RUN_CLOSED, closes_at=now)
         .returning(SurveyRun.id)
     )
-    return result.first() is not None
+    closed = result.first() is not None
+    if closed:  # at the deadline or by hand, its audience refresh keys have served
+        forget_effects(session, f"{AUDIENCE_REFRESH_PREFIX}{run_id}:")
+    return closed
 
 
 def mark_run(session: Session, run_id: int, **flags: bool) -> None:
@@ -440,11 +465,25 @@ def mark_run(session: Session, run_id: int, **flags: bool) -> None:
 # ---- deliveries --------------------------------------------------------------------------------
 
 
-def add_deliveries(session: Session, run_id: int, rows: Sequence[tuple[str, str, datetime]]) -> int:
-    """(user_id, language, send_at) per person; a person already invited is left alone."""
+def add_deliveries(
+    session: Session,
+    run_id: int,
+    rows: Sequence[tuple[str, str, datetime]],
+    segments: Mapping[str, str | None] | None = None,
+) -> int:
+    """(user_id, language, send_at) per person, with their segment (by user id) when known;
+    a person already invited is left alone."""
     if rows:
+        found = segments or {}
         values = [
-            {"run_id": run_id, "user_id": u, "language": lang, "send_at": at, "state": PENDING}
+            {
+                "run_id": run_id,
+                "user_id": u,
+                "language": lang,
+                "send_at": at,
+                "state": PENDING,
+                "segment": found.get(u),
+            }
             for u, lang, at in rows
         ]
         statement = upsert_statement(session, SurveyDelivery).values(values)
@@ -626,6 +665,7 @@ class _AnswerStatements:
     participant_if_open: Executable
     clear: Executable
     upsert: Executable
+    segment: Executable
 
 
 _ANSWER_STATEMENTS: dict[str, _AnswerStatements] = {}
@@ -662,7 +702,12 @@ def _answer_statements(dialect: str) -> _AnswerStatements:
             "answered_on": answer.excluded.answered_on,
         },
     )
-    built = _AnswerStatements(participant_if_open, clear, upsert)
+    # The segment the answers are filed under: the one their DM was sent with.
+    segment = select(SurveyDelivery.segment).where(
+        SurveyDelivery.run_id == bindparam("run_id"),
+        SurveyDelivery.user_id == bindparam("user_id"),
+    )
+    built = _AnswerStatements(participant_if_open, clear, upsert, segment)
     _ANSWER_STATEMENTS[dialect] = built
     return built
 
@@ -691,6 +736,9 @@ def save_answers_if_open(
     ).first()
     if opened is None:
         return False
+    segment = connection.execute(
+        statements.segment, {"run_id": run_id, "user_id": user_id}
+    ).scalar()
     if replace_all:
         connection.execute(statements.clear, {"run_id": run_id, "respondent": respondent})
     rows = [
@@ -701,6 +749,7 @@ def save_answers_if_open(
             "number": number,
             "text": text,
             "answered_on": today,
+            "segment": segment,
         }
         for question, number, text in answers
     ]
@@ -721,9 +770,11 @@ _ONE_ANSWER_IF_OPEN = text(
         ON CONFLICT (run_id, user_id) DO UPDATE SET user_id = excluded.user_id
         RETURNING run_id
     )
-    INSERT INTO survey_answers (run_id, respondent, question, number, text, answered_on)
+    INSERT INTO survey_answers (run_id, respondent, question, number, text, answered_on, segment)
     SELECT run_id, CAST(:respondent AS VARCHAR), CAST(:question AS INTEGER),
-           CAST(:number AS INTEGER), CAST(:text AS TEXT), :answered_on
+           CAST(:number AS INTEGER), CAST(:text AS TEXT), :answered_on,
+           (SELECT segment FROM survey_deliveries d
+            WHERE d.run_id = participant.run_id AND d.user_id = CAST(:user_id AS VARCHAR))
     FROM participant
     ON CONFLICT (run_id, respondent, question) DO UPDATE
     SET number = excluded.number, text = excluded.text, answered_on = excluded.answered_on
@@ -789,6 +840,51 @@ def answers_of(session: Session, run_id: int, respondent: str) -> list[AnswerRec
 def run_answers(session: Session, run_id: int) -> list[AnswerRecord]:
     rows = session.execute(_ANSWER_COLUMNS.where(SurveyAnswer.run_id == run_id))
     return [AnswerRecord(*row) for row in rows]
+
+
+def segment_answers(
+    session: Session, run_id: int
+) -> list[tuple[str, str, int, int | None, str | None]]:
+    """(segment, respondent, question, number, text) of the answers filed under a segment."""
+    rows = session.execute(
+        select(
+            SurveyAnswer.segment,
+            SurveyAnswer.respondent,
+            SurveyAnswer.question,
+            SurveyAnswer.number,
+            SurveyAnswer.text,
+        ).where(SurveyAnswer.run_id == run_id, SurveyAnswer.segment.is_not(None))
+    )
+    return [(str(row[0]), row[1], row[2], row[3], row[4]) for row in rows]
+
+
+def invited_by_segment(session: Session, run_id: int) -> dict[str, int]:
+    """How many people each segment of a run was sent (people in no segment left out)."""
+    rows = session.execute(
+        select(SurveyDelivery.segment, func.count())
+        .where(SurveyDelivery.run_id == run_id, SurveyDelivery.segment.is_not(None))
+        .group_by(SurveyDelivery.segment)
+    )
+    return {str(segment): int(count) for segment, count in rows}
+
+
+def overlapping_runs(session: Session, run: RunRecord) -> list[RunRecord]:
+    """Every other run, of any survey, that was open at some moment while `run` was."""
+    rows = session.scalars(
+        select(SurveyRun).where(
+            SurveyRun.id != run.id,
+            SurveyRun.opens_at < run.closes_at,
+            SurveyRun.closes_at > run.opens_at,
+        )
+    )
+    return [_run(row) for row in rows]
+
+
+def participant_ids(session: Session, run_id: int) -> frozenset[str]:
+    """Who answered a run: compared between runs, never shown or linked to any answer."""
+    return frozenset(
+        session.scalars(select(SurveyParticipant.user_id).where(SurveyParticipant.run_id == run_id))
+    )
 
 
 def participant_count(session: Session, run_id: int) -> int:

@@ -91,7 +91,7 @@ def test_the_story_of_a_deal(bot: BotHarness) -> None:
     assert "moved back qualified → *lead*" in say(bot, REP, "back Globex")
     assert "moved lead → *proposal*" in say(bot, REP, "stage globex proposal")
     assert "Note added" in say(bot, REP, "note globex they want a discount")
-    assert "Next step for *Globex*: send revised quote" in say(
+    assert "Next step for *Globex*: send revised quote (due 2026-12-01)" in say(
         bot, REP, "next globex send revised quote due:2026-12-01"
     )
     assert "is now $1,200.50" in say(bot, REP, "amount globex $1,200.50")

@@ -277,6 +277,7 @@ def test_two_processes_one_leads_and_the_other_takes_over_when_it_is_killed(
                 "dispatch_due_deliveries",
                 "send_due_reminders",
                 "close_due_runs",
+                "send_oneonone_reminders",
             ]
         )
     finally:

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.scheduler import (
     DEAL_DIGEST_JOBS,
     JOB_PROVIDERS,
+    ONEONONE_TICK_JOBS,
     SURVEY_TICK_JOBS,
     JobSpec,
     core_jobs,
@@ -51,6 +52,7 @@ CORE_JOB_IDS = {
     "dispatch_due_deliveries",
     "send_due_reminders",
     "close_due_runs",
+    "send_oneonone_reminders",
 }
 
 
@@ -179,7 +181,7 @@ def test_every_job_is_importable_with_an_explicit_zone_and_policy() -> None:
         assert spec.max_instances >= 1
         assert all(isinstance(arg, str | int) for arg in spec.args)
     # Hook names each need an entry point of the same name in bot.jobs.
-    for name in (*SURVEY_TICK_JOBS, *DEAL_DIGEST_JOBS):
+    for name in (*SURVEY_TICK_JOBS, *DEAL_DIGEST_JOBS, *ONEONONE_TICK_JOBS):
         assert callable(getattr(jobs, name)), name
 
 
@@ -301,6 +303,7 @@ def test_restart_runs_a_missed_prune_however_late_but_once(runner: Runner, froze
             "send_deal_digests",
             "finish_interrupted_summary",
             *SURVEY_TICK_JOBS,
+            *ONEONONE_TICK_JOBS,
         ]
     )
 

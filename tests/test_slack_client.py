@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
-from bot.slack_client import FAILURE_RETRIES, make_web_client
+from bot.slack_client import (
+    FAILURE_RETRIES,
+    RATE_LIMIT_JITTER_SECONDS,
+    RetryAfterHandler,
+    make_web_client,
+)
 from bot.standin import SlackStandIn
 from tests.conftest import TEST_BOT_TOKEN
 
@@ -48,3 +56,24 @@ def test_retries_timeouts(standin: SlackStandIn) -> None:
     with pytest.raises(TimeoutError):
         client.auth_test()
     standin.wait_for_calls("auth.test", count=calls_before + FAILURE_RETRIES + 1, timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [({"Retry-After": "2"}, 2.0), ({"retry-after": "0"}, 0.0), ({"Retry-After": "soon"}, 1.0)],
+    ids=["two_seconds", "lower_case_zero", "unreadable_means_one"],
+)
+def test_rate_limit_wait_is_retry_after_plus_small_jitter(
+    monkeypatch: pytest.MonkeyPatch, headers: dict[str, str | list[str]], expected: float
+) -> None:
+    # slack_sdk's own handler adds up to a whole second; at Retry-After: 1 that is 50% slower.
+    slept: list[float] = []
+    monkeypatch.setattr("bot.slack_client.time.sleep", slept.append)
+    handler = RetryAfterHandler(max_retry_count=1)
+    state = RetryState()
+    request = HttpRequest(method="POST", url="http://x/api/chat.postMessage", headers={})
+    response = HttpResponse(status_code=429, headers=dict(headers.items()), body={})
+    handler.prepare_for_next_attempt(state=state, request=request, response=response)
+    assert len(slept) == 1
+    assert expected <= slept[0] <= expected + RATE_LIMIT_JITTER_SECONDS
+    assert state.next_attempt_requested and state.current_attempt == 1

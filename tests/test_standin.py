@@ -224,7 +224,7 @@ def test_get_requests_with_query_parameters(standin: SlackStandIn) -> None:
 def test_demo_workspace_is_a_realistic_team() -> None:
     ws = Workspace.demo()
     people = [u for u in ws.users if not u.is_bot]
-    assert 10 <= len(people) <= 14
+    assert 12 <= len(people) <= 18
     assert {"Europe/Rome", "Europe/London", "America/New_York", "Asia/Tokyo"} <= {
         u.tz for u in people
     }
@@ -301,8 +301,8 @@ def test_users_list_pagination_collects_everyone(client: WebClient, standin: Sla
         if not cursor:
             break
     assert seen == [user.id for user in standin.workspace.users]
-    assert pages == 3  # 13 users in pages of 5
-    assert [call.params["limit"] for call in standin.calls_to("users.list")] == ["5"] * 3
+    assert pages == 4  # 17 users in pages of 5
+    assert [call.params["limit"] for call in standin.calls_to("users.list")] == ["5"] * 4
 
 
 def test_users_list_without_limit_returns_all_at_once(

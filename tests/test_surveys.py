@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import MetaData, select, update
 
-from bot.standin import SlackStandIn, validate_blocks
-from bot.surveys import jobs
+from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
+from bot.surveys import jobs, service
+from bot.surveys.model import Question, SurveyDefinition
+from bot.surveys.results import differencing_risks
+from bot.surveys.schedule import local_moment
+from bot.surveys.templates import TEMPLATES
 from bot.views import surveys as views
 from storage import surveys as store
 from storage.db import Database
+from storage.scheduling import ScheduledEffect
 from tests.conftest import make_settings
 from tests.harness import BotHarness, block_text
 
 MANAGER = "U06AJONES"  # an English-speaking manager, named in PULSEBOT_MANAGERS
 PEOPLE = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U04LROMAN", "U05OSMITH", "U06AJONES",
-          "U07JMILLE", "U08EDAVIS", "U09HSATO"]  # fmt: skip
+          "U07JMILLE", "U08EDAVIS", "U09HSATO", "U13ACOLOM", "U14SBROWN", "U15DGARCI",
+          "U16YTANAK"]  # fmt: skip
 NOT_SURVEYED = ["U10CRICCI", "U11PGREEN", "U12CRMBOT", "UBOT"]  # deactivated, guest, bots
 
 
@@ -105,7 +112,7 @@ def test_enps_is_answered_with_one_click(bot: BotHarness) -> None:
     assert "[Change]" in updated and "[Add a comment]" in updated
 
     text = results(bot, "enps")
-    assert "5 of 9 answered" in text
+    assert "5 of 13 answered" in text
     assert "eNPS +40" in text
     assert "3 promoters · 1 passives · 1 detractors" in text
 
@@ -186,7 +193,7 @@ def test_results_hidden_below_threshold_then_shown_with_shuffled_comments(bot: B
     assert "coffee" not in hidden and "mean" not in hidden
     bot.submit(PEOPLE[2], views.ANSWERS_CALLBACK, answer_values([1, 2, 3, 4, 5]), run_value)
     shown = results(bot, "pulse")
-    assert "3 of 9 answered" in shown
+    assert "3 of 13 answered" in shown
     # workload: 5, 5, 1 → mean 3.7, favourable 2/3
     assert "mean *3.7* · 67% favourable (4–5) · 3 answers" in shown
     # the comment question had 2 answers: still hidden on its own
@@ -316,20 +323,57 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
     assert survey is not None and survey.next_run_at is not None
     monday = survey.next_run_at
     assert monday.astimezone(services.settings.zone).strftime("%a %H:%M") == "Mon 10:00"
-    assert jobs.open_due_runs(services, monday - timedelta(minutes=1)) == 0
-    assert jobs.open_due_runs(services, monday) == 1
-    assert jobs.open_due_runs(services, monday + timedelta(minutes=1)) == 0  # once per occurrence
-    sent = jobs.dispatch_due_deliveries(services, monday)
-    # Rome and London at 10:00 local are now or past (London is an hour behind: 09:00 UTC+0
-    # ... 10:00 London is later); Tokyo's 10:00 has passed: at once. New York and LA later.
-    got = {u for u in PEOPLE if bot.dms(u)}
-    assert {"U01GROSSI", "U02MBIANC", "U09HSATO"} <= got
-    assert "U07JMILLE" not in got and "U08EDAVIS" not in got
-    ny_ten = datetime.combine(monday.astimezone(services.settings.zone).date(), datetime.min.time())
-    later = jobs.dispatch_due_deliveries(services, monday + timedelta(hours=10))
-    assert sent + later == len(PEOPLE)
-    assert all(len(bot.dms(u)) == 1 for u in PEOPLE)
-    assert ny_ten is not None
+    day = monday.astimezone(services.settings.zone).date()
+    # The run exists from the first moment it is Monday 10:00 anywhere (UTC+14)…
+    first = local_moment(day, "10:00", timezone(timedelta(hours=14)))
+    rome_offset = monday.astimezone(services.settings.zone).utcoffset()
+    assert rome_offset is not None and first == monday - (timedelta(hours=14) - rome_offset)
+    assert jobs.open_due_runs(services, first - timedelta(minutes=1)) == 0
+    assert jobs.open_due_runs(services, first) == 1
+    assert jobs.open_due_runs(services, first + timedelta(minutes=1)) == 0  # once per occurrence
+    with services.db.transaction() as session:
+        (run,) = store.runs_of(session, survey.id)
+    assert run.closes_at == monday + timedelta(days=2)  # open 2 days after the nominal time
+
+    # …and each person gets the DM at 10:00 on Monday in their own zone, not a minute before.
+    zones = {u.id: u.tz for u in bot.standin.workspace.users if u.id in PEOPLE}
+    assert {"Europe/Rome", "Europe/London", "America/New_York", "Asia/Tokyo"} <= set(zones.values())
+    due = {user: local_moment(day, "10:00", ZoneInfo(tz)) for user, tz in zones.items()}
+    for moment in sorted(set(due.values())):
+        jobs.dispatch_due_deliveries(services, moment - timedelta(minutes=1))
+        assert {u for u in PEOPLE if bot.dms(u)} == {u for u, at in due.items() if at < moment}
+        jobs.dispatch_due_deliveries(services, moment)
+        assert {u for u in PEOPLE if bot.dms(u)} == {u for u, at in due.items() if at <= moment}
+        assert all(len(bot.dms(u)) <= 1 for u in PEOPLE)
+    tokyo, new_york = due["U09HSATO"], due["U07JMILLE"]
+    assert tokyo == monday - (timedelta(hours=9) - rome_offset) and tokyo < monday < new_york
+
+    # People who join later: at once if their 10:00 has passed, else at their 10:00.
+    workspace = bot.standin.workspace
+    joiners = [
+        SimUser(id="U90KNEW", name="ken.new", tz="Asia/Tokyo"),
+        SimUser(id="U91SNEW", name="sam.new", tz="America/New_York"),
+    ]
+    workspace.users += joiners
+    now = tokyo + timedelta(hours=2)
+    assert jobs.open_due_runs(services, now) == 0
+    jobs.dispatch_due_deliveries(services, now)
+    assert len(bot.dms("U90KNEW")) == 1 and bot.dms("U91SNEW") == []
+    jobs.open_due_runs(services, now + timedelta(minutes=1))  # the same hour: no second look-up
+    jobs.dispatch_due_deliveries(services, new_york)
+    assert len(bot.dms("U91SNEW")) == 1 and len(bot.dms("U90KNEW")) == 1
+    with services.db.transaction() as session:
+        assert store.invited_count(session, run.id) == len(PEOPLE) + 2
+
+    # Closed by hand, the run leaves none of its hourly refresh keys behind.
+    def refresh_keys() -> list[str]:
+        with services.db.transaction() as session:
+            keys = session.scalars(select(ScheduledEffect.key)).all()
+        return [key for key in keys if key.startswith(f"survey-audience:{run.id}:")]
+
+    assert refresh_keys()
+    assert "closed" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "close enps"))
+    assert refresh_keys() == []
 
 
 def test_reminder_goes_once_to_people_who_have_not_answered(bot: BotHarness) -> None:
@@ -395,3 +439,229 @@ def test_an_enps_value_that_does_not_fit_the_run_is_not_recorded(bot: BotHarness
         assert session.scalars(select(store.SurveyAnswer)).all() == []
         assert store.participant_count(session, 1) == 0
     assert survey_dm(bot, "U05OSMITH").edit_count == 0
+
+
+def schedule_form(
+    survey: str | None = "enps",
+    cadence: str = "weekly",
+    *,
+    weekday: str | None = "monday",
+    day: str | None = None,
+    at_time: str = "10:00",
+    audience: str = "everyone",
+    channels: list[str] | None = None,
+    users: list[str] | None = None,
+    open_days: str = "3",
+) -> dict[str, Any]:
+    """The schedule modal's state as Slack sends it on submission."""
+
+    def select(value: str | None) -> dict[str, Any]:
+        option = None if value is None else {"value": value}
+        return {"value": {"type": "static_select", "selected_option": option}}
+
+    return {
+        "survey": select(survey),
+        "cadence": select(cadence),
+        "weekday": select(weekday),
+        "day": select(day),
+        "time": {"value": {"type": "timepicker", "selected_time": at_time}},
+        "audience": {"value": {"type": "radio_buttons", "selected_option": {"value": audience}}},
+        "channels": {
+            "value": {
+                "type": "multi_conversations_select",
+                "selected_conversations": channels or [],
+            }
+        },
+        "users": {"value": {"type": "multi_users_select", "selected_users": users or []}},
+        "open": {"value": {"type": "plain_text_input", "value": open_days}},
+    }
+
+
+def test_schedule_alone_opens_a_modal_that_schedules_like_the_command(bot: BotHarness) -> None:
+    refused = BotHarness.reply_text(bot.command("U05OSMITH", "/pulse", "schedule"))
+    assert "Only managers can use `/pulse schedule`" in refused
+    retro = {
+        "name": {"value": {"type": "plain_text_input", "value": "retro"}},
+        "title": {"value": {"type": "plain_text_input", "value": "Retro"}},
+        "questions": {"value": {"type": "plain_text_input", "value": "scale: Good sprint?"}},
+    }
+    assert bot.submit(MANAGER, views.COMPOSE_CALLBACK, retro).body == ""
+    response = bot.command(MANAGER, "/pulse", "schedule")
+    assert response.status == 200 and response.body == ""
+    modal = latest_view(bot)
+    assert modal["callback_id"] == views.SCHEDULE_CALLBACK
+    blocks = {b["block_id"]: b for b in modal["blocks"]}
+    assert set(views.SCHEDULE_BLOCKS) == set(blocks)
+    surveys = [o["value"] for o in blocks["survey"]["element"]["options"]]
+    assert surveys == ["pulse", "enps", "engagement", "retro"]
+    assert blocks["channels"]["element"]["type"] == "multi_conversations_select"
+    assert blocks["users"]["element"]["type"] == "multi_users_select"
+    assert blocks["time"]["element"]["initial_time"] == "10:00"
+
+    # Each field's problem under its own field, several at once; nothing saved.
+    bad = bot.submit(
+        MANAGER, views.SCHEDULE_CALLBACK, schedule_form(audience="channels", open_days="0")
+    )
+    errors = BotHarness.reply(bad)["errors"]
+    assert errors["channels"] == "Choose at least one channel, or another audience."
+    assert errors["open"] == "Enter a number of days from 1 to 30, e.g. 3."
+    nobody = bot.submit(MANAGER, views.SCHEDULE_CALLBACK, schedule_form(audience="people"))
+    assert "at least one person" in BotHarness.reply(nobody)["errors"]["users"]
+    unknown = bot.submit(MANAGER, views.SCHEDULE_CALLBACK, schedule_form(survey="nope"))
+    assert "I don't know the survey `nope`" in BotHarness.reply(unknown)["errors"]["survey"]
+    with bot.services.db.transaction() as session:
+        assert all(s.cadence is None for s in store.list_surveys(session))
+
+    # A good form: the same schedule as the typed command, confirmed in the modal.
+    form = schedule_form(
+        "retro", "monthly", day="15", at_time="09:30", audience="channels",
+        channels=["C02SALES"], open_days="5",
+    )  # fmt: skip
+    done = BotHarness.reply(bot.submit(MANAGER, views.SCHEDULE_CALLBACK, form))
+    assert done["response_action"] == "update"
+    assert validate_view(done["view"]) == []
+    confirmation = block_text(done["view"])
+    assert "`retro` is scheduled monthly at 09:30 to <#C02SALES>, open 5 days" in confirmation
+    with bot.services.db.transaction() as session:
+        by_form = store.find_survey(session, "retro")
+    typed = BotHarness.reply_text(
+        bot.command(
+            MANAGER, "/pulse", "schedule retro monthly on day 15 at 09:30 to <#C02SALES> open 5d"
+        )
+    )
+    assert "`retro` is scheduled monthly at 09:30 to <#C02SALES>, open 5 days" in typed
+    with bot.services.db.transaction() as session:
+        assert store.find_survey(session, "retro") == by_form
+    assert by_form is not None and (by_form.on_day, by_form.at_time) == (15, "09:30")
+
+
+@pytest.mark.parametrize(
+    "counts, total, shown",
+    [
+        pytest.param({"sales": 7, "support": 2}, 9, set(), id="rest_of_two_hides_the_big_team"),
+        pytest.param({"sales": 7, "support": 2}, 10, {"sales"}, id="rest_of_three_is_safe"),
+        pytest.param({"sales": 4, "eng": 3}, 8, {"sales"}, id="smallest_hidden_to_cover_one"),
+        pytest.param({"sales": 3, "eng": 2}, 5, set(), id="one_shown_team_would_expose_two"),
+        pytest.param({"sales": 6}, 6, {"sales"}, id="everybody_in_one_team"),
+        pytest.param({"sales": 3, "eng": 3}, 6, {"sales", "eng"}, id="two_teams_cover_all"),
+        pytest.param({"sales": 2}, 2, set(), id="total_below_threshold"),
+    ],
+)
+def test_segments_show_above_the_threshold_and_never_by_subtraction(
+    counts: dict[str, int], total: int, shown: set[str]
+) -> None:
+    from bot.surveys.results import shown_segments
+
+    assert shown_segments(counts, total, 3) == shown
+    # When the total shows, what is hidden (the total minus what shows) is none or ≥ 3.
+    hidden = total - sum(counts[s] for s in shown_segments(counts, total, 3))
+    assert total < 3 or hidden == 0 or hidden >= 3
+
+
+SALES = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE"]  # of 7 in #sales
+
+
+@pytest.fixture
+def segmented(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+    settings = make_settings(
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
+        PULSEBOT_MANAGERS=MANAGER,
+        PULSEBOT_SEGMENT_CHANNELS="C02SALES,C03MANAGERS",
+    )
+    harness = BotHarness.boot(settings, db=db, standin=standin)
+    yield harness
+    harness.close()
+
+
+def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHarness) -> None:
+    bot = segmented
+    start(bot, "enps")
+    wait_for_dms(bot, PEOPLE)
+    with bot.services.db.transaction() as session:
+        labels = {d.user_id: d.segment for d in session.scalars(select(store.SurveyDelivery))}
+    # #sales has 7 people in the audience; #managers adds only Amelia (Giulia counts in
+    # #sales, listed first): a team of one is never recorded.
+    assert {u for u, s in labels.items() if s == "C02SALES"} == {*SALES, "U09HSATO", "U15DGARCI"}
+    assert labels["U06AJONES"] is None and "C03MANAGERS" not in labels.values()
+
+    for user, score in zip(SALES, [10, 9, 9, 7, 2], strict=True):
+        click_enps(bot, user, score)
+    click_enps(bot, "U04LROMAN", 3)
+    click_enps(bot, "U06AJONES", 10)
+    text = results(bot, "enps")
+    # 7 answered, 5 of them in #sales: the 2 others would be 7 − 5 → #sales is hidden too.
+    assert "7 of 13 answered" in text
+    assert "<#C02SALES>* · :lock: hidden to protect anonymity" in text
+    assert "eNPS +40" not in text
+    assert "so nobody's answers can be worked out by subtracting" in text
+
+    click_enps(bot, "U08EDAVIS", 8)
+    text = results(bot, "enps")
+    # Everybody: 10 9 9 7 2 3 10 8 → (4 − 2) / 8 = +25; #sales: 10 9 9 7 2 → (3 − 1) / 5 = +40.
+    assert "eNPS +25" in text
+    assert "<#C02SALES>* · 5 of 7 answered" in text
+    assert "*eNPS +40*" in text
+    with bot.services.db.transaction() as session:
+        filed = [a.segment for a in session.scalars(select(store.SurveyAnswer))]
+    assert sorted(filed, key=str) == ["C02SALES"] * 5 + [None] * 3
+    bot.command(MANAGER, "/pulse", "export enps")
+    content = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
+    assert "team:C02SALES:enps,40" in content and "team:C02SALES:invited,7" in content
+
+
+# ---- runs open at the same time cannot be subtracted --------------------------------------------
+
+ENPS_Q = Question(kind="enps", text_key="pulse.q.enps")
+PEERS = frozenset({"A", "B", "C", "D"})
+
+
+@pytest.mark.parametrize(
+    ("other_questions", "other_people", "risky"),
+    [
+        pytest.param([ENPS_Q], PEERS | {"E"}, {0}, id="one_more_person"),
+        pytest.param([ENPS_Q], PEERS - {"D"}, {0}, id="one_fewer_person"),
+        pytest.param([ENPS_Q], PEERS - {"D"} | {"E"}, {0}, id="two_swapped"),
+        pytest.param([ENPS_Q], PEERS | {"E", "F", "G"}, set(), id="three_more_is_safe"),
+        pytest.param([ENPS_Q], PEERS, set(), id="same_people_is_safe"),
+        pytest.param([Question(kind="scale", text="Other?")], PEERS | {"E"}, set(), id="no_shared"),
+    ],
+)
+def test_differencing_risks_by_hand(
+    other_questions: list[Question], other_people: frozenset[str], risky: set[int]
+) -> None:
+    mine = SurveyDefinition(title="mine", questions=(ENPS_Q, Question(kind="text", text="Why?")))
+    other = SurveyDefinition(title="other", questions=tuple(other_questions))
+    assert differencing_risks(mine, PEERS, [(other, other_people)], min_responses=3) == risky
+
+
+def test_two_runs_at_once_differing_by_one_person_hide_their_shared_question(
+    bot: BotHarness,
+) -> None:
+    # A copy of the eNPS survey, open at the same time as `enps`: four people answer both, a
+    # fifth only `enps`. The difference of the two totals would be the fifth person's score.
+    service.create_survey(bot.services.db, "enps-again", TEMPLATES["enps"], MANAGER)
+    start(bot, "enps")
+    start(bot, "enps-again")
+    wait_for_dms(bot, PEOPLE, count=2)
+    first, second = PEOPLE[:5], PEOPLE[:4]
+    for user in first:
+        click_enps(bot, user, 9)
+    for user in second:
+        dm = bot.dms(user)[1]
+        value = buttons(dm)[9]["value"]
+        assert bot.click(user, "pulse.enps.9", value, message=dm).status == 200
+    text = results(bot, "enps")
+    assert "5 of 13 answered" in text
+    assert "eNPS" not in text.split("answered", 1)[1]
+    assert "comparing the two could single someone out" in text
+    assert "comparing the two could single someone out" in results(bot, "enps-again")
+    bot.command(MANAGER, "/pulse", "export enps")
+    csv_text = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
+    assert "hidden_overlapping_run" in csv_text and "promoters" not in csv_text
+
+    # Two more people answer only `enps`: the runs now differ by three, and both show.
+    for user in PEOPLE[5:7]:
+        click_enps(bot, user, 10)
+    assert "eNPS +100" in results(bot, "enps")
+    assert "eNPS +100" in results(bot, "enps-again")

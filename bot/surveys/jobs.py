@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.i18n import Texts
 from bot.services import Services
-from bot.surveys.schedule import Audience, following_occurrence
+from bot.surveys.schedule import (
+    MAX_LEAD,
+    Audience,
+    first_delivery,
+    following_occurrence,
+    last_delivery,
+)
 from bot.surveys.service import (
     SurveyPolicy,
     definition_of,
@@ -33,6 +40,7 @@ from bot.surveys.service import (
 from bot.views.surveys import closed_dm, reminder_dm, survey_dm, survey_title
 from storage import surveys as store
 from storage.directory import UserRecord
+from storage.scheduling import claim_effect
 from storage.surveys import FAILED, SENT, RunRecord
 
 log = logging.getLogger(__name__)
@@ -70,17 +78,25 @@ def policy_of(services: Services) -> SurveyPolicy:
 
 
 def open_due_runs(services: Services, now: datetime) -> int:
-    """Open the run of every due occurrence; returns how many runs were created."""
+    """Open the run of every occurrence that someone, somewhere, is due; returns runs created.
+
+    An occurrence (say Monday 10:00) reaches each person at 10:00 on Monday in their own time
+    zone: first at UTC+14, up to 26 hours before it comes in the workspace's zone. So its run is
+    created at that first moment, and each DM row waits for its person's own 10:00. The run's
+    `opens_at` stays the occurrence in the workspace zone: its close is `open N days` after it.
+    """
     policy = policy_of(services)
     zone = services.settings.zone
     opened = 0
     with services.db.transaction() as session:
-        due = store.due_schedules(session, now)
+        due = store.due_schedules(session, now + MAX_LEAD)
     for survey in due:
         schedule = schedule_of(survey)
         if schedule is None or survey.next_run_at is None:
             continue
         occurrence = survey.next_run_at
+        if first_delivery(occurrence.astimezone(zone).date(), survey.at_time) > now:
+            continue  # nobody's local time has come yet
         run = new_run(
             services.db,
             policy,
@@ -98,6 +114,7 @@ def open_due_runs(services: Services, now: datetime) -> int:
         with services.db.transaction() as session:
             store.set_next_run(session, survey.id, following)
     resolve_audiences(services, now)
+    refresh_audiences(services, now)
     return opened
 
 
@@ -125,25 +142,83 @@ def _channel_members(services: Services, channel: str) -> Iterator[str]:
             return
 
 
+def _segment_members(services: Services, channel: str) -> set[str]:
+    """A team channel's members; none when Slack will not say (the DMs must go out anyway)."""
+    try:
+        return set(_channel_members(services, channel))
+    except SlackApiError as exc:
+        log.warning("segment channel %s not read: %s", channel, exc.response.get("error"))
+        return set()
+
+
 def resolve_audiences(services: Services, now: datetime) -> int:
     """Turn each new run's audience into delivery rows; returns how many rows were made."""
-    fallback = services.settings.timezone
     made = 0
     with services.db.transaction() as session:
         runs = store.unresolved_runs(session)
     for run in runs:
-        people = audience_members(services, Audience.from_json(run.audience))
-        rows = [
-            (
-                user.user_id,
-                services.directory.language(user),
-                max(local_send_time(run, user.tz or "", fallback), run.opens_at),
-            )
-            for user in people
-        ]
-        with services.db.transaction() as session:
-            made += store.add_deliveries(session, run.id, rows)
+        made += _invite(services, run)
+        if run.at_time:
+            with services.db.transaction() as session:
+                claim_effect(session, store.audience_refresh_key(run.id, now))
     return made
+
+
+def refresh_audiences(services: Services, now: datetime) -> int:
+    """Once an hour, look a scheduled run's audience up again while its day lasts somewhere.
+
+    People who joined the team or the channel since the run was created get their DM at the
+    run's time in their own zone, or at once when that moment has passed for them. The hour's
+    key makes a second firing (or instance) in the same hour do nothing.
+    """
+    made = 0
+    with services.db.transaction() as session:
+        runs = store.resolved_open_runs(session)
+    for run in runs:
+        if not run.at_time or now > last_delivery(run.local_date, run.at_time):
+            continue
+        with services.db.transaction() as session:
+            if not claim_effect(session, store.audience_refresh_key(run.id, now)):
+                continue
+        made += _invite(services, run)
+    return made
+
+
+def _invite(services: Services, run: RunRecord) -> int:
+    """Delivery rows for the run's audience: each person's DM at the run's time in their zone,
+    filed under their team when teams are configured."""
+    fallback = services.settings.timezone
+    people = audience_members(services, Audience.from_json(run.audience))
+    rows = [
+        (
+            user.user_id,
+            services.directory.language(user),
+            local_send_time(run, user.tz or "", fallback),
+        )
+        for user in people
+    ]
+    segments = audience_segments(services, [user.user_id for user in people])
+    with services.db.transaction() as session:
+        return store.add_deliveries(session, run.id, rows, segments)
+
+
+def audience_segments(services: Services, people: list[str]) -> dict[str, str | None]:
+    """Each person's team: the first channel of PULSEBOT_SEGMENT_CHANNELS they are in.
+
+    A team with fewer people in the audience than PULSEBOT_MIN_RESPONSES is not recorded at
+    all (None, like people in no team): its label on an answer could point at someone.
+    """
+    channels = services.settings.segment_channels
+    if not channels:
+        return {}
+    members = {channel: _segment_members(services, channel) for channel in channels}
+    found = {person: next((c for c in channels if person in members[c]), None) for person in people}
+    sizes = Counter(found.values())
+    minimum = services.settings.min_responses
+    return {
+        person: segment if segment is not None and sizes[segment] >= minimum else None
+        for person, segment in found.items()
+    }
 
 
 # ---- sending -------------------------------------------------------------------------------

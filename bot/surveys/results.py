@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from bot.surveys.model import SurveyDefinition
+from bot.surveys.model import Question, SurveyDefinition
 
 FAVOURABLE = (4, 5)
 
@@ -43,7 +43,10 @@ class QuestionResult:
     index: int
     kind: str
     answered: int
-    hidden: bool  # fewer answers than the threshold
+    hidden: bool  # fewer answers than the threshold, or withheld
+    # Hidden because a run open at the same time asked the same question of almost the same
+    # people: comparing the two could single someone out (see `differencing_risks`).
+    withheld: bool = False
     mean: float | None = None
     favourable: float | None = None  # share of 4–5, 0–1
     distribution: tuple[tuple[str, int], ...] = ()
@@ -59,6 +62,7 @@ class RunResults:
     answered: int
     min_responses: int
     questions: tuple[QuestionResult, ...]
+    segments: tuple[SegmentResult, ...] = ()
 
     @property
     def hidden(self) -> bool:
@@ -148,4 +152,180 @@ def question_results(
                     index, question.kind, answered, hidden=False, comments=tuple(shuffled)
                 )
             )
+    return tuple(results)
+
+
+# ---- overlapping runs ------------------------------------------------------------------------
+
+
+def _identity(question: Question) -> tuple[str, str, str, tuple[str, ...]]:
+    return (question.kind, question.text_key, question.text, question.options)
+
+
+def differencing_risks(
+    definition: SurveyDefinition,
+    respondents: frozenset[str],
+    overlapping: Sequence[tuple[SurveyDefinition, frozenset[str]]],
+    min_responses: int,
+) -> set[int]:
+    """Questions whose figures must stay hidden because another run could be subtracted.
+
+    Two runs open at the same time that ask the same question (the eNPS question of `enps`
+    and of `engagement`, say) of people who differ by fewer than `min_responses` — one run to
+    #sales, one to #sales and Bob — would give Bob's answer as the difference of the two
+    totals, since people tend to answer the same twice. Such a question is withheld in both
+    runs. A difference of none (the same people) or of `min_responses` or more is safe.
+    """
+    risky: set[int] = set()
+    for other, other_respondents in overlapping:
+        differ = len(respondents ^ other_respondents)
+        if differ == 0 or differ >= min_responses:
+            continue
+        shared = {_identity(q) for q in other.questions}
+        risky.update(
+            index for index, q in enumerate(definition.questions) if _identity(q) in shared
+        )
+    return risky
+
+
+def withhold(results: RunResults, risky: set[int]) -> RunResults:
+    """`results` with the `risky` questions hidden, per team too."""
+    if not risky:
+        return results
+    questions = tuple(
+        QuestionResult(q.index, q.kind, q.answered, hidden=True, withheld=True)
+        if q.index in risky
+        else q
+        for q in results.questions
+    )
+    segments = tuple(
+        replace(
+            segment,
+            questions=tuple(
+                SegmentQuestion(sq.index, sq.kind, hidden=True) if sq.index in risky else sq
+                for sq in segment.questions
+            ),
+        )
+        for segment in results.segments
+    )
+    return replace(results, questions=questions, segments=segments)
+
+
+# ---- segments --------------------------------------------------------------------------------
+
+
+def shown_segments(counts: Mapping[str, int], total: int, min_responses: int) -> set[str]:
+    """Which segments' figures may show, given each one's count and the count of everybody.
+
+    A segment shows with at least `min_responses` answers, and only when the total does. The
+    total shows too, so whatever stays hidden — the total minus every shown segment, people in
+    no segment included — could be worked out by subtraction: it must be none or at least
+    `min_responses`. While it is not, the smallest shown segment is hidden as well
+    (complementary suppression). Worked example with a threshold of 3: total 9, #sales 7,
+    #support 2, nobody else → #support is hidden (2), and the rest hidden would be 2, so
+    #sales is hidden too — else 9 − 7 would give #support's figures.
+    """
+    if total < min_responses:
+        return set()
+    shown = {segment for segment, count in counts.items() if count >= min_responses}
+    while shown:
+        rest = total - sum(counts[segment] for segment in shown)
+        if rest == 0 or rest >= min_responses:
+            break
+        shown.remove(min(shown, key=lambda segment: (counts[segment], segment)))
+    return shown
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentQuestion:
+    index: int
+    kind: str
+    hidden: bool
+    mean: float | None = None
+    favourable: float | None = None
+    enps: Enps | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentResult:
+    segment: str  # a channel id
+    invited: int
+    answered: int
+    hidden: bool
+    questions: tuple[SegmentQuestion, ...] = ()
+
+
+def segment_results(
+    definition: SurveyDefinition,
+    answers: Sequence[tuple[int, int | None, str | None]],
+    segment_answers: Sequence[tuple[str, str, int, int | None, str | None]],
+    invited: Mapping[str, int],
+    *,
+    answered: int,
+    min_responses: int,
+) -> tuple[SegmentResult, ...]:
+    """Per segment: eNPS and scale questions, each under `shown_segments` twice — once for who
+    answered the run, once for who answered that question. Comments and choices are never
+    broken down: a team's comments could be told apart by their wording.
+
+    `answers` are every answer (question, number, text); `segment_answers` those filed under
+    a segment, as (segment, respondent, question, number, text); `answered` is everybody who
+    answered the run.
+    """
+    respondents: dict[str, set[str]] = {}
+    for segment, respondent, *_ in segment_answers:
+        respondents.setdefault(segment, set()).add(respondent)
+    people = {segment: len(keys) for segment, keys in respondents.items()}
+    for segment in invited:
+        people.setdefault(segment, 0)
+    shown = shown_segments(people, answered, min_responses)
+    per_question: dict[int, set[str]] = {}
+    for index, question in enumerate(definition.questions):
+        if question.kind not in ("scale", "enps"):
+            continue
+        counts = Counter(s for s, _, q, n, _ in segment_answers if q == index and n is not None)
+        total = len(_numbers(answers, index))
+        per_question[index] = shown & shown_segments(
+            {segment: counts[segment] for segment in people}, total, min_responses
+        )
+    results = []
+    for segment in sorted(people, key=lambda s: (-people[s], s)):
+        if segment not in shown:
+            results.append(
+                SegmentResult(segment, invited.get(segment, 0), people[segment], hidden=True)
+            )
+            continue
+        questions = []
+        for index, visible in per_question.items():
+            kind = definition.questions[index].kind
+            if segment not in visible:
+                questions.append(SegmentQuestion(index, kind, hidden=True))
+                continue
+            numbers = [
+                n
+                for s, _, q, n, _ in segment_answers
+                if s == segment and q == index and n is not None
+            ]
+            if kind == "enps":
+                questions.append(SegmentQuestion(index, kind, hidden=False, enps=enps(numbers)))
+            else:
+                favourable = sum(1 for n in numbers if n in FAVOURABLE) / len(numbers)
+                questions.append(
+                    SegmentQuestion(
+                        index,
+                        kind,
+                        hidden=False,
+                        mean=sum(numbers) / len(numbers),
+                        favourable=favourable,
+                    )
+                )
+        results.append(
+            SegmentResult(
+                segment,
+                invited.get(segment, 0),
+                people[segment],
+                hidden=False,
+                questions=tuple(questions),
+            )
+        )
     return tuple(results)

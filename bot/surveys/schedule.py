@@ -6,7 +6,7 @@ import calendar
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
@@ -117,6 +117,52 @@ def parse_schedule(tokens: list[str]) -> Schedule:
     )
 
 
+AudienceKind = Literal["everyone", "channels", "people"]
+
+
+def audience_from_form(kind: str, channels: list[str], users: list[str]) -> Audience:
+    """The schedule modal's audience: everyone, the chosen channels or the chosen people."""
+    if kind == "channels":
+        if not channels:
+            raise SurveyError("pulse.errors.no_channels")
+        return Audience(channels=tuple(dict.fromkeys(channels)))
+    if kind == "people":
+        if not users:
+            raise SurveyError("pulse.errors.no_people")
+        return Audience(users=tuple(dict.fromkeys(users)))
+    return Audience()
+
+
+def schedule_from_form(
+    cadence: str,
+    *,
+    weekday: str | None,
+    day: str | None,
+    at_time: str | None,
+    audience: Audience,
+    open_days: str | None,
+) -> Schedule:
+    """The schedule modal's fields, checked by the same rules as the typed command's words."""
+    words = [cadence]
+    if cadence in ("weekly", "biweekly") and weekday:
+        words += ["on", weekday]
+    elif cadence in ("monthly", "quarterly") and day:
+        words += ["on", "day", day]
+    if at_time:
+        words += ["at", at_time]
+    if open_days and open_days.strip():
+        words += ["open", open_days.strip()]
+    schedule = parse_schedule(words)
+    return Schedule(
+        cadence=schedule.cadence,
+        on_weekday=schedule.on_weekday,
+        on_day=schedule.on_day,
+        at_time=schedule.at_time,
+        audience=audience,
+        open_days=schedule.open_days,
+    )
+
+
 def _parse_options(
     tokens: list[str], *, cadence: Cadence | None
 ) -> tuple[int | None, int | None, str | None, Audience, int | None]:
@@ -199,12 +245,29 @@ def first_occurrence_on_or_after(schedule: Schedule, start: date) -> date:
         year += 1
 
 
-def local_moment(day: date, at_time: str, zone: ZoneInfo) -> datetime:
+def local_moment(day: date, at_time: str, zone: tzinfo) -> datetime:
     """`day` at `at_time` in `zone`, as UTC. A time skipped by DST moves forward an hour."""
     hour, minute = (int(part) for part in at_time.split(":"))
     local = datetime.combine(day, time(hour, minute), tzinfo=zone)
     # Round-tripping through UTC normalises a non-existent (spring-forward) wall time.
     return local.astimezone(UTC).astimezone(zone).astimezone(UTC)
+
+
+# Civil time runs from UTC+14 (Kiribati) to UTC−12: a given day's HH:MM comes first at +14 and
+# last at −12, 26 hours apart, and at most 26 hours before it comes in the workspace's own zone.
+FIRST_ZONE = timezone(timedelta(hours=14))
+LAST_ZONE = timezone(timedelta(hours=-12))
+MAX_LEAD = timedelta(hours=26)
+
+
+def first_delivery(day: date, at_time: str) -> datetime:
+    """The first moment anyone, anywhere, is due the DM of an occurrence on `day` at `at_time`."""
+    return local_moment(day, at_time, FIRST_ZONE)
+
+
+def last_delivery(day: date, at_time: str) -> datetime:
+    """The last moment anyone, anywhere, is due it: its day's `at_time` at UTC−12."""
+    return local_moment(day, at_time, LAST_ZONE)
 
 
 def next_occurrence(schedule: Schedule, after: datetime, zone: ZoneInfo) -> datetime:

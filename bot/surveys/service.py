@@ -12,7 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.surveys.anonymity import respondent_key
 from bot.surveys.model import SurveyDefinition, SurveyError
-from bot.surveys.results import RunResults, question_results
+from bot.surveys.results import (
+    RunResults,
+    differencing_risks,
+    question_results,
+    segment_results,
+    withhold,
+)
 from bot.surveys.schedule import Audience, Schedule, local_moment, next_occurrence
 from bot.surveys.templates import TEMPLATES
 from storage import surveys as store
@@ -104,6 +110,15 @@ def schedule_survey(
             next_run_at=first,
         )
         return store.get_survey(session, survey.id), first
+
+
+def schedule_choices(db: Database) -> list[tuple[str, SurveyDefinition]]:
+    """What the schedule modal offers: the templates, then the workspace's own surveys."""
+    choices = dict(TEMPLATES)
+    with db.transaction() as session:
+        for survey in store.list_surveys(session):
+            choices.setdefault(survey.name, definition_of(survey))
+    return list(choices.items())
 
 
 def schedule_of(survey: SurveyRecord) -> Schedule | None:
@@ -385,6 +400,13 @@ def run_results(
         )
         answered = store.participant_count(session, run.id)
         invited = store.invited_count(session, run.id)
+        by_segment = store.segment_answers(session, run.id)
+        invited_by_segment = store.invited_by_segment(session, run.id)
+        respondents = store.participant_ids(session, run.id)
+        overlapping = [
+            (definition_of(other), store.participant_ids(session, other.id))
+            for other in store.overlapping_runs(session, run)
+        ]
     definition = definition_of(run)
     # Below the threshold nothing per question shows, whatever each question's count.
     threshold = policy.min_responses if answered >= policy.min_responses else 10**9
@@ -394,8 +416,17 @@ def run_results(
         answered=answered,
         min_responses=policy.min_responses,
         questions=question_results(definition, answers, min_responses=threshold, previous=previous),
+        segments=segment_results(
+            definition,
+            answers,
+            by_segment,
+            invited_by_segment,
+            answered=answered,
+            min_responses=policy.min_responses,
+        ),
     )
-    return survey, results, definition
+    risky = differencing_risks(definition, respondents, overlapping, policy.min_responses)
+    return survey, withhold(results, risky), definition
 
 
 def export_rows(results: RunResults, question_texts: list[str]) -> str:
@@ -407,6 +438,9 @@ def export_rows(results: RunResults, question_texts: list[str]) -> str:
     for q in results.questions:
         text = question_texts[q.index]
         base = [results.run_number, text, q.kind, q.answered]
+        if q.withheld:
+            writer.writerow([*base, "hidden_overlapping_run", ""])
+            continue
         if q.hidden:
             writer.writerow([*base, "hidden_below_threshold", results.min_responses])
             continue
@@ -422,11 +456,28 @@ def export_rows(results: RunResults, question_texts: list[str]) -> str:
             writer.writerow([*base, f"count_{label}", count])
         for comment in q.comments:
             writer.writerow([*base, "comment", comment])
+    for segment in results.segments:  # the same rule as /pulse results: hidden teams say so
+        team = f"team:{segment.segment}"
+        if segment.hidden:
+            writer.writerow([results.run_number, "", "", "", f"{team}:hidden_by_threshold", ""])
+            continue
+        writer.writerow([results.run_number, "", "", segment.answered, f"{team}:invited",
+                         segment.invited])  # fmt: skip
+        for sq in segment.questions:
+            base = [results.run_number, question_texts[sq.index], sq.kind, segment.answered]
+            if sq.hidden:
+                writer.writerow([*base, f"{team}:hidden_by_threshold", ""])
+            elif sq.enps is not None:
+                writer.writerow([*base, f"{team}:enps", sq.enps.score])
+            elif sq.mean is not None and sq.favourable is not None:
+                writer.writerow([*base, f"{team}:mean", f"{sq.mean:.2f}"])
+                writer.writerow([*base, f"{team}:favourable_share", f"{sq.favourable:.2f}"])
     return out.getvalue()
 
 
 def local_send_time(run: RunRecord, zone_name: str, fallback: str) -> datetime:
-    """When one person gets the DM: the run's time of day in their own time zone."""
+    """When one person gets the DM: the run's time of day, on its date, in their own time zone
+    (the workspace's when they have none); a run started by hand goes to everyone at once."""
     if not run.at_time:
         return run.opens_at
     try:

@@ -146,6 +146,8 @@ def change_reply(texts: Texts, change: DealChange, language: str) -> list[Block]
     text = ":white_check_mark: " + texts(f"deal.changed.{change.kind}", **params)
     if change.kind in {"advanced", "back", "stage", "reopened", "won", "lost"} and change.detail:
         text += "\n> " + escape(change.detail)
+    if change.kind == "next" and deal.next_step_due:
+        text += f" ({texts('deal.due', date=day(deal.next_step_due))})"
     if change.kind == "advanced" and deal.at_last_open_stage:
         text += "\n" + texts("deal.hint_close")
     blocks: list[Block] = [SectionBlock(text=clip(text))]

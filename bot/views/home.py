@@ -176,6 +176,7 @@ def home_view(
     open_surveys: Sequence[OpenSurvey] = (),
     answered: Sequence[AnsweredSurvey] = (),
     glance: ManagerGlance | None = None,
+    oneonone_blocks: Sequence[Block] = (),
 ) -> View:
     blocks: list[Block] = [
         HeaderBlock(text=texts("home.title")),
@@ -183,6 +184,7 @@ def home_view(
         DividerBlock(),
         *_open_survey_blocks(texts, open_surveys),
         *_answered_blocks(texts, answered),
+        *([DividerBlock(), *oneonone_blocks] if oneonone_blocks else []),
         DividerBlock(),
         *(
             deal_blocks

@@ -149,7 +149,7 @@ def summary_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
     if summary.empty:
         blocks.append(SectionBlock(text=texts("summary.empty")))
         blocks.append(SectionBlock(text=weighted_line))
-        return blocks
+        return blocks + _oneonone_blocks(texts, summary)
 
     # Pulse
     blocks.append(SectionBlock(text=f"*{texts('summary.pulse_header')}*"))
@@ -245,6 +245,7 @@ def summary_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
                 )
             )
         )
+    blocks += _oneonone_blocks(texts, summary)
     blocks.append(
         ContextBlock(
             elements=[
@@ -253,6 +254,17 @@ def summary_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
         )
     )
     return blocks[:MAX_BLOCKS]
+
+
+def _oneonone_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
+    """One line of 1:1 counts (never whose), when there are any 1:1s to count."""
+    counts = summary.oneonones
+    if counts is None or not (counts.held or counts.skipped or counts.overdue):
+        return []
+    line = texts(
+        "oneonone.summary_line", held=counts.held, skipped=counts.skipped, overdue=counts.overdue
+    )
+    return [SectionBlock(text=line)]
 
 
 def summary_fallback(texts: Texts, summary: WeeklySummary) -> str:

@@ -11,6 +11,8 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    ConversationFilter,
+    ConversationMultiSelectElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -20,12 +22,15 @@ from slack_sdk.models.blocks import (
     RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
+    TimePickerElement,
+    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.i18n import Texts
 from bot.surveys.model import MAX_QUESTIONS, Question, SurveyDefinition
-from bot.surveys.results import QuestionResult, RunResults, signed
+from bot.surveys.results import QuestionResult, RunResults, SegmentResult, signed
+from bot.surveys.schedule import CADENCES, DEFAULT_OPEN_DAYS, DEFAULT_TIME, MAX_OPEN_DAYS
 from bot.surveys.service import SurveyOverview
 from bot.surveys.templates import TEMPLATES
 from bot.views.common import clip
@@ -37,6 +42,12 @@ COMMENT_ACTION = "pulse.comment"
 ANSWERS_CALLBACK = "pulse.answers"
 COMMENT_CALLBACK = "pulse.comment"
 COMPOSE_CALLBACK = "pulse.compose"
+SCHEDULE_CALLBACK = "pulse.schedule"
+SCHEDULE_BLOCKS = ("survey", "cadence", "weekday", "day", "time", "audience", "channels", "users",
+                   "open")  # fmt: skip
+FORM_ACTION = "value"
+MAX_OPTIONS = 100  # Slack's limit for a static select
+OPTION_LIMIT = 75
 ANSWER_ACTION = "answer"
 COMMENT_BLOCK = "comment"
 MODAL_TEXT_LIMIT = 3000
@@ -302,6 +313,119 @@ def compose_modal(texts: Texts) -> View:
     )
 
 
+WEEKDAY_VALUES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _options(pairs: Sequence[tuple[str, str]]) -> list[Option]:
+    return [Option(value=value, text=clip(text, OPTION_LIMIT)) for value, text in pairs]
+
+
+def schedule_modal(texts: Texts, surveys: Sequence[tuple[str, SurveyDefinition]]) -> View:
+    """`/pulse schedule` alone: the typed command's fields as a form.
+
+    `surveys` are the built-in templates and the workspace's own surveys, by name.
+    """
+    survey_options = _options(
+        [(name, f"{name} — {survey_title(texts, d)}") for name, d in surveys][:MAX_OPTIONS]
+    )
+    cadences = _options([(c, texts(f"pulse.schedule_form.{c}")) for c in CADENCES])
+    weekdays = _options([(d, texts(f"pulse.schedule_form.{d}")) for d in WEEKDAY_VALUES])
+    days = _options([(str(n), str(n)) for n in range(1, 32)])
+    audiences = _options(
+        [(kind, texts(f"pulse.schedule_form.audience_{kind}")) for kind in
+         ("everyone", "channels", "people")]
+    )  # fmt: skip
+    return View(
+        type="modal",
+        callback_id=SCHEDULE_CALLBACK,
+        title=texts("pulse.schedule_form.title"),
+        submit=texts("pulse.schedule_form.submit"),
+        close=texts("pulse.modal.cancel"),
+        blocks=[
+            InputBlock(
+                block_id="survey",
+                label=texts("pulse.schedule_form.survey"),
+                element=StaticSelectElement(action_id=FORM_ACTION, options=survey_options),
+            ),
+            InputBlock(
+                block_id="cadence",
+                label=texts("pulse.schedule_form.cadence"),
+                element=StaticSelectElement(
+                    action_id=FORM_ACTION, options=cadences, initial_option=cadences[0]
+                ),
+            ),
+            InputBlock(
+                block_id="weekday",
+                label=texts("pulse.schedule_form.weekday"),
+                hint=texts("pulse.schedule_form.weekday_hint"),
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=FORM_ACTION, options=weekdays, initial_option=weekdays[0]
+                ),
+            ),
+            InputBlock(
+                block_id="day",
+                label=texts("pulse.schedule_form.day"),
+                hint=texts("pulse.schedule_form.day_hint"),
+                optional=True,
+                element=StaticSelectElement(action_id=FORM_ACTION, options=days),
+            ),
+            InputBlock(
+                block_id="time",
+                label=texts("pulse.schedule_form.time"),
+                hint=texts("pulse.schedule_form.time_hint"),
+                element=TimePickerElement(action_id=FORM_ACTION, initial_time=DEFAULT_TIME),
+            ),
+            InputBlock(
+                block_id="audience",
+                label=texts("pulse.schedule_form.audience"),
+                element=RadioButtonsElement(
+                    action_id=FORM_ACTION, options=audiences, initial_option=audiences[0]
+                ),
+            ),
+            InputBlock(
+                block_id="channels",
+                label=texts("pulse.schedule_form.channels"),
+                optional=True,
+                element=ConversationMultiSelectElement(
+                    action_id=FORM_ACTION,
+                    filter=ConversationFilter(include=["public", "private"]),
+                ),
+            ),
+            InputBlock(
+                block_id="users",
+                label=texts("pulse.schedule_form.people"),
+                optional=True,
+                element=UserMultiSelectElement(action_id=FORM_ACTION),
+            ),
+            InputBlock(
+                block_id="open",
+                label=texts("pulse.schedule_form.open"),
+                hint=texts("pulse.schedule_form.open_hint", limit=MAX_OPEN_DAYS),
+                element=PlainTextInputElement(
+                    action_id=FORM_ACTION, initial_value=str(DEFAULT_OPEN_DAYS), max_length=3
+                ),
+            ),
+        ],
+    )
+
+
+def scheduled_modal(texts: Texts, message: str) -> View:
+    """What the schedule modal turns into once saved: the same confirmation as the command's."""
+    return View(
+        type="modal",
+        callback_id=SCHEDULE_CALLBACK,
+        title=texts("pulse.schedule_form.title"),
+        close=texts("pulse.schedule_form.done"),
+        blocks=[SectionBlock(text=clip(message))],
+    )
+
+
+def modal_update(view: View) -> dict[str, object]:
+    """The ack body that replaces the submitted modal with `view`."""
+    return {"response_action": "update", "view": view.to_dict()}
+
+
 def modal_errors(errors: dict[str, str]) -> dict[str, object]:
     """The ack body that shows errors under the named input blocks."""
     return {"response_action": "errors", "errors": errors}
@@ -388,6 +512,8 @@ def _question_result(
     texts: Texts, q: QuestionResult, question: Question, min_responses: int
 ) -> str:
     title = f"*{escape(question_text(texts, question))}*"
+    if q.withheld:
+        return f"{title}\n" + texts("pulse.results.question_withheld")
     if q.hidden:
         return f"{title}\n" + texts(
             "pulse.results.question_hidden", answered=q.answered, needed=min_responses
@@ -477,6 +603,13 @@ def results_blocks(
                 )
             )
         )
+    if results.segments:
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=texts("pulse.results.by_team")))
+        for segment in results.segments[:20]:
+            blocks.append(SectionBlock(text=clip(_segment_result(texts, segment, definition))))
+        note = texts("pulse.results.teams_rule", needed=results.min_responses)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
     blocks.append(
         ContextBlock(
             elements=[
@@ -485,3 +618,31 @@ def results_blocks(
         )
     )
     return blocks
+
+
+def _segment_result(texts: Texts, segment: SegmentResult, definition: SurveyDefinition) -> str:
+    """One team's line: its participation and its eNPS and scale figures, or a lock."""
+    if segment.hidden:
+        return texts("pulse.results.team_hidden", team=f"<#{segment.segment}>")
+    lines = [
+        texts(
+            "pulse.results.team",
+            team=f"<#{segment.segment}>",
+            answered=segment.answered,
+            invited=segment.invited,
+        )
+    ]
+    for q in segment.questions:
+        name = escape(question_text(texts, definition.questions[q.index]))
+        if q.hidden:
+            lines.append(f"{name}: " + texts("pulse.results.team_question_hidden"))
+        elif q.enps is not None:
+            lines.append(f"{name}: *eNPS {signed(q.enps.score)}*")
+        elif q.mean is not None and q.favourable is not None:
+            figures = texts(
+                "pulse.results.team_scale",
+                mean=f"{q.mean:.1f}",
+                favourable=round(q.favourable * 100),
+            )
+            lines.append(f"{name}: {figures}")
+    return "\n".join(lines)

@@ -35,7 +35,12 @@ def answer(bot: BotHarness, user: str, run_value: str, score: int) -> None:
 
 
 def enps_click(bot: BotHarness, user: str, score: int) -> None:
-    dm = next(m for m in bot.dms(user) if "recommend" in block_text({"blocks": m.blocks}))
+    dm = bot.standin.wait_for(
+        lambda: next(
+            (m for m in bot.dms(user) if "recommend" in block_text({"blocks": m.blocks})), None
+        ),
+        describe=f"the eNPS DM of {user}",
+    )
     value = next(b for b in dm.blocks if b["type"] == "actions")["elements"][score]["value"]
     assert bot.click(user, f"pulse.enps.{score}", value, message=dm).status == 200
 
@@ -51,7 +56,9 @@ def test_results_under_the_threshold_are_hidden_everywhere(
         lambda: all(len(bot.dms(u)) >= 2 for u in ANSWERING), describe="the two survey DMs"
     )
     assert bot.services.background.wait_idle()
-    pulse_dm = next(m for m in bot.dms(ANSWERING[0]) if "recommend" not in m.text)
+    pulse_dm = next(
+        m for m in bot.dms(ANSWERING[0]) if "recommend" not in block_text({"blocks": m.blocks})
+    )
     run_value = next(b for b in pulse_dm.blocks if b["type"] == "actions")["elements"][0]["value"]
     for user, score in zip(ANSWERING, (1, 5), strict=True):
         answer(bot, user, run_value, score)

@@ -16,8 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.views import deals as deal_views
+from bot.views import oneonones as oneonone_views
 from bot.views import surveys as survey_views
 from bot.views.home import HOME_RESULTS_ACTION, HOME_SUMMARY_ACTION
+from bot.views.surveys import FORM_ACTION
 from tests.harness import BotHarness
 from tests.reliability.helpers import MANAGER, REP
 
@@ -57,7 +59,7 @@ WORDS = st.sampled_from(
     ["pulse", "enps", "engagement", "weekly", "monthly", "quarterly", "on", "at", "monday",
      "25:99", "10:00", "open", "0d", "-1d", "999999999d", "<#C01GENERAL|general>", "<@U05OSMITH>",
      "<!everyone>", "#general", '"', "'; DROP TABLE surveys; --", "🚀", "2026-W99", "W53",
-     "\\x00", "x" * 200, "day", "31", "0", "tutti", "everyone"]
+     "\\x00", "x" * 200, "day", "31", "0", "tutti", "everyone", "run", "²", "99999999999999999999"]
 )  # fmt: skip
 PULSE = ["help", "templates", "new", "schedule", "list", "start", "close", "pause", "resume",
          "results", "summary", "export", "nonsense", ""]  # fmt: skip
@@ -81,7 +83,8 @@ def test_any_pulse_text_is_answered(
         assert shown.strip() and "went wrong" not in shown, (text, shown)
         assert BotHarness.reply(response).get("response_type", "ephemeral") == "ephemeral"
     else:
-        assert text.split()[:1] == ["new"] or subcommand == "new", text  # opens the form
+        opens_a_form = {"new", "schedule"}  # alone, they answer with a modal
+        assert text.split()[:1] in (["new"], ["schedule"]) or subcommand in opens_a_form, text
     settled(bot, escapes, text)
 
 
@@ -89,10 +92,12 @@ ACTION_IDS = st.sampled_from(
     [deal_views.ADVANCE, deal_views.WIN, deal_views.NOTE, deal_views.LOSE, deal_views.SNOOZE,
      survey_views.OPEN_ANSWERS_ACTION, survey_views.CHANGE_ENPS_ACTION,
      survey_views.COMMENT_ACTION, HOME_SUMMARY_ACTION, HOME_RESULTS_ACTION,
-     *(f"pulse.enps.{n}" for n in range(11)), "pulse.enps.11", "unknown.action"]
+     *(f"pulse.enps.{n}" for n in range(11)), "pulse.enps.11", "unknown.action",
+     oneonone_views.ADD_TOPIC, oneonone_views.SKIP, oneonone_views.OUTCOMES]
 )  # fmt: skip
 VALUES = st.one_of(
     st.sampled_from(["", "1", "0", "-1", "1:9", "1:11", "99999999999999999999", "1:x", ":",
+                     "2147483648", "2147483648:9", "²", "1:²",
                      "1:9:9", "null", "{}", "[]", "NaN", "1e9", " 1", "１", "#1"]),
     st.text(max_size=30),
     st.integers().map(str),
@@ -129,11 +134,15 @@ def test_any_button_payload_is_answered(
 
 CALLBACKS = st.sampled_from(
     [deal_views.NEW_MODAL, deal_views.NOTE_MODAL, deal_views.LOST_MODAL,
-     survey_views.ANSWERS_CALLBACK, survey_views.COMMENT_CALLBACK, survey_views.COMPOSE_CALLBACK]
+     survey_views.ANSWERS_CALLBACK, survey_views.COMMENT_CALLBACK, survey_views.COMPOSE_CALLBACK,
+     survey_views.SCHEDULE_CALLBACK, oneonone_views.TOPIC_MODAL, oneonone_views.NOTES_MODAL,
+     oneonone_views.OUTCOMES_MODAL, oneonone_views.SCHEDULE_MODAL]
 )  # fmt: skip
 BLOCK_IDS = st.sampled_from(
     ["name", "amount", "stage", "owner", "source", "close", "note", "reason", "title",
-     "questions", "comment", "q0", "q1", "q5", "zzz"]
+     "questions", "comment", "q0", "q1", "q5", "survey", "cadence", "weekday", "day", "time",
+     "audience", "channels", "users", "open", "done", "every", "followups", "minutes", "notes",
+     "outcome", "person", "topic", "zzz"]
 )  # fmt: skip
 ELEMENTS = st.fixed_dictionaries(
     {},
@@ -143,11 +152,14 @@ ELEMENTS = st.fixed_dictionaries(
         "selected_option": st.one_of(st.none(), JSONISH, st.fixed_dictionaries({"value": VALUES})),
         "selected_date": st.one_of(st.none(), st.sampled_from(["2026-02-30", "x", "2026-12-01"])),
         "selected_user": st.one_of(st.none(), st.sampled_from(["U05OSMITH", "UNOBODY", ""])),
+        "selected_users": st.one_of(JSONISH, st.lists(st.sampled_from(["U05OSMITH", "UX", ""]))),
+        "selected_conversations": st.one_of(JSONISH, st.lists(st.sampled_from(["C01GENERAL", ""]))),
+        "selected_time": st.one_of(JSONISH, st.sampled_from(["09:00", "25:61", "", "2:30"])),
     },
 )
 STATES = st.dictionaries(
     BLOCK_IDS,
-    st.dictionaries(st.sampled_from(["value", "answer", "x"]), ELEMENTS, max_size=2),
+    st.dictionaries(st.sampled_from(["value", "answer", FORM_ACTION, "x"]), ELEMENTS, max_size=2),
     max_size=5,
 )
 METADATA = st.one_of(
@@ -157,7 +169,7 @@ METADATA = st.one_of(
 )
 
 
-@FUZZ
+@settings(FUZZ, max_examples=150)  # forms have the most fields to get wrong
 @given(callback_id=CALLBACKS, values=STATES, metadata=METADATA, manager=st.booleans())
 def test_any_form_submission_is_answered(
     bot: BotHarness,

@@ -23,6 +23,7 @@ from tests.harness import BotHarness
 from tests.reliability.helpers import MANAGER
 
 ROME = ZoneInfo("Europe/Rome")
+ROMAN = "U02MBIANC"  # someone in Europe/Rome
 NIGHTS = [
     pytest.param(datetime(2026, 3, 28, 12, tzinfo=ROME), id="spring_skip_hour"),
     pytest.param(datetime(2026, 10, 24, 12, tzinfo=ROME), id="autumn_repeat_hour"),
@@ -38,26 +39,36 @@ def minutes(start: datetime, hours: int) -> list[datetime]:
 def test_a_survey_at_a_missing_or_repeated_time_opens_once(
     bot: BotHarness, saturday: datetime
 ) -> None:
-    with time_machine.travel(saturday, tick=False):
+    with time_machine.travel(saturday.replace(hour=0), tick=False):
         reply = bot.command(MANAGER, "/pulse", "schedule enps weekly on sunday at 02:30")
     assert "02:30" in BotHarness.reply_text(reply)
-    opened = [
-        moment
-        for moment in minutes(saturday.replace(hour=23), hours=8)
-        for _ in range(jobs.open_due_runs(bot.services, moment))
+    # The run opens when the first time zone reaches Sunday 02:30 (a day ahead of Rome, in
+    # Tokyo or further east); stepped every five minutes from then to Sunday morning in Rome.
+    steps = [
+        saturday.replace(hour=0).astimezone(UTC) + timedelta(minutes=5 * n) for n in range(400)
     ]
+    opened = [m for m in steps for _ in range(jobs.open_due_runs(bot.services, m))]
     assert len(opened) == 1, opened
-    local = opened[0].astimezone(ROME)
-    assert (local.day, local.hour, local.minute) == (
-        saturday.day + 1,
-        3 if local.month == 3 else 2,
-        30,
-    )
     with bot.services.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(store.SurveyRun)) == 1
+        run = session.scalars(select(store.SurveyRun)).one()
+        rome = session.scalars(
+            select(store.SurveyDelivery.send_at).where(store.SurveyDelivery.user_id == ROMAN)
+        ).one()
         survey = store.find_survey(session, "enps")
+    sunday = saturday.date() + timedelta(days=1)
+    # Rome's 02:30 does not exist in spring (03:30 instead) and comes twice in autumn (the first).
+    expected = datetime(sunday.year, sunday.month, sunday.day, 3 if sunday.month == 3 else 2, 30)
+    for moment in (run.opens_at, rome):
+        local = moment.astimezone(ROME)
+        assert (local.date(), local.hour, local.minute, local.fold) == (
+            sunday,
+            expected.hour,
+            30,
+            0,
+        )
     assert survey is not None and survey.next_run_at is not None
-    assert survey.next_run_at.astimezone(ROME).date() == local.date() + timedelta(days=7)
+    assert survey.next_run_at.astimezone(ROME).date() == sunday + timedelta(days=7)
 
 
 @pytest.mark.parametrize("saturday", NIGHTS)

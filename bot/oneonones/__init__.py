@@ -1,0 +1,1 @@
+"""One-to-ones: a manager's regular private conversation with each member of the team."""

@@ -1,0 +1,250 @@
+"""The `/oneonone` grammar: text in, a typed request out, or a OneOnOneError naming the problem."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar, cast
+
+from bot.surveys.schedule import WEEKDAYS
+
+T = TypeVar("T")
+
+EVERY_WEEKS = (1, 2, 4)
+DEFAULT_MINUTES = 60  # the seed's "riunioni periodiche di un'ora"
+DEFAULT_TIME = "10:00"  # the schedule form's starting time
+MIN_MINUTES, MAX_MINUTES = 15, 180
+MAX_TOPIC = 500
+
+USAGE = {
+    "schedule": "/oneonone schedule @person every <1|2|4> weeks on <weekday> at HH:MM [for <minutes>]",
+    "add": "/oneonone add @person <topic>",
+    "notes": "/oneonone notes @person",
+    "skip": "/oneonone skip @person",
+    "cancel": "/oneonone cancel @person",
+}
+SUBCOMMANDS = frozenset({"help", "list", *USAGE})
+
+_MENTION = re.compile(r"\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
+_MINUTES = re.compile(r"([0-9]{1,4})(?:m|min|mins|minutes?|minut[oi])?")
+# Keywords in English and Italian; every value word is read after its keyword.
+_EVERY = {"every", "ogni"}
+_WEEKS = {"week", "weeks", "settimana", "settimane"}
+_ON = {"on", "il", "di", "al"}
+_AT = {"at", "alle", "ore", "h"}
+_FOR = {"for", "per"}
+_MINUTE_WORDS = {"m", "min", "mins", "minute", "minutes", "minuto", "minuti"}
+
+
+class OneOnOneError(Exception):
+    """A refusal the person can act on, rendered from the catalog as `oneonone.errors.<key>`."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+class ScheduleFormErrors(Exception):
+    """The schedule form's problems, by the input block they belong under."""
+
+    def __init__(self, errors: dict[str, OneOnOneError]) -> None:
+        super().__init__(", ".join(f"{block}: {exc.key}" for block, exc in errors.items()))
+        self.errors = errors
+
+
+# The schedule form's input blocks, and under which of them each refusal belongs.
+SCHEDULE_FORM_BLOCKS = ("person", "every", "weekday", "time", "minutes")
+SCHEDULE_FORM_FIELDS = {
+    "self": "person",
+    "bot": "person",
+    "unknown_person": "person",
+    "already_scheduled": "person",
+    "bad_every": "every",
+    "bad_weekday": "weekday",
+    "bad_time": "time",
+    "time_missing": "time",
+    "bad_minutes": "minutes",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRequest:
+    person_id: str
+    every_weeks: int
+    weekday: int  # 0 = Monday
+    at_time: str  # HH:MM
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRequest:
+    """`add`, `notes`, `skip` and `cancel`: a subcommand about the 1:1 with one person."""
+
+    subcommand: str
+    person_id: str
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleRequest:
+    subcommand: str  # help | list | schedule (typed alone: the form)
+
+
+OneOnOneRequest = ScheduleRequest | PersonRequest | SimpleRequest
+
+
+def fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).rstrip("'")
+
+
+def parse_command(text: str) -> OneOnOneRequest:
+    words = text.strip().split(None, 1)
+    if not words:
+        return SimpleRequest("help")
+    subcommand, rest = fold(words[0]), words[1] if len(words) > 1 else ""
+    if subcommand not in SUBCOMMANDS:
+        raise OneOnOneError("unknown_subcommand", subcommand=words[0][:30])
+    if subcommand in ("help", "list"):
+        if rest.strip():
+            raise OneOnOneError(
+                "unexpected_word", value=rest.split()[0][:30], usage=f"/oneonone {subcommand}"
+            )
+        return SimpleRequest(subcommand)
+    if subcommand == "schedule" and not rest.strip():
+        return SimpleRequest("schedule")  # several fields: a modal asks for them
+    usage = USAGE[subcommand]
+    mention = _MENTION.match(rest)
+    if mention is None:
+        given = rest.split()[0][:40] if rest.strip() else ""
+        if not given:
+            raise OneOnOneError("missing_person", usage=usage)
+        raise OneOnOneError("not_a_mention", value=given, usage=usage)
+    person_id, remainder = mention[1], rest[mention.end() :].strip()
+    if subcommand == "schedule":
+        return parse_schedule(person_id, remainder.split())
+    if subcommand == "add":
+        if not remainder:
+            raise OneOnOneError("missing_topic", usage=usage)
+        if len(remainder) > MAX_TOPIC:
+            raise OneOnOneError("topic_too_long", limit=MAX_TOPIC)
+        return PersonRequest("add", person_id, remainder)
+    if remainder:
+        raise OneOnOneError("unexpected_word", value=remainder.split()[0][:30], usage=usage)
+    return PersonRequest(subcommand, person_id)
+
+
+def parse_schedule(person_id: str, tokens: list[str]) -> ScheduleRequest:
+    """`every <1|2|4> weeks on <weekday> at HH:MM [for <minutes>]`, keywords in any order."""
+    usage = USAGE["schedule"]
+    every: int | None = None
+    weekday: int | None = None
+    at_time: str | None = None
+    minutes: int | None = None
+    i = 0
+    while i < len(tokens):
+        word = fold(tokens[i])
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if word in _EVERY and following is not None:
+            every, i = _every(tokens, i + 1)
+        elif word in _ON and following is not None:
+            weekday = weekday_of(following)
+            i += 2
+        elif word in _AT and following is not None:
+            at_time = time_of(following)
+            i += 2
+        elif word in _FOR and following is not None:
+            minutes = minutes_of(following)
+            i += 2
+            if i < len(tokens) and fold(tokens[i]) in _MINUTE_WORDS:
+                i += 1
+        elif weekday is None and fold(word).rstrip("s") in WEEKDAYS:
+            weekday = weekday_of(tokens[i])  # `on` is optional before a weekday
+            i += 1
+        else:
+            raise OneOnOneError("unexpected_word", value=tokens[i][:30], usage=usage)
+    if weekday is None:
+        raise OneOnOneError("missing_weekday", usage=usage)
+    if at_time is None:
+        raise OneOnOneError("missing_time", usage=usage)
+    return ScheduleRequest(person_id, every or 1, weekday, at_time, minutes or DEFAULT_MINUTES)
+
+
+def _every(tokens: list[str], i: int) -> tuple[int, int]:
+    """After `every`: `week`, `N weeks`; returns the weeks and the index after them."""
+    if fold(tokens[i]) in _WEEKS:
+        return 1, i + 1
+    weeks = every_of(tokens[i])
+    if i + 1 < len(tokens) and fold(tokens[i + 1]) in _WEEKS:
+        return weeks, i + 2
+    raise OneOnOneError("bad_every", value=tokens[i][:30])
+
+
+def every_of(token: str) -> int:
+    """A number of weeks between meetings: one of EVERY_WEEKS."""
+    word = fold(token)
+    if not word.isdigit() or int(word) not in EVERY_WEEKS:
+        raise OneOnOneError("bad_every", value=token[:30])
+    return int(word)
+
+
+def weekday_of(token: str) -> int:
+    word = fold(token)
+    day = WEEKDAYS.get(word, WEEKDAYS.get(word.rstrip("s")))
+    if day is None:
+        raise OneOnOneError("bad_weekday", value=token[:30])
+    return day
+
+
+def time_of(token: str) -> str:
+    match = _TIME.fullmatch(token.strip())
+    if not match:
+        raise OneOnOneError("bad_time", value=token[:30])
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def minutes_of(token: str) -> int:
+    match = _MINUTES.fullmatch(fold(token))
+    if not match or not MIN_MINUTES <= int(match[1]) <= MAX_MINUTES:
+        raise OneOnOneError("bad_minutes", value=token[:30], low=MIN_MINUTES, high=MAX_MINUTES)
+    return int(match[1])
+
+
+def schedule_from_form(
+    person_id: str | None,
+    *,
+    every: str | None,
+    weekday: str | None,
+    at_time: str | None,
+    minutes: str | None,
+) -> ScheduleRequest:
+    """The schedule modal's fields, checked by the typed command's rules; every problem is
+    raised at once (ScheduleFormErrors) under the block it belongs to. As typed, the cadence
+    and the length may be left out (every week, DEFAULT_MINUTES)."""
+    errors: dict[str, OneOnOneError] = {}
+
+    def field(block: str, value: str | None, read: Callable[[str], T], default: T | None) -> T:
+        try:
+            if value is not None and value.strip():
+                return read(value.strip())
+            if default is not None:
+                return default
+            raise OneOnOneError("form_missing")
+        except OneOnOneError as exc:
+            errors[block] = exc
+            return cast(T, None)  # never used: the errors are raised before the request is
+
+    request = ScheduleRequest(
+        person_id=field("person", person_id, str, None),
+        every_weeks=field("every", every, every_of, 1),
+        weekday=field("weekday", weekday, weekday_of, None),
+        at_time=field("time", at_time, time_of, None),
+        minutes=field("minutes", minutes, minutes_of, DEFAULT_MINUTES),
+    )
+    if errors:
+        raise ScheduleFormErrors(errors)
+    return request

@@ -1,0 +1,701 @@
+"""One-to-ones through signed requests against the stand-in, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+import handlers.oneonones
+from bot.i18n import Texts
+from bot.oneonones.commands import SCHEDULE_FORM_BLOCKS
+from bot.oneonones.jobs import send_oneonone_reminders
+from bot.standin import SlackStandIn, validate_blocks, validate_view
+from bot.summary import week_containing
+from bot.summary_post import compute_summary
+from bot.views import oneonones as views
+from bot.views.summary import summary_blocks
+from storage.db import Database
+from storage.oneonones import OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
+from tests.conftest import make_settings
+from tests.harness import BotHarness, block_text
+
+AMELIA = "U06AJONES"  # English, Europe/London: the manager in most tests
+OLIVER = "U05OSMITH"  # English, Europe/London
+JAMES = "U07JMILLE"  # English, America/New_York
+LUCA = "U04LROMAN"  # English, Europe/Rome
+GIULIA = "U01GROSSI"  # Italian, workspace admin: a manager too
+MARCO = "U02MBIANC"  # Italian, Europe/Rome
+FRANCESCA = "U03FESPOS"  # Italian, Europe/Rome
+CRM_BOT = "U12CRMBOT"
+CHIARA = "U10CRICCI"  # deactivated
+
+# Tuesday 1 December 2026, 09:00 UTC (10:00 in Rome, 04:00 in New York).
+TUESDAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}|{user_id.lower()}>"
+
+
+class Clock:
+    """What the listeners take for now (the scheduler's tick is given its own `now`)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    moment = Clock(TUESDAY)
+    monkeypatch.setattr(handlers.oneonones, "_now", moment)
+    return moment
+
+
+def say(bot: BotHarness, user_id: str, text: str) -> str:
+    """Type `/oneonone <text>`; the ephemeral reply as a person reads it."""
+    reply = BotHarness.reply(bot.command(user_id, "/oneonone", text))
+    assert reply.get("response_type", "ephemeral") == "ephemeral"
+    if "blocks" in reply:
+        assert validate_blocks(reply["blocks"]) == []
+    return block_text(reply)
+
+
+def dms(bot: BotHarness, user_id: str) -> list[str]:
+    return [block_text({"text": m.text, "blocks": m.blocks}) for m in bot.dms(user_id)]
+
+
+def series_count(db: Database) -> int:
+    with db.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(OneOnOneSeries)) or 0)
+
+
+def schedule_amelia_oliver(bot: BotHarness) -> str:
+    return say(bot, AMELIA, f"schedule {mention(OLIVER)} every 2 weeks on thursday at 10:00")
+
+
+def tick(bot: BotHarness, now: datetime) -> int:
+    sent = send_oneonone_reminders(bot.services, now)
+    assert bot.services.background.wait_idle()
+    return sent
+
+
+def button(message: Any, action_id: str) -> dict[str, Any]:
+    return next(
+        element
+        for block in message.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    )
+
+
+def modals(bot: BotHarness, callback_id: str) -> list[dict[str, Any]]:
+    return [v for v in bot.standin.views if v.get("callback_id") == callback_id]
+
+
+def new_modal(bot: BotHarness, callback_id: str, before: int) -> dict[str, Any]:
+    """The modal opened after `before` others of its kind (it opens after the ack)."""
+
+    def find() -> dict[str, Any] | None:
+        opened = modals(bot, callback_id)
+        return opened[-1] if len(opened) > before else None
+
+    return bot.standin.wait_for(find, describe=f"a new {callback_id} modal")
+
+
+# ---- help and the happy path -------------------------------------------------------------------
+
+
+def test_help_in_english_and_italian(bot: BotHarness) -> None:
+    english = say(bot, OLIVER, "help")
+    assert "/oneonone schedule @person every <1|2|4> weeks" in english
+    assert "`/oneonone schedule` — no arguments: a form" in english
+    assert "/oneonone notes @person" in english
+    assert "*overdue*" in english
+    italian = say(bot, MARCO, "")
+    assert "incontri individuali regolari" in italian
+    assert "`/oneonone schedule` — senza argomenti: un modulo" in italian
+    unknown = say(bot, OLIVER, "frobnicate")
+    assert "I don't know `/oneonone frobnicate`" in unknown and "/oneonone list" in unknown
+
+
+def test_schedule_shows_each_person_their_own_time(bot: BotHarness, clock: Clock) -> None:
+    reply = say(bot, LUCA, f"schedule {mention(JAMES)} every 2 weeks on thursday at 10:00")
+    assert "1:1 with <@U07JMILLE> scheduled, every 2 weeks, 60 min" in reply
+    assert "Thu 2026-12-03 10:00 (Europe/Rome)" in reply
+    bot.standin.wait_for(lambda: dms(bot, JAMES), describe="James's DM")
+    assert "Thu 2026-12-03 04:00 (America/New_York)" in dms(bot, JAMES)[0]
+    assert "<@U04LROMAN> scheduled a regular 1:1 with you" in dms(bot, JAMES)[0]
+    listing = say(bot, JAMES, "list")
+    assert "Next: Thu 2026-12-03 04:00 (America/New_York)" in listing
+    assert "Next: Thu 2026-12-03 10:00 (Europe/Rome)" in say(bot, LUCA, "list")
+    assert "(you lead it)" in say(bot, LUCA, "list")
+
+
+def test_italian_grammar_and_minutes(bot: BotHarness, clock: Clock) -> None:
+    reply = say(
+        bot, MARCO, f"schedule {mention(FRANCESCA)} ogni 4 settimane il venerdì alle 9:30 per 45"
+    )
+    assert "1:1 con <@U03FESPOS> pianificato, ogni 4 settimane, 45 min" in reply
+    assert "ven 2026-12-04 09:30 (Europe/Rome)" in reply
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("schedule <@U99GHOST> every week on monday at 10:00",
+                     "I cannot find <@U99GHOST>", id="unknown_person"),
+        pytest.param("schedule bob every week on monday at 10:00",
+                     "`bob` is not a person I can find", id="not_a_mention"),
+        pytest.param(f"schedule {mention(AMELIA)} every week on monday at 10:00",
+                     "cannot schedule one with yourself", id="self"),
+        pytest.param(f"schedule {mention(CRM_BOT)} every week on monday at 10:00",
+                     "is a bot", id="bot"),
+        pytest.param("schedule <@UBOT> every week on monday at 10:00", "is a bot", id="pulsebot"),
+        pytest.param(f"schedule {mention(CHIARA)} every week on monday at 10:00",
+                     "I cannot find <@U10CRICCI>", id="deactivated"),
+        pytest.param(f"schedule {mention(OLIVER)} every 3 weeks on monday at 10:00",
+                     "every 1, 2 or 4 weeks", id="bad_every"),
+        pytest.param(f"schedule {mention(OLIVER)} every week on funday at 10:00",
+                     "`funday` is not a day of the week", id="bad_weekday"),
+        pytest.param(f"schedule {mention(OLIVER)} every week on monday at 25:00",
+                     "`25:00` is not a time", id="bad_time"),
+        pytest.param(f"schedule {mention(OLIVER)} every week on monday",
+                     "At what time?", id="missing_time"),
+        pytest.param(f"schedule {mention(OLIVER)} every week on monday at 10:00 for 500",
+                     "between 15 and 180 minutes", id="bad_minutes"),
+        pytest.param("add", "Whom with?", id="missing_person"),
+        pytest.param(f"add {mention(OLIVER)}", "What is the topic?", id="missing_topic"),
+        pytest.param(f"add {mention(OLIVER)} pay rise", "You have no 1:1 series with <@U05OSMITH>",
+                     id="add_without_series"),
+        pytest.param(f"skip {mention(OLIVER)}", "You have no 1:1 series", id="skip_without_series"),
+        pytest.param(f"notes {mention(OLIVER)} extra", "I didn't expect `extra`", id="extra_word"),
+    ],
+)  # fmt: skip
+def test_bad_input_gets_a_clear_ephemeral_answer_and_changes_nothing(
+    bot: BotHarness, db: Database, clock: Clock, text: str, expected: str
+) -> None:
+    reply = say(bot, AMELIA, text)
+    assert ":warning:" in reply
+    assert expected in reply
+    assert series_count(db) == 0
+
+
+def test_a_second_series_with_the_same_person_is_refused(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)
+    again = say(bot, AMELIA, f"schedule {mention(OLIVER)} every week on monday at 11:00")
+    assert "You and <@U05OSMITH> already have a 1:1 series" in again
+    reverse = say(bot, OLIVER, f"schedule {mention(AMELIA)} every week on monday at 11:00")
+    assert "already have a 1:1 series" in reverse
+    assert series_count(db) == 1
+
+
+def test_a_time_skipped_by_daylight_saving_is_refused(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    clock.now = datetime(2027, 3, 22, 12, 0, tzinfo=UTC)  # the Sunday after is the change
+    reply = say(bot, LUCA, f"schedule {mention(MARCO)} every week on sunday at 02:30")
+    assert "02:30 does not exist on 2027-03-28 in Europe/Rome" in reply
+    assert series_count(db) == 0
+    fine = say(bot, LUCA, f"schedule {mention(MARCO)} every week on sunday at 03:30")
+    assert "Sun 2027-03-28 03:30 (Europe/Rome)" in fine
+
+
+# ---- /oneonone schedule alone: the form --------------------------------------------------------
+
+
+def schedule_form(
+    person: str | None = OLIVER,
+    every: str | None = "2",
+    weekday: str | None = "thursday",
+    at_time: str | None = "10:00",
+    minutes: str | None = "60",
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The schedule modal's state as Slack sends it on submission."""
+
+    def select(value: str | None) -> dict[str, dict[str, Any]]:
+        option = None if value is None else {"value": value}
+        return {views.INPUT: {"type": "static_select", "selected_option": option}}
+
+    return {
+        "person": {views.INPUT: {"type": "users_select", "selected_user": person}},
+        "every": select(every),
+        "weekday": select(weekday),
+        "time": {views.INPUT: {"type": "timepicker", "selected_time": at_time}},
+        "minutes": {views.INPUT: {"type": "number_input", "value": minutes}},
+    }
+
+
+def opened_schedule_form(bot: BotHarness, user_id: str) -> dict[str, Any]:
+    """Type `/oneonone schedule` alone: an empty ack, then views.open with the form."""
+    before = len(bot.standin.calls_to("views.open"))
+    response = bot.command(user_id, "/oneonone", "schedule")
+    assert response.status == 200 and not response.body
+    opened = bot.standin.wait_for_calls("views.open", before + 1)[before]
+    assert opened.ok and opened.params["trigger_id"]
+    view = opened.params["view"]
+    assert isinstance(view, dict) and view["callback_id"] == views.SCHEDULE_MODAL
+    assert validate_view(view) == []
+    return view
+
+
+def series_rows(db: Database) -> list[tuple[object, ...]]:
+    """What a series is, without its id and timestamps; oldest first."""
+    with db.transaction() as session:
+        rows = session.scalars(select(OneOnOneSeries).order_by(OneOnOneSeries.id)).all()
+        return [
+            (r.manager_id, r.person_id, r.every_weeks, r.weekday, r.at_time, r.minutes,
+             r.timezone, r.anchor_date)
+            for r in rows
+        ]  # fmt: skip
+
+
+def test_schedule_alone_opens_the_form_in_the_askers_language(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    view = opened_schedule_form(bot, AMELIA)
+    assert view["title"]["text"] == "Schedule a 1:1"
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert tuple(blocks) == SCHEDULE_FORM_BLOCKS
+    elements = {block_id: block["element"] for block_id, block in blocks.items()}
+    assert {k: e["type"] for k, e in elements.items()} == {
+        "person": "users_select",
+        "every": "static_select",
+        "weekday": "static_select",
+        "time": "timepicker",
+        "minutes": "number_input",
+    }
+    every = elements["every"]
+    assert [o["value"] for o in every["options"]] == ["1", "2", "4"]
+    assert every["initial_option"]["value"] == "1"
+    days = [o["text"]["text"] for o in elements["weekday"]["options"]]
+    assert days == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    assert elements["time"]["initial_time"] == "10:00"
+    assert "Europe/London" in blocks["time"]["hint"]["text"]
+    minutes = elements["minutes"]
+    assert (minutes["initial_value"], minutes["min_value"], minutes["max_value"]) == (
+        "60",
+        "15",
+        "180",
+    )
+    assert minutes["is_decimal_allowed"] is False
+
+    italian = opened_schedule_form(bot, MARCO)
+    assert italian["title"]["text"] == "Pianifica un 1:1"
+    assert "lunedì" in json.dumps(italian, ensure_ascii=False)
+    assert "Europe/Rome" in json.dumps(italian)
+    assert series_count(db) == 0
+
+
+def test_the_form_schedules_the_same_series_as_the_typed_command(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    opened_schedule_form(bot, AMELIA)
+    response = bot.submit(AMELIA, views.SCHEDULE_MODAL, schedule_form())
+    assert response.status == 200 and not response.body  # the modal closes
+    confirmation = bot.standin.wait_for(
+        lambda: [t for t in dms(bot, AMELIA) if "scheduled" in t], describe="Amelia's DM"
+    )[0]
+    assert "1:1 with <@U05OSMITH> scheduled, every 2 weeks, 60 min" in confirmation
+    assert "Thu 2026-12-03 10:00 (Europe/London)" in confirmation
+    told = bot.standin.wait_for(lambda: dms(bot, OLIVER), describe="Oliver's DM")[0]
+    assert "<@U06AJONES> scheduled a regular 1:1 with you, every 2 weeks, 60 min" in told
+    for message in [*bot.dms(AMELIA), *bot.dms(OLIVER)]:
+        assert validate_blocks(message.blocks) == []
+    by_form = series_rows(db)
+    assert "Thu 2026-12-03 10:00 (Europe/London)" in say(bot, AMELIA, "list")
+
+    # Once more: the pair already has a series; refused under the person, nothing saved.
+    again = BotHarness.reply(bot.submit(AMELIA, views.SCHEDULE_MODAL, schedule_form()))
+    assert again["response_action"] == "errors"
+    assert "You and <@U05OSMITH> already have a 1:1 series" in again["errors"]["person"]
+    assert set(again["errors"]) == {"person"}
+    assert series_rows(db) == by_form
+
+    # Typed, after a cancel: the very same series.
+    say(bot, AMELIA, f"cancel {mention(OLIVER)}")
+    schedule_amelia_oliver(bot)
+    assert series_rows(db) == by_form * 2
+
+
+@pytest.mark.parametrize(
+    ("form", "block", "expected"),
+    [
+        pytest.param(schedule_form(person=AMELIA), "person",
+                     "cannot schedule one with yourself", id="self"),
+        pytest.param(schedule_form(person=CRM_BOT), "person", "is a bot", id="bot"),
+        pytest.param(schedule_form(person="UBOT"), "person", "is a bot", id="pulsebot"),
+        pytest.param(schedule_form(person="U99GHOST"), "person", "I cannot find <@U99GHOST>",
+                     id="unknown_person"),
+        pytest.param(schedule_form(person=CHIARA), "person", "I cannot find <@U10CRICCI>",
+                     id="deactivated"),
+        pytest.param(schedule_form(person=None), "person", "Fill in this field", id="no_person"),
+        pytest.param(schedule_form(every="3"), "every", "every 1, 2 or 4 weeks", id="bad_every"),
+        pytest.param(schedule_form(weekday="funday"), "weekday",
+                     "`funday` is not a day of the week", id="bad_weekday"),
+        pytest.param(schedule_form(weekday=None), "weekday", "Fill in this field",
+                     id="no_weekday"),
+        pytest.param(schedule_form(at_time="25:00"), "time", "`25:00` is not a time",
+                     id="bad_time"),
+        pytest.param(schedule_form(minutes="500"), "minutes", "between 15 and 180 minutes",
+                     id="too_long"),
+        pytest.param(schedule_form(minutes="10"), "minutes", "between 15 and 180 minutes",
+                     id="too_short"),
+        pytest.param(schedule_form(minutes="1.5"), "minutes", "between 15 and 180 minutes",
+                     id="not_whole"),
+    ],
+)  # fmt: skip
+def test_each_bad_field_is_answered_under_itself_and_saves_nothing(
+    bot: BotHarness, clock: Clock, form: dict[str, Any], block: str, expected: str
+) -> None:
+    answer = BotHarness.reply(bot.submit(AMELIA, views.SCHEDULE_MODAL, form))
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {block}
+    assert expected in answer["errors"][block]
+    assert series_count(bot.services.db) == 0
+    assert bot.services.background.wait_idle()
+    assert bot.dms(AMELIA) == [] and bot.dms(OLIVER) == []
+
+
+def test_the_form_answers_every_bad_field_at_once_in_the_askers_language(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    form = schedule_form(person=FRANCESCA, every="3", at_time="7", minutes="999")
+    errors = BotHarness.reply(bot.submit(MARCO, views.SCHEDULE_MODAL, form))["errors"]
+    assert set(errors) == {"every", "time", "minutes"}
+    assert "ogni 1, 2 o 4 settimane" in errors["every"]
+    assert "`7` non è un orario" in errors["time"]
+    assert "tra 15 e 180 minuti" in errors["minutes"]
+    assert series_count(db) == 0
+
+
+def test_the_form_refuses_a_time_skipped_by_daylight_saving_under_the_time(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    clock.now = datetime(2027, 3, 22, 12, 0, tzinfo=UTC)  # the Sunday after is the change
+    form = schedule_form(person=MARCO, every="1", weekday="sunday", at_time="02:30")
+    errors = BotHarness.reply(bot.submit(LUCA, views.SCHEDULE_MODAL, form))["errors"]
+    assert errors == {"time": errors["time"]}
+    assert "02:30 does not exist on 2027-03-28 in Europe/Rome" in errors["time"]
+    assert series_count(db) == 0
+
+
+# ---- the meeting's DMs ----------------------------------------------------------------------
+
+
+def test_agenda_the_day_before_reminder_an_hour_before_outcomes_after_each_once(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)  # Thu 3 Dec 10:00 London = 10:00 UTC, until 11:00
+    assert "Added to the agenda of your next 1:1 with <@U05OSMITH>" in say(
+        bot, AMELIA, f"add {mention(OLIVER)} Q1 territory plan"
+    )
+    say(bot, OLIVER, f"add {mention(AMELIA)} Training budget <script>")
+    bot.services.background.wait_idle()
+    before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER)}
+
+    assert tick(bot, datetime(2026, 12, 2, 9, 0, tzinfo=UTC)) == 0  # 25 h before: not yet
+    assert tick(bot, datetime(2026, 12, 2, 10, 30, tzinfo=UTC)) == 2  # 23.5 h before
+    assert tick(bot, datetime(2026, 12, 2, 10, 31, tzinfo=UTC)) == 0  # once
+    for user in (AMELIA, OLIVER):
+        agenda = bot.dms(user)[before[user]]
+        text = block_text({"text": agenda.text, "blocks": agenda.blocks})
+        assert "is tomorrow: *Thu 2026-12-03 10:00 (Europe/London)*" in text
+        assert "Q1 territory plan" in text and "Training budget &lt;script&gt;" in text
+        assert "[Add a topic]" in text and "[Skip this one]" in text
+        assert validate_blocks(agenda.blocks) == []
+
+    assert tick(bot, datetime(2026, 12, 3, 9, 10, tzinfo=UTC)) == 2
+    assert tick(bot, datetime(2026, 12, 3, 9, 20, tzinfo=UTC)) == 0
+    assert "starts in an hour" in dms(bot, OLIVER)[-1] and "(2 topics" in dms(bot, OLIVER)[-1]
+
+    assert tick(bot, datetime(2026, 12, 3, 10, 30, tzinfo=UTC)) == 0  # held, not yet over
+    assert tick(bot, datetime(2026, 12, 3, 11, 1, tzinfo=UTC)) == 2
+    assert tick(bot, datetime(2026, 12, 3, 11, 2, tzinfo=UTC)) == 0
+    assert "How did your 1:1 with <@U06AJONES> go?" in dms(bot, OLIVER)[-1]
+
+    # The topics were discussed; the next meeting is two weeks later with an empty agenda.
+    listing = say(bot, OLIVER, "list")
+    assert "Thu 2026-12-17 10:00 (Europe/London)" in listing
+    assert "Q1 territory plan" not in listing
+
+
+def test_ticks_racing_and_a_restart_send_each_dm_once(
+    bot: BotHarness, db: Database, standin: SlackStandIn, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)
+    bot.services.background.wait_idle()
+    standin.reset_calls()
+    # The bot restarts: a new process on the same database still knows the series.
+    bot.close()
+    settings = make_settings(
+        SLACK_API_URL=standin.url, DATABASE_URL=db.engine.url.render_as_string(False)
+    )
+    restarted = BotHarness.boot(settings, db=db, standin=standin)
+    second = Database(db.engine.url)
+    try:
+        twin = BotHarness.boot(settings, db=second, standin=standin)
+        now = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
+        results: list[int] = []
+        barrier = threading.Barrier(4)
+
+        def run(harness: BotHarness) -> None:
+            barrier.wait()
+            results.append(send_oneonone_reminders(harness.services, now))
+
+        threads = [
+            threading.Thread(target=run, args=(h,)) for h in (restarted, twin, restarted, twin)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [0, 0, 0, 2]
+        assert len(standin.calls_to("chat.postMessage")) == 2
+    finally:
+        second.dispose()
+        restarted.close()
+
+
+# ---- buttons and modals ---------------------------------------------------------------------
+
+
+def test_skip_from_the_dm_moves_the_agenda_to_the_next_meeting(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)
+    say(bot, OLIVER, f"add {mention(AMELIA)} Holiday plans")
+    tick(bot, datetime(2026, 12, 2, 10, 30, tzinfo=UTC))
+    agenda = bot.dms(OLIVER)[-1]
+    skip = button(agenda, views.SKIP)
+    assert bot.click(OLIVER, views.SKIP, skip["value"], message=agenda).status == 200
+    bot.standin.wait_for(
+        lambda: any("<@U05OSMITH> skipped your 1:1" in t for t in dms(bot, AMELIA)),
+        describe="Amelia told of the skip",
+    )
+    assert "Thu 2026-12-17 10:00 (Europe/London)" in dms(bot, AMELIA)[-1]
+    # A second click on the stale button changes nothing.
+    assert bot.click(OLIVER, views.SKIP, skip["value"], message=agenda).status == 200
+    listing = say(bot, AMELIA, "list")
+    assert "Next: Thu 2026-12-17 10:00 (Europe/London)" in listing
+    assert "Holiday plans" in listing  # carried over
+    assert tick(bot, datetime(2026, 12, 3, 9, 10, tzinfo=UTC)) == 0  # no reminder, no meeting
+    assert tick(bot, datetime(2026, 12, 3, 11, 10, tzinfo=UTC)) == 0
+
+
+def test_add_a_topic_from_the_dm(bot: BotHarness, clock: Clock) -> None:
+    schedule_amelia_oliver(bot)
+    tick(bot, datetime(2026, 12, 2, 10, 30, tzinfo=UTC))
+    agenda = bot.dms(AMELIA)[-1]
+    add = button(agenda, views.ADD_TOPIC)
+    assert bot.click(AMELIA, views.ADD_TOPIC, add["value"], message=agenda).status == 200
+    modal = new_modal(bot, views.TOPIC_MODAL, 0)
+    assert "Oliver Smith" in block_text(modal)
+    response = bot.submit(
+        AMELIA,
+        views.TOPIC_MODAL,
+        {"topic": {views.INPUT: {"type": "plain_text_input", "value": "Pipeline review"}}},
+        modal["private_metadata"],
+    )
+    assert response.status == 200 and not response.body
+    assert "Pipeline review" in say(bot, OLIVER, "list")
+
+
+def test_outcomes_are_private_and_follow_ups_carry_over_until_done(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)
+    tick(bot, datetime(2026, 12, 3, 11, 1, tzinfo=UTC))  # held; the outcomes DM goes
+    prompt = bot.dms(AMELIA)[-1]
+    outcomes = button(prompt, views.OUTCOMES)
+    assert bot.click(AMELIA, views.OUTCOMES, outcomes["value"], message=prompt).status == 200
+    modal = new_modal(bot, views.OUTCOMES_MODAL, 0)
+    values = {
+        "outcome": {views.INPUT: {"type": "plain_text_input", "value": "Oliver wants to lead"}},
+        "followups": {
+            views.INPUT: {"type": "plain_text_input", "value": "Send deck\n\nBook course"}
+        },
+    }
+    assert not bot.submit(AMELIA, views.OUTCOMES_MODAL, values, modal["private_metadata"]).body
+    listing = say(bot, OLIVER, "list")
+    assert "follow-up: Send deck" in listing and "follow-up: Book course" in listing
+    assert "Oliver wants to lead" not in listing
+    # Oliver's own outcome form shows the open follow-ups, and not Amelia's outcome.
+    assert bot.click(OLIVER, views.OUTCOMES, outcomes["value"]).status == 200
+    mine = new_modal(bot, views.OUTCOMES_MODAL, 1)
+    assert "Oliver wants to lead" not in json.dumps(mine)
+    done_block = next(b for b in mine["blocks"] if b.get("block_id") == "done")
+    deck = next(o for o in done_block["element"]["options"] if o["text"]["text"] == "Send deck")
+    done: dict[str, Any] = {"type": "checkboxes", "selected_options": [deck]}
+    values = {"done": {views.INPUT: done}}
+    assert not bot.submit(OLIVER, views.OUTCOMES_MODAL, values, mine["private_metadata"]).body
+    listing = say(bot, AMELIA, "list")
+    assert "Send deck" not in listing and "Book course" in listing
+    # Amelia's outcome is still hers when she opens the form again.
+    assert bot.click(AMELIA, views.OUTCOMES, outcomes["value"]).status == 200
+    assert "Oliver wants to lead" in json.dumps(new_modal(bot, views.OUTCOMES_MODAL, 2))
+
+
+# ---- privacy ------------------------------------------------------------------------------------
+
+
+def test_nobody_else_sees_the_agenda_or_the_notes(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)
+    say(bot, OLIVER, f"add {mention(AMELIA)} Feeling stretched thin")
+    # Amelia writes private notes.
+    say(bot, AMELIA, f"notes {mention(OLIVER)}")
+    modal = new_modal(bot, views.NOTES_MODAL, 0)
+    notes = {"notes": {views.INPUT: {"type": "plain_text_input", "value": "Watch for burnout"}}}
+    assert not bot.submit(AMELIA, views.NOTES_MODAL, notes, modal["private_metadata"]).body
+    # She sees them again; Oliver, the other side, does not.
+    say(bot, AMELIA, f"notes {mention(OLIVER)}")
+    assert "Watch for burnout" in json.dumps(new_modal(bot, views.NOTES_MODAL, 1))
+    say(bot, OLIVER, f"notes {mention(AMELIA)}")
+    assert "Watch for burnout" not in json.dumps(new_modal(bot, views.NOTES_MODAL, 2))
+
+    # A third person, and another manager (a workspace admin), see none of it.
+    for outsider in (JAMES, GIULIA):
+        listing = say(bot, outsider, "list")
+        assert "stretched" not in listing and "U05OSMITH" not in listing
+        assert ":warning:" in say(bot, outsider, f"notes {mention(OLIVER)}")
+        assert ":warning:" in say(bot, outsider, f"add {mention(OLIVER)} sneaky")
+        assert ":warning:" in say(bot, outsider, f"skip {mention(AMELIA)}")
+        # A forged modal submission with their series id is refused and saves nothing.
+        forged = bot.submit(outsider, views.NOTES_MODAL, notes, modal["private_metadata"])
+        assert json.loads(forged.body)["response_action"] == "errors"
+    with db.transaction() as session:
+        topics = list(session.scalars(select(OneOnOneTopic.text)))
+    assert topics == ["Feeling stretched thin"]
+    bot.services.background.wait_idle()
+    bot.dispatch(bot.requests.app_home_opened(GIULIA))
+    bot.dispatch(bot.requests.app_home_opened(OLIVER))
+    home = bot.standin.wait_for(lambda: bot.standin.home_view(OLIVER), describe="Oliver's home")
+    assert "Feeling stretched thin" in block_text(home)
+    assert "Your 1:1s" in block_text(home)
+    giulia = bot.standin.wait_for(lambda: bot.standin.home_view(GIULIA), describe="Giulia's home")
+    assert "stretched" not in block_text(giulia) and "1:1" not in block_text(giulia)
+
+
+def test_only_the_manager_cancels_and_the_person_is_told(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)
+    refused = say(bot, OLIVER, f"cancel {mention(AMELIA)}")
+    assert "Only <@U06AJONES>, who leads this 1:1, can cancel" in refused
+    assert "is cancelled" in say(bot, AMELIA, f"cancel {mention(OLIVER)}")
+    bot.standin.wait_for(
+        lambda: any("ended your regular 1:1 series" in t for t in dms(bot, OLIVER)),
+        describe="Oliver told",
+    )
+    assert "You have no 1:1 series" in say(bot, OLIVER, "list")
+    assert tick(bot, datetime(2026, 12, 2, 10, 30, tzinfo=UTC)) == 0
+    assert "scheduled" in schedule_amelia_oliver(bot)  # the pair may start again
+    assert series_count(db) == 2
+
+
+# ---- daylight saving ----------------------------------------------------------------------------
+
+
+def local_starts(db: Database) -> list[tuple[str, str, str]]:
+    with db.transaction() as session:
+        rows = session.execute(
+            select(
+                OneOnOneOccurrence.local_date,
+                OneOnOneOccurrence.starts_at,
+                OneOnOneOccurrence.status,
+            ).order_by(OneOnOneOccurrence.local_date)
+        ).all()
+    return [(str(d), s.strftime("%H:%M"), status) for d, s, status in rows]
+
+
+def hourly_ticks(bot: BotHarness, start: datetime, days: int) -> None:
+    moment = start
+    while moment < start + timedelta(days=days):
+        tick(bot, moment)
+        moment += timedelta(hours=1)
+
+
+def reminders(bot: BotHarness, user_id: str) -> list[str]:
+    return [t for t in dms(bot, user_id) if "starts in an hour" in t]
+
+
+def test_spring_forward_moves_a_later_meeting_by_the_gap_and_fires_once(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    clock.now = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
+    say(bot, LUCA, f"schedule {mention(OLIVER)} every week on sunday at 02:30 for 30")
+    hourly_ticks(bot, clock.now + timedelta(minutes=45), days=21)
+    # 02:30 in Rome: 01:30 UTC in winter; on 28 March it does not exist (03:30 CEST, 01:30
+    # UTC); then 00:30 UTC in summer time.
+    assert local_starts(db)[:3] == [
+        ("2027-03-21", "01:30", "held"),
+        ("2027-03-28", "01:30", "held"),
+        ("2027-04-04", "00:30", "held"),
+    ]
+    assert [r.split("at *")[1].split("*")[0] for r in reminders(bot, LUCA)][:3] == [
+        "Sun 2027-03-21 02:30 (Europe/Rome)",
+        "Sun 2027-03-28 03:30 (Europe/Rome)",
+        "Sun 2027-04-04 02:30 (Europe/Rome)",
+    ]
+    assert len(reminders(bot, OLIVER)) == len(reminders(bot, LUCA)) == 3
+
+
+def test_fall_back_takes_the_first_of_a_repeated_time_and_fires_once(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 10, 19, 12, 0, tzinfo=UTC)
+    say(bot, LUCA, f"schedule {mention(OLIVER)} every week on sunday at 02:30 for 30")
+    hourly_ticks(bot, clock.now + timedelta(minutes=45), days=14)
+    # 25 October: 02:30 happens twice in Rome; the first (CEST, 00:30 UTC) is the meeting.
+    assert local_starts(db)[:2] == [
+        ("2026-10-25", "00:30", "held"),
+        ("2026-11-01", "01:30", "held"),
+    ]
+    assert len(reminders(bot, LUCA)) == 2
+    days_before = [t for t in dms(bot, OLIVER) if "is tomorrow" in t]
+    assert len(days_before) == 2
+    assert "Sun 2026-10-25 01:30 (Europe/London)" in days_before[0]  # Oliver's own zone
+
+
+# ---- the weekly summary ------------------------------------------------------------------------
+
+
+def test_the_summary_counts_held_skipped_and_overdue_only(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)  # Thu 3 Dec: held
+    say(bot, AMELIA, f"add {mention(OLIVER)} Secret topic")
+    say(bot, LUCA, f"schedule {mention(JAMES)} every week on wednesday at 10:00")  # 2 Dec
+    say(bot, LUCA, f"skip {mention(JAMES)}")  # 2 Dec skipped
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    tick(bot, now)
+    summary = compute_summary(bot.services, week_containing(now, bot.services.settings.zone), now)
+    text = block_text({"blocks": [b.to_dict() for b in summary_blocks(Texts("en"), summary)]})
+    assert "*1:1s:* 1 held · 1 skipped · 0 overdue" in text
+    assert "Secret topic" not in text and "U05OSMITH" not in text
+    # Luca keeps skipping: a week's cycle plus a week without a meeting makes the series overdue.
+    clock.now = now
+    say(bot, LUCA, f"skip {mention(JAMES)}")  # 9 Dec
+    say(bot, LUCA, f"skip {mention(JAMES)}")  # 16 Dec
+    later = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
+    tick(bot, later)
+    counts = compute_summary(
+        bot.services, week_containing(later, bot.services.settings.zone), later
+    ).oneonones
+    assert counts is not None
+    assert (counts.held, counts.skipped, counts.overdue) == (1, 1, 1)
