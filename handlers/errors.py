@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from bot.i18n import Texts
 from bot.services import Services
 from bot.slack_client import make_webhook_client
+from bot.views.home import unavailable_home
 from handlers.middleware import forget_delivery, texts_for
 
 log = logging.getLogger(__name__)
@@ -57,13 +58,22 @@ def register(app: App, services: Services) -> None:
             log.exception("listener failed", exc_info=error)
         body = request.body
         kind = body.get("type")
-        if kind == "event_callback":
-            # Events are retried by Slack: a 500 asks for that retry.
-            return BoltResponse(status=500, body="")
         texts: Texts = texts_for(request.context)
         text = ":warning: " + texts(
             "common.error_unavailable" if unavailable else "common.error_generic"
         )
+        if kind == "event_callback":
+            # The one event is app_home_opened: the Home tab says what is wrong (views.publish
+            # needs no database) and the next opening tries again. No 5xx: Slack would retry
+            # into the same outage, and counts failures against the app's event subscription.
+            event = body.get("event") or {}
+            if event.get("type") == "app_home_opened" and event.get("user"):
+                services.background.submit(
+                    services.client.views_publish,
+                    user_id=event["user"],
+                    view=unavailable_home(texts, text),
+                )
+            return BoltResponse(status=200, body="")
         if kind == "block_actions":
             services.background.submit(tell_after_a_click, services, body, text)
             return BoltResponse(status=200, body="")

@@ -200,3 +200,11 @@ def home_view(
         ]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=texts("home.help_hint"))]))
     return View(type="home", blocks=blocks[:100])
+
+
+def unavailable_home(texts: Texts, message: str) -> View:
+    """The Home tab when it cannot be built (the database is down): what happened, no data."""
+    return View(
+        type="home",
+        blocks=[HeaderBlock(text=texts("home.title")), SectionBlock(text=message)],
+    )

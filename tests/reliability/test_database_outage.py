@@ -101,6 +101,12 @@ def test_requests_during_an_outage_get_a_friendly_answer_and_service_resumes(
             status, body = post(events, form)
             assert status == 200
             assert UNAVAILABLE in json.loads(body)["errors"]["note"]  # shown under the field
+            # Opening the App Home: a 200 (no retry into the outage) and a Home tab that says so.
+            assert post(events, bot.requests.app_home_opened(REP)) == (200, "")
+            home = bot.standin.wait_for(
+                lambda: bot.standin.home_view(REP), describe="the Home tab in the outage"
+            )
+            assert UNAVAILABLE in json.dumps(home, ensure_ascii=False)
             proxy.restore()
             after = len(created)
             bot.standin.wait_for(lambda: len(created) >= after + 5, describe="service resumed")
