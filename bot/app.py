@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import subprocess
+import sys
 
 from slack_bolt import App
 
@@ -15,7 +18,6 @@ from bot.directory import Directory
 from bot.services import Services
 from bot.slack_client import make_web_client
 from storage.db import Database
-from storage.migrate import upgrade
 
 
 def build_services(settings: Settings, *, db: Database | None = None) -> Services:
@@ -62,8 +64,32 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def start(settings: Settings, *, db: Database | None = None) -> tuple[App, Services]:
-    """Everything `run`, `serve` and `demo` share: upgrade the schema, build the app."""
+def start(
+    settings: Settings, *, db: Database | None = None, upgrade_in_child: bool = False
+) -> tuple[App, Services]:
+    """Everything `run`, `serve` and `demo` share: upgrade the schema, build the app.
+
+    With `upgrade_in_child`, the upgrade runs in a child process (`pulsebot db upgrade`), so a
+    long-running server never loads Alembic and its templates: about 7 MB it would keep for
+    nothing.
+    """
     services = build_services(settings, db=db)
-    upgrade(services.db.engine)
+    if upgrade_in_child:
+        upgrade_in_child_process(settings.database_url)
+    else:
+        from storage.migrate import upgrade  # noqa: PLC0415 (only where it is needed)
+
+        upgrade(services.db.engine)
     return build_app(services), services
+
+
+class SchemaUpgradeFailed(RuntimeError):
+    """`pulsebot db upgrade` ended in failure; it has said why on standard error."""
+
+
+def upgrade_in_child_process(database_url: str) -> None:
+    command = [sys.executable, "-m", "bot", "db", "upgrade"]
+    env = {**os.environ, "DATABASE_URL": database_url}
+    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        raise SchemaUpgradeFailed(f"the schema upgrade failed (exit status {done.returncode})")

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import DBAPIError
 
-from bot.app import build_services, freeze_startup_objects, start
+from bot.app import SchemaUpgradeFailed, build_services, freeze_startup_objects, start
 from bot.chart import summary_chart
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
-from bot.demo import run_demo
 from bot.i18n import Texts
 from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
@@ -29,7 +31,6 @@ from bot.transcript import render_message
 from bot.views.summary import summary_blocks
 from bot.web import make_server, make_wsgi_app
 from storage.db import Database
-from storage.migrate import current_revision, head_revision, new_revision, upgrade
 
 log = logging.getLogger("pulsebot")
 
@@ -82,6 +83,23 @@ def _start_scheduling(services: Services) -> SchedulerLeader:
     return leader
 
 
+def _start_server(settings: Settings) -> tuple[App, Services]:
+    """The app of a long-running process, or one line saying why it cannot start."""
+    try:
+        return start(settings, upgrade_in_child=True)
+    except SchemaUpgradeFailed as exc:
+        click.echo(f"pulsebot: {exc}", err=True)
+        sys.exit(1)
+    except (SlackApiError, OSError) as exc:
+        # Bolt checks the token with auth.test as it is built: Slack down, a wrong
+        # SLACK_API_URL or a revoked token ends here rather than in a traceback.
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+        click.echo(
+            f"pulsebot: Slack's auth.test failed at {settings.slack_api_url}: {error}", err=True
+        )
+        sys.exit(1)
+
+
 @click.group()
 def main() -> None:
     """pulsebot: pulse and eNPS surveys and a sales pipeline, in Slack."""
@@ -93,7 +111,7 @@ def main() -> None:
 def serve(port: int | None, host: str) -> None:
     """Serve Slack's HTTP requests at /slack/events (health at /healthz)."""
     settings = _settings()
-    app, services = start(settings)
+    app, services = _start_server(settings)
     _sync_directory_in_background(services)
     server = make_server(make_wsgi_app(app, services), host=host, port=port or settings.port)
     _exit_on_sigterm()
@@ -118,7 +136,7 @@ def run(ctx: click.Context) -> None:
     if settings.slack_app_token is None:
         ctx.invoke(serve)
         return
-    app, services = start(settings)
+    app, services = _start_server(settings)
     _sync_directory_in_background(services)
     app_token = settings.slack_app_token.get_secret_value()
     handler = SocketModeHandler(
@@ -146,6 +164,8 @@ def run(ctx: click.Context) -> None:
 @click.option("--keep", is_flag=True, help="Keep the demo's database and files afterwards.")
 def demo(keep: bool) -> None:
     """Run the real bot offline against a simulated Slack workspace and print what people see."""
+    from bot.demo import run_demo  # noqa: PLC0415 (the stand-in stays out of the server)
+
     sys.exit(run_demo(keep=keep))
 
 
@@ -192,15 +212,24 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Upgrade the schema of DATABASE_URL to REVISION (default: the newest)."""
+    from storage.migrate import current_revision, upgrade  # noqa: PLC0415 (see bot.app.start)
+
     settings = _or_exit(load_database_settings)
     database = Database(settings.database_url)
-    upgrade(database.engine, revision)
+    try:
+        upgrade(database.engine, revision)
+    except DBAPIError as exc:  # most often: the server is down or the URL is wrong
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        click.echo(f"pulsebot: cannot upgrade the database at DATABASE_URL: {reason}", err=True)
+        sys.exit(1)
     click.echo(f"database at revision {current_revision(database.engine)}")
 
 
 @db.command("current")
 def db_current() -> None:
     """Print the schema revision of DATABASE_URL and the newest one available."""
+    from storage.migrate import current_revision, head_revision  # noqa: PLC0415
+
     settings = _or_exit(load_database_settings)
     database = Database(settings.database_url)
     click.echo(f"current: {current_revision(database.engine)}  head: {head_revision()}")
@@ -210,6 +239,8 @@ def db_current() -> None:
 @click.option("-m", "--message", required=True, help="What the migration does.")
 def db_revision(message: str) -> None:
     """Write a new migration from the models (for developers; upgrade the database first)."""
+    from storage.migrate import new_revision  # noqa: PLC0415
+
     settings = _or_exit(load_database_settings)
     new_revision(Database(settings.database_url).engine, message)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -130,3 +131,46 @@ def test_cli_reads_dotenv_file(tmp_path: pytest.TempPathFactory) -> None:
     assert result.returncode == 2
     # The two values from .env were taken; only the third is reported.
     assert result.stderr.strip() == ("pulsebot: configuration error: PULSEBOT_SECRET: is not set")
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the probe goes
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param(
+            {"SLACK_API_URL": "http://127.0.0.1:{port}/api/"},
+            "pulsebot: Slack's auth.test failed at http://127.0.0.1:{port}/api/: ",
+            id="slack_unreachable",
+        ),
+        pytest.param(
+            {"DATABASE_URL": "postgresql://nobody:hunter2-pw@127.0.0.1:{port}/none"},
+            "pulsebot: the schema upgrade failed (exit status 1)",
+            id="database_unreachable",
+        ),
+    ],
+)
+def test_serve_that_cannot_start_says_why_without_a_traceback(
+    tmp_path: pytest.TempPathFactory, overrides: dict[str, str], expected: str
+) -> None:
+    port = str(_closed_port())
+    values = {"DATABASE_URL": f"sqlite:///{tmp_path}/start.db", **REQUIRED}
+    values |= {name: value.replace("{port}", port) for name, value in overrides.items()}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", port],
+        env=clean_env(**values),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(expected.replace("{port}", port))
+    assert "Traceback" not in result.stderr
+    assert "hunter2-pw" not in result.stderr
+    if "DATABASE_URL" in overrides:  # the child that upgrades the schema said what it met
+        assert "pulsebot: cannot upgrade the database at DATABASE_URL: " in result.stderr
