@@ -160,59 +160,38 @@ DEAL_DIGEST_JOBS: tuple[str, ...] = ("send_deal_digests",)
 ONEONONE_TICK_JOBS: tuple[str, ...] = ("send_oneonone_reminders",)
 
 
-def survey_tick_jobs(services: Services) -> list[JobSpec]:
-    """Every minute: each tick handles everything due up to now (runs, deliveries, reminders)."""
+def catch_up_jobs(services: Services, names: Iterable[str], *, minute: str) -> list[JobSpec]:
+    """Jobs that take everything due up to now, each effect claimed once by its own key."""
     return [
         JobSpec(
             id=name,
             func=f"bot.jobs:{name}",
-            trigger=CronTrigger(minute="*", timezone=services.settings.zone),
-            # A late tick is never wrong (it takes everything due until now), so it always runs...
+            trigger=CronTrigger(minute=minute, timezone=services.settings.zone),
+            # A late run is never wrong (it takes everything due until now), so it always runs...
             misfire_grace_time=None,
-            # ...once: after downtime one tick catches up, not one per missed minute.
+            # ...once: after downtime one run catches up, not one per missed firing.
             coalesce=True,
-            # A slow tick must not overlap the next; whatever it leaves, the next one takes.
+            # A slow run must not overlap the next; whatever it leaves, the next one takes.
             max_instances=1,
         )
-        for name in SURVEY_TICK_JOBS
+        for name in names
     ]
+
+
+def survey_tick_jobs(services: Services) -> list[JobSpec]:
+    """Every minute: runs to open, DMs to send, reminders, closes."""
+    return catch_up_jobs(services, SURVEY_TICK_JOBS, minute="*")
 
 
 def deal_digest_jobs(services: Services) -> list[JobSpec]:
-    """Every 15 minutes: owners whose local time has reached 09:00 get their one daily digest."""
-    return [
-        JobSpec(
-            id=name,
-            func=f"bot.jobs:{name}",
-            trigger=CronTrigger(minute="*/15", timezone=services.settings.zone),
-            # A late run is never wrong: the (owner, local day) claim sends each digest once...
-            misfire_grace_time=None,
-            # ...and one run after downtime covers every missed quarter hour.
-            coalesce=True,
-            # Two runs at once would only race for the same claims.
-            max_instances=1,
-        )
-        for name in DEAL_DIGEST_JOBS
-    ]
+    """Every 15 minutes: owners whose local time has reached 09:00 get their one daily digest
+    (claimed per owner and local day)."""
+    return catch_up_jobs(services, DEAL_DIGEST_JOBS, minute="*/15")
 
 
 def oneonone_tick_jobs(services: Services) -> list[JobSpec]:
-    """Every minute, like the survey ticks: each DM is due at a minute of its own meeting."""
-    return [
-        JobSpec(
-            id=name,
-            func=f"bot.jobs:{name}",
-            trigger=CronTrigger(minute="*", timezone=services.settings.zone),
-            # A late tick is never wrong: it takes everything due until now, and each DM's
-            # marker makes it go once...
-            misfire_grace_time=None,
-            # ...so after downtime one tick catches up, not one per missed minute.
-            coalesce=True,
-            # A slow tick must not overlap the next; whatever it leaves, the next one takes.
-            max_instances=1,
-        )
-        for name in ONEONONE_TICK_JOBS
-    ]
+    """Every minute: each 1:1 DM is due at a minute of its own meeting (a marker per DM)."""
+    return catch_up_jobs(services, ONEONONE_TICK_JOBS, minute="*")
 
 
 # Every job the scheduler runs comes from one of these. Survey schedules (one job per schedule,
