@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import MetaData, select, update
 
 from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
-from bot.surveys import jobs, service
+from bot.surveys import jobs
 from bot.surveys.model import Question, SurveyDefinition
 from bot.surveys.results import differencing_risks
 from bot.surveys.schedule import local_moment
-from bot.surveys.templates import TEMPLATES
 from bot.views import surveys as views
 from storage import surveys as store
 from storage.db import Database
@@ -633,35 +632,3 @@ def test_differencing_risks_by_hand(
     mine = SurveyDefinition(title="mine", questions=(ENPS_Q, Question(kind="text", text="Why?")))
     other = SurveyDefinition(title="other", questions=tuple(other_questions))
     assert differencing_risks(mine, PEERS, [(other, other_people)], min_responses=3) == risky
-
-
-def test_two_runs_at_once_differing_by_one_person_hide_their_shared_question(
-    bot: BotHarness,
-) -> None:
-    # A copy of the eNPS survey, open at the same time as `enps`: four people answer both, a
-    # fifth only `enps`. The difference of the two totals would be the fifth person's score.
-    service.create_survey(bot.services.db, "enps-again", TEMPLATES["enps"], MANAGER)
-    start(bot, "enps")
-    start(bot, "enps-again")
-    wait_for_dms(bot, PEOPLE, count=2)
-    first, second = PEOPLE[:5], PEOPLE[:4]
-    for user in first:
-        click_enps(bot, user, 9)
-    for user in second:
-        dm = bot.dms(user)[1]
-        value = buttons(dm)[9]["value"]
-        assert bot.click(user, "pulse.enps.9", value, message=dm).status == 200
-    text = results(bot, "enps")
-    assert "5 of 13 answered" in text
-    assert "eNPS" not in text.split("answered", 1)[1]
-    assert "comparing the two could single someone out" in text
-    assert "comparing the two could single someone out" in results(bot, "enps-again")
-    bot.command(MANAGER, "/pulse", "export enps")
-    csv_text = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
-    assert "hidden_overlapping_run" in csv_text and "promoters" not in csv_text
-
-    # Two more people answer only `enps`: the runs now differ by three, and both show.
-    for user in PEOPLE[5:7]:
-        click_enps(bot, user, 10)
-    assert "eNPS +100" in results(bot, "enps")
-    assert "eNPS +100" in results(bot, "enps-again")

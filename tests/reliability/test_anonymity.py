@@ -2,8 +2,8 @@
 summary, the CSV export and the logs (at DEBUG).
 
 (No row holds both a user id and an answer: tests/test_surveys.py,
-`test_anonymity_no_row_holds_a_user_id_and_an_answer`. Two overlapping audiences subtracted:
-not here yet — audience segments are on another branch.)
+`test_anonymity_no_row_holds_a_user_id_and_an_answer`. Teams subtracted from the total within
+one run: tests/test_surveys.py, `test_results_per_team_with_threshold_and_subtraction_guard`.)
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from bot.i18n import Texts
 from bot.jobs import record_weekly_summary
-from bot.surveys import jobs
+from bot.surveys import jobs, service
+from bot.surveys.templates import TEMPLATES
 from bot.views import surveys as survey_views
 from tests.harness import BotHarness, block_text
 from tests.reliability.helpers import MANAGER
@@ -98,3 +100,44 @@ def test_results_under_the_threshold_are_hidden_everywhere(
     for record in caplog.records:
         message = record.getMessage()
         assert "you answered *" not in message, (record.name, message[:200])
+
+
+def test_two_overlapping_audiences_cannot_be_subtracted(bot: BotHarness) -> None:
+    # `enps` to #sales and a copy to #sales and Luca, at the same time. If both showed, the
+    # difference of the two totals would be Luca's score: the shared question hides in both.
+    service.create_survey(bot.services.db, "enps-copy", TEMPLATES["enps"], MANAGER)
+    bot.command(MANAGER, "/pulse", "start enps to <#C02SALES|sales>")
+    bot.command(MANAGER, "/pulse", "start enps-copy to <#C02SALES|sales> <@U04LROMAN>")
+    reps = ["U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE", "U09HSATO", "U15DGARCI"]
+    bot.standin.wait_for(
+        lambda: all(len(bot.dms(u)) == 2 for u in reps) and bot.dms("U04LROMAN"),
+        describe="the DMs of both runs",
+    )
+    assert bot.services.background.wait_idle()
+
+    def click(user: str, dm_index: int, score: int) -> None:
+        dm = bot.dms(user)[dm_index]
+        value = next(b for b in dm.blocks if b["type"] == "actions")["elements"][score]["value"]
+        assert bot.click(user, f"pulse.enps.{score}", value, message=dm).status == 200
+
+    for user in reps[:4]:  # in both runs
+        click(user, 0, 9)
+        click(user, 1, 9)
+    click("U04LROMAN", 0, 2)  # Luca only had the copy
+
+    def results(survey: str) -> str:
+        return BotHarness.reply_text(bot.command(MANAGER, "/pulse", f"results {survey}"))
+
+    for survey in ("enps", "enps-copy"):
+        text = results(survey)
+        assert Texts("it")("pulse.results.question_withheld") in text, survey  # the manager's
+        assert "eNPS +" not in text and "eNPS -" not in text, survey
+    bot.command(MANAGER, "/pulse", "export enps-copy")
+    export = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
+    assert "hidden_overlapping_run" in export and "promoters" not in export
+
+    # Two more reps answer `enps` only: the two runs' people now differ by three, both show.
+    click(reps[4], 0, 10)
+    click(reps[5], 0, 10)
+    assert "eNPS +100" in results("enps")
+    assert "eNPS +60" in results("enps-copy")  # 9, 9, 9, 9 and 2
