@@ -18,6 +18,7 @@ from bot.slack_client import FAILURE_RETRIES, retry_handlers
 from bot.standin import RESPONSE_URL, UPLOAD, Fault, SlackStandIn
 from bot.surveys import jobs
 from bot.views import deals as deal_views
+from bot.views import surveys as survey_views
 from storage import surveys as store
 from tests.harness import BotHarness
 from tests.reliability.helpers import MANAGER, OTHER_REP, REP
@@ -35,8 +36,10 @@ TROUBLE = [
 EVERY_METHOD = {
     "users.list", "users.info", "chat.postMessage", "chat.update", "chat.postEphemeral",
     "views.open", "views.publish", "conversations.open", "conversations.history",
+    "conversations.members",
     "files.getUploadURLExternal", "files.completeUploadExternal", UPLOAD, RESPONSE_URL,
 }  # fmt: skip
+MANAGERS = ("U01GROSSI", "U06AJONES")  # the members of #managers
 PEOPLE = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U04LROMAN", "U05OSMITH", "U06AJONES",
           "U07JMILLE", "U08EDAVIS", "U09HSATO"]  # fmt: skip
 
@@ -52,8 +55,18 @@ def statuses(standin: SlackStandIn, method: str) -> Counter[int]:
     return Counter(call.status for call in standin.calls_to(method))
 
 
-def survey_dms(bot: BotHarness, user_id: str) -> list[Any]:
-    return [m for m in bot.dms(user_id) if any(b["type"] == "actions" for b in m.blocks)]
+def survey_dms(bot: BotHarness, user_id: str, *, multi_question: bool = False) -> list[Any]:
+    """`user_id`'s DMs of one-click eNPS surveys, or of surveys answered in a form."""
+
+    def action_ids(message: Any) -> set[str]:
+        return {e.get("action_id", "") for b in message.blocks if b["type"] == "actions"
+                for e in b["elements"]}  # fmt: skip
+
+    return [
+        m
+        for m in bot.dms(user_id)
+        if action_ids(m) and (survey_views.OPEN_ANSWERS_ACTION in action_ids(m)) == multi_question
+    ]
 
 
 def test_every_web_api_method_rides_out_limits_errors_and_timeouts(
@@ -108,6 +121,16 @@ def test_every_web_api_method_rides_out_limits_errors_and_timeouts(
             .values(state="sending", claimed_at=datetime.now(UTC) - timedelta(hours=1))
         )
     jobs.dispatch_due_deliveries(services, datetime.now(UTC))
+
+    # conversations.members: a survey to the members of a channel.
+    assert bot.command(MANAGER, "/pulse", "start pulse to <#C03MANAGERS|managers>").status == 200
+    standin.wait_for(
+        lambda: all(survey_dms(bot, p, multi_question=True) for p in MANAGERS),
+        timeout=60,
+        describe="the managers' pulse DMs",
+    )
+    assert services.background.wait_idle(timeout=60)
+    assert all(not survey_dms(bot, p, multi_question=True) for p in PEOPLE if p not in MANAGERS)
 
     # chat.postMessage again, files upload: the weekly summary with its chart.
     assert record_weekly_summary(services, datetime.now(UTC)) == 1
