@@ -96,6 +96,17 @@ class QuestionScore:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamLine:
+    """One team's part of a run, under the same threshold and subtraction rule as results."""
+
+    channel: str
+    invited: int
+    answered: int
+    hidden: bool
+    enps: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunSummary:
     """One survey run closed in the week; figures are None where the threshold hides them."""
 
@@ -112,6 +123,7 @@ class RunSummary:
     highest: QuestionScore | None = None
     comment_count: int = 0
     comments: tuple[str, ...] = ()  # only when the comment question passes the threshold
+    teams: tuple[TeamLine, ...] = ()  # with PULSEBOT_SEGMENT_CHANNELS
 
     @property
     def participation(self) -> float | None:
@@ -226,6 +238,19 @@ def run_summary(db: Database, policy: SurveyPolicy, run: ClosedRun) -> RunSummar
         highest=ranked[-1] if len(ranked) > 1 else None,
         comment_count=comment_count,
         comments=tuple(comments),
+        teams=tuple(
+            TeamLine(
+                channel=team.segment,
+                invited=team.invited,
+                answered=team.answered,
+                hidden=team.hidden,
+                enps=next(
+                    (q.enps.score for q in team.questions if q.enps is not None and not q.hidden),
+                    None,
+                ),
+            )
+            for team in results.segments
+        ),
     )
 
 

@@ -10,12 +10,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import MetaData, select, update
 
+from bot.i18n import Texts
 from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
+from bot.summary import week_containing
+from bot.summary_post import compute_summary
 from bot.surveys import jobs
 from bot.surveys.model import Question, SurveyDefinition
 from bot.surveys.results import differencing_risks
 from bot.surveys.schedule import local_moment
 from bot.views import surveys as views
+from bot.views.summary import summary_blocks
 from storage import surveys as store
 from storage.db import Database
 from storage.scheduling import ScheduledEffect
@@ -607,6 +611,14 @@ def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHar
     bot.command(MANAGER, "/pulse", "export enps")
     content = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
     assert "team:C02SALES:enps,40" in content and "team:C02SALES:invited,7" in content
+
+    # The weekly summary carries the same team line, under the same rule.
+    bot.command(MANAGER, "/pulse", "close enps")
+    now = datetime.now(UTC)
+    week = week_containing(now, bot.services.settings.zone)
+    summary = compute_summary(bot.services, week, now)
+    text = block_text({"blocks": [b.to_dict() for b in summary_blocks(Texts("en"), summary)]})
+    assert "• *<#C02SALES>* · 5 of 7 answered · eNPS *+40*" in text
 
 
 # ---- runs open at the same time cannot be subtracted --------------------------------------------

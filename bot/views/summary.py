@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.i18n import Texts
-from bot.summary import DealLine, RunSummary, WeeklySummary
+from bot.summary import DealLine, RunSummary, TeamLine, WeeklySummary
 from bot.surveys.results import signed
 from bot.views.common import SECTION_TEXT_LIMIT, clip, escape
 from bot.views.deals import money, percent, stage_label, totals
@@ -84,6 +84,8 @@ def _run_text(texts: Texts, run: RunSummary, min_responses: int) -> str:
             else " " + texts("summary.change", change=signed(run.enps_change))
         )
         lines.append(texts("summary.enps", score=signed(run.enps)) + change)
+    for team in run.teams:
+        lines.append(_team_text(texts, team))
     for key, score in (("summary.lowest", run.lowest), ("summary.highest", run.highest)):
         if score is not None:
             question = escape(question_text(texts, definition.questions[score.index]))
@@ -98,6 +100,14 @@ def _run_text(texts: Texts, run: RunSummary, min_responses: int) -> str:
         )
         return body
     return "\n".join(lines)
+
+
+def _team_text(texts: Texts, team: TeamLine) -> str:
+    name = f"<#{team.channel}>"
+    if team.hidden:
+        return "• " + texts("pulse.results.team_hidden", team=name)
+    line = texts("pulse.results.team", team=name, answered=team.answered, invited=team.invited)
+    return "• " + line + ("" if team.enps is None else f" · eNPS *{signed(team.enps)}*")
 
 
 def _change(texts: Texts, change: dict[str, Decimal], language: str, currency: str) -> str:
