@@ -193,6 +193,10 @@ def register(app: App, services: Services) -> None:
 
     # ---- the DM's buttons ---------------------------------------------------------------------
 
+    def refuse(user_id: str, body: dict[str, Any], texts: Texts, exc: OneOnOneError) -> None:
+        """A button's refusal, privately in the conversation it was clicked in."""
+        later(tell_privately, services, user_id, body.get("response_url"), _error(texts, exc)[0])
+
     @app.action(views.ADD_TOPIC)
     def add_topic_button(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
@@ -201,9 +205,7 @@ def register(app: App, services: Services) -> None:
         try:
             series = service.party_series(db, user_id, _int(body["actions"][0].get("value")))
         except OneOnOneError as exc:
-            later(
-                tell_privately, services, user_id, body.get("response_url"), _error(texts, exc)[0]
-            )
+            refuse(user_id, body, texts, exc)
             return
         other_id = series.other(user_id)
         later(
@@ -224,7 +226,7 @@ def register(app: App, services: Services) -> None:
             )
         except OneOnOneError as exc:
             ack()
-            later(tell_privately, services, user.user_id, response_url, _error(texts, exc)[0])
+            refuse(user.user_id, body, texts, exc)
             return
         ack()
         refresh_home(services, context)
@@ -241,9 +243,7 @@ def register(app: App, services: Services) -> None:
         try:
             form = service.outcome_form(db, user_id, _int(body["actions"][0].get("value")))
         except OneOnOneError as exc:
-            later(
-                tell_privately, services, user_id, body.get("response_url"), _error(texts, exc)[0]
-            )
+            refuse(user_id, body, texts, exc)
             return
         later(
             open_modal,
