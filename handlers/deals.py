@@ -11,7 +11,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
 
 from bot.deals.commands import (
     ExportRequested,
@@ -24,11 +23,11 @@ from bot.deals.service import Actor, DealChange, DealError
 from bot.i18n import Texts
 from bot.parsing import DealRefById, NewDealArgs, ParseError, parse_amount
 from bot.services import Services
-from bot.slack_client import make_webhook_client
 from bot.views import deals as views
 from bot.views.common import fallback_text
 from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
+from handlers.replies import tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -74,23 +73,6 @@ def send_export(services: Services, client: WebClient, user_id: str, texts: Text
         title="pulsebot deals",
         initial_comment=texts("deal.export.done", deals=export.deals, events=export.events),
     )
-
-
-def reply_privately(
-    services: Services,
-    *,
-    user_id: str,
-    response_url: str | None,
-    blocks: list[Block],
-) -> None:
-    """Answer a click privately: in the conversation it came from, or by DM from App Home."""
-    text = fallback_text(blocks)
-    if response_url:
-        make_webhook_client(response_url, services.client).send(
-            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
-        )
-    else:
-        services.client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
 
 
 def register(app: App, services: Services) -> None:
@@ -160,11 +142,12 @@ def register(app: App, services: Services) -> None:
             refresh_home(services, context)
         if not from_home or isinstance(result, Refusal):
             later(
-                reply_privately,
+                tell_privately,
                 services,
-                user_id=user.user_id,
-                response_url=body.get("response_url"),
-                blocks=blocks,
+                user.user_id,
+                body.get("response_url"),
+                fallback_text(blocks),
+                blocks,
             )
 
     # -- buttons: note and lost open a modal ---------------------------------------------
@@ -187,12 +170,14 @@ def register(app: App, services: Services) -> None:
                     "deal.not_owner", {"name": card.deal.name, "owner": card.deal.owner_id}
                 )
         if refusal is not None:
+            blocks = views.refusal(texts, refusal)
             later(
-                reply_privately,
+                tell_privately,
                 services,
-                user_id=actor.user_id,
-                response_url=body.get("response_url"),
-                blocks=views.refusal(texts, refusal),
+                actor.user_id,
+                body.get("response_url"),
+                fallback_text(blocks),
+                blocks,
             )
             return
         channel = (body.get("channel") or {}).get("id")

@@ -18,9 +18,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.i18n import Texts
 from bot.services import Services
-from bot.slack_client import make_webhook_client
 from bot.views.home import unavailable_home
 from handlers.middleware import forget_delivery, texts_for
+from handlers.replies import tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +31,9 @@ JSON_HEADERS: dict[str, str | Sequence[str]] = {"content-type": "application/jso
 
 def tell_after_a_click(services: Services, body: dict[str, Any], text: str) -> None:
     """The friendly line for a click: in its conversation, else (App Home) by DM."""
-    response_url = body.get("response_url")
-    if response_url:
-        make_webhook_client(response_url, services.client).send(
-            text=text, response_type="ephemeral", replace_original=False
-        )
-        return
-    user_id = (body.get("user") or {}).get("id")
-    if user_id:
-        services.client.chat_postMessage(channel=user_id, text=text)
+    user_id = str((body.get("user") or {}).get("id") or "")
+    if body.get("response_url") or user_id:
+        tell_privately(services, user_id, body.get("response_url"), text)
 
 
 def first_input_block(body: dict[str, Any]) -> str | None:

@@ -31,7 +31,7 @@ from bot.views import oneonones as views
 from bot.views.common import error_blocks, fallback_text, notice
 from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
-from handlers.surveys import tell_privately
+from handlers.replies import tell_privately
 
 log = logging.getLogger(__name__)
 

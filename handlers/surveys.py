@@ -15,7 +15,6 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Language
 from bot.i18n import Texts
 from bot.services import Services
-from bot.slack_client import make_webhook_client
 from bot.surveys import jobs, service
 from bot.surveys.model import SurveyDefinition, SurveyError, parse_questions
 from bot.surveys.schedule import (
@@ -32,6 +31,7 @@ from bot.views.common import error_blocks, notice
 from bot.views.help import pulse_help
 from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
+from handlers.replies import tell_privately
 from handlers.summary import summary_command
 from storage.surveys import SENDING, SurveyRecord
 
@@ -190,18 +190,6 @@ def _form_text(texts: Texts, exc: SurveyError) -> str:
 def _run_id(value: object) -> int | None:
     """The run id at the front of a button value (`12` or `12:9`); None when malformed."""
     return _number(str(value or "").split(":", 1)[0])
-
-
-def tell_privately(services: Services, user_id: str, response_url: str | None, text: str) -> None:
-    """A private line in the conversation a click came from (by DM when there is none)."""
-    if response_url:
-        response = make_webhook_client(response_url, services.client).send(
-            text=text, response_type="ephemeral", replace_original=False
-        )
-        if response.status_code != 200:
-            log.warning("private reply not delivered (HTTP %s)", response.status_code)
-    else:
-        services.client.chat_postMessage(channel=user_id, text=text)
 
 
 def update_dm(services: Services, channel: str, ts: str, text: str, blocks: list[Any]) -> None:
