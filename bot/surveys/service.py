@@ -398,11 +398,11 @@ def run_results(
             if earlier
             else None
         )
-        answered = store.participant_count(session, run.id)
         invited = store.invited_count(session, run.id)
         by_segment = store.segment_answers(session, run.id)
         invited_by_segment = store.invited_by_segment(session, run.id)
         respondents = store.participant_ids(session, run.id)
+        answered = len(respondents)
         overlapping = [
             (definition_of(other), store.participant_ids(session, other.id))
             for other in store.overlapping_runs(session, run)
