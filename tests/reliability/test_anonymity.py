@@ -115,15 +115,28 @@ def test_two_overlapping_audiences_cannot_be_subtracted(bot: BotHarness) -> None
     )
     assert bot.services.background.wait_idle()
 
-    def click(user: str, dm_index: int, score: int) -> None:
-        dm = bot.dms(user)[dm_index]
-        value = next(b for b in dm.blocks if b["type"] == "actions")["elements"][score]["value"]
+    def buttons(dm: Any) -> list[dict[str, Any]]:
+        elements: list[dict[str, Any]] = next(b for b in dm.blocks if b["type"] == "actions")[
+            "elements"
+        ]
+        return elements
+
+    def run_of(dm: Any) -> str:
+        return str(buttons(dm)[0]["value"]).split(":")[0]
+
+    # The two fan-outs run side by side, so a person's DMs may come in either order: each
+    # click picks its DM by run. Luca only had the copy, which names the copy's run.
+    copy_run = run_of(bot.dms("U04LROMAN")[0])
+
+    def click(user: str, copy: bool, score: int) -> None:
+        dm = next(m for m in bot.dms(user) if (run_of(m) == copy_run) == copy)
+        value = buttons(dm)[score]["value"]
         assert bot.click(user, f"pulse.enps.{score}", value, message=dm).status == 200
 
     for user in reps[:4]:  # in both runs
-        click(user, 0, 9)
-        click(user, 1, 9)
-    click("U04LROMAN", 0, 2)  # Luca only had the copy
+        click(user, False, 9)
+        click(user, True, 9)
+    click("U04LROMAN", True, 2)
 
     def results(survey: str) -> str:
         return BotHarness.reply_text(bot.command(MANAGER, "/pulse", f"results {survey}"))
@@ -137,7 +150,7 @@ def test_two_overlapping_audiences_cannot_be_subtracted(bot: BotHarness) -> None
     assert "hidden_overlapping_run" in export and "promoters" not in export
 
     # Two more reps answer `enps` only: the two runs' people now differ by three, both show.
-    click(reps[4], 0, 10)
-    click(reps[5], 0, 10)
+    click(reps[4], False, 10)
+    click(reps[5], False, 10)
     assert "eNPS +100" in results("enps")
     assert "eNPS +60" in results("enps-copy")  # 9, 9, 9, 9 and 2
