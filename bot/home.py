@@ -40,7 +40,7 @@ def survey_sections(
     open_surveys: list[OpenSurvey] = []
     answered: list[AnsweredSurvey] = []
     with services.db.transaction() as session:
-        for run in survey_store.open_runs_for(session, user_id):
+        for run in survey_store.open_runs_for(session, user_id, now):
             if run.closes_at <= now:
                 continue
             mine = survey_store.answers_of(session, run.id, respondent_key(secret, run.id, user_id))

@@ -644,12 +644,20 @@ def invited_count(session: Session, run_id: int) -> int:
     )
 
 
-def open_runs_for(session: Session, user_id: str) -> list[RunRecord]:
-    """Open runs this person was invited to (for the App Home)."""
+def open_runs_for(session: Session, user_id: str, now: datetime) -> list[RunRecord]:
+    """Open runs this person was invited to and whose DM is due (for the App Home).
+
+    A scheduled run opens when its time first comes anywhere (UTC+14): until the person's own
+    local time comes, their Home shows it no more than their DMs do.
+    """
     rows = session.scalars(
         select(SurveyRun)
         .join(SurveyDelivery, SurveyDelivery.run_id == SurveyRun.id)
-        .where(SurveyDelivery.user_id == user_id, SurveyRun.status == RUN_OPEN)
+        .where(
+            SurveyDelivery.user_id == user_id,
+            SurveyDelivery.send_at <= now,
+            SurveyRun.status == RUN_OPEN,
+        )
     )
     return [_run(row) for row in rows]
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import MetaData, select, update
 
+from bot.home import survey_sections
 from bot.i18n import Texts
 from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
 from bot.summary import week_containing
@@ -350,6 +351,10 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
         assert all(len(bot.dms(u)) <= 1 for u in PEOPLE)
     tokyo, new_york = due["U09HSATO"], due["U07JMILLE"]
     assert tokyo == monday - (timedelta(hours=9) - rome_offset) and tokyo < monday < new_york
+    # The App Home shows the run no earlier than the DM: not in New York at Tokyo's 10:00.
+    assert survey_sections(services, "U07JMILLE", tokyo)[0] == []
+    assert [s.run_id for s in survey_sections(services, "U07JMILLE", new_york)[0]] == [run.id]
+    assert [s.run_id for s in survey_sections(services, "U09HSATO", tokyo)[0]] == [run.id]
 
     # People who join later: at once if their 10:00 has passed, else at their 10:00.
     workspace = bot.standin.workspace
