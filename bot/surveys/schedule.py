@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
-from bot.parsing import ParseError, parse_user_mention, split_args
+from bot.parsing import ParseError, parse_user_mention, parse_weekday, split_args
 from bot.surveys.model import SurveyError
 
 Cadence = Literal["weekly", "biweekly", "monthly", "quarterly"]
@@ -19,21 +19,6 @@ DEFAULT_TIME = "10:00"
 DEFAULT_OPEN_DAYS = 3
 MAX_OPEN_DAYS = 30
 
-WEEKDAYS = {
-    name: index
-    for index, names in enumerate(
-        [
-            ("monday", "mon", "lunedi", "lun"),
-            ("tuesday", "tue", "martedi", "mar"),
-            ("wednesday", "wed", "mercoledi", "mer"),
-            ("thursday", "thu", "giovedi", "gio"),
-            ("friday", "fri", "venerdi", "ven"),
-            ("saturday", "sat", "sabato", "sab"),
-            ("sunday", "sun", "domenica", "dom"),
-        ]
-    )
-    for name in names
-}
 _TIME_RE = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
 _OPEN_RE = re.compile(r"([0-9]{1,3})d?")
 _CHANNEL_RE = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -199,20 +184,25 @@ def _parse_options(
 
 
 def _parse_on(cadence: Cadence, rest: list[str]) -> tuple[int | None, int | None, int]:
-    first = rest[0].casefold().rstrip("ìí")
+    first = rest[0].casefold()
     if cadence in ("weekly", "biweekly"):
-        if first not in WEEKDAYS:
+        weekday = parse_weekday(first)
+        if weekday is None:
             raise SurveyError("pulse.errors.bad_weekday", value=rest[0])
-        return WEEKDAYS[first], None, 1
-    if first in {"day", "giorno"} and len(rest) > 1 and rest[1].isdigit():
+        return weekday, None, 1
+    if first in {"day", "giorno"} and len(rest) > 1 and _is_number(rest[1]):
         number, used = int(rest[1]), 2
-    elif first.isdigit():
+    elif _is_number(first):
         number, used = int(first), 1
     else:
         raise SurveyError("pulse.errors.bad_day", value=rest[0])
     if not 1 <= number <= 31:
         raise SurveyError("pulse.errors.bad_day", value=rest[0])
     return None, number, used
+
+
+def _is_number(word: str) -> bool:
+    return word.isascii() and word.isdigit()  # "²".isdigit() too, and int() refuses it
 
 
 def split_command(text: str) -> list[str]:
