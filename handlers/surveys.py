@@ -40,8 +40,10 @@ MANAGER_SUBCOMMANDS = frozenset(
      "export"}
 )  # fmt: skip
 USAGE = {
-    "schedule": "/pulse schedule <survey> <weekly|biweekly|monthly|quarterly> [on <weekday|day N>]"
-    " [at HH:MM] [to #channel|@user…|everyone] [open <N>d]",
+    "schedule": "/pulse schedule <survey> <weekly|biweekly|monthly|quarterly>"
+    " [on <weekday|day N|first…last weekday>] [at HH:MM] [in <time zone>]"
+    ' [to #channel|@user…|everyone] [open <N>d] · /pulse schedule <survey> cron "0 10 * * 1-5"'
+    " [in <time zone>] [to …] [open <N>d]",
     "start": "/pulse start <survey> [to #channel|@user…|everyone] [open <N>d]",
     "close": "/pulse close <survey>",
     "pause": "/pulse pause <survey>",
@@ -55,14 +57,22 @@ SCHEDULE_FIELDS = {
     "pulse.errors.unknown_survey": "survey",
     "pulse.errors.bad_cadence": "cadence",
     "pulse.errors.bad_weekday": "weekday",
+    "pulse.errors.bad_nth": "week",
+    "pulse.errors.no_fifth": "week",
     "pulse.errors.bad_day": "day",
     "pulse.errors.bad_time": "time",
+    "pulse.errors.bad_zone": "zone",
     "pulse.errors.no_channels": "channels",
     "pulse.errors.no_people": "users",
     "pulse.errors.bad_open": "open",
+    "pulse.errors.open_too_long": "open",
 }
 # The typed command's wording does not fit a form field: these say it the form's way.
-FORM_MESSAGES = {"pulse.errors.bad_open": "pulse.errors.bad_open_days"}
+FORM_MESSAGES = {
+    "pulse.errors.bad_open": "pulse.errors.bad_open_days",
+    "pulse.errors.bad_zone": "pulse.errors.bad_zone_form",
+    "pulse.errors.open_too_long": "pulse.errors.open_too_long_form",
+}
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +138,10 @@ def _schedule_from_state(values: dict[str, Any]) -> tuple[str, Audience, Schedul
         schedule = schedule_from_form(
             selected("cadence") or "",
             weekday=selected("weekday"),
+            week=selected("week"),
             day=selected("day"),
             at_time=typed("time", "selected_time"),
+            zone=typed("zone", "value"),
             audience=audience,
             open_days=typed("open", "value"),
         )

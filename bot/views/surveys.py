@@ -30,7 +30,7 @@ from slack_sdk.models.views import View
 from bot.i18n import Texts
 from bot.surveys.model import MAX_QUESTIONS, Question, SurveyDefinition
 from bot.surveys.results import QuestionResult, RunResults, SegmentResult, signed
-from bot.surveys.schedule import CADENCES, DEFAULT_OPEN_DAYS, DEFAULT_TIME, MAX_OPEN_DAYS
+from bot.surveys.schedule import DEFAULT_OPEN_DAYS, DEFAULT_TIME, FORM_CADENCES, MAX_OPEN_DAYS
 from bot.surveys.service import SurveyOverview
 from bot.surveys.templates import TEMPLATES
 from bot.views.common import clip
@@ -328,7 +328,7 @@ def schedule_modal(texts: Texts, surveys: Sequence[tuple[str, SurveyDefinition]]
     survey_options = _options(
         [(name, f"{name} — {survey_title(texts, d)}") for name, d in surveys][:MAX_OPTIONS]
     )
-    cadences = _options([(c, texts(f"pulse.schedule_form.{c}")) for c in CADENCES])
+    cadences = _options([(c, texts(f"pulse.schedule_form.{c}")) for c in FORM_CADENCES])
     weekdays = _options([(d, texts(f"pulse.schedule_form.{d}")) for d in WEEKDAY_VALUES])
     days = _options([(str(n), str(n)) for n in range(1, 32)])
     audiences = _options(
