@@ -32,6 +32,7 @@ __all__ = [
     "parse_deal_ref",
     "parse_new_deal_args",
     "parse_user_mention",
+    "parse_weekday",
     "split_args",
     "split_keyword",
 ]
@@ -363,6 +364,12 @@ def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(word.rstrip("'") for word in plain.split())
+
+
+def parse_weekday(text: str) -> int | None:
+    """Monday = 0 … Sunday = 6, from an English or Italian day name or its short form, with
+    or without its accent (`lunedì`, `lunedi`, `lun`); None when it is not one."""
+    return _WEEKDAYS.get(_fold(text))
 
 
 def _weekday(folded: str) -> int | None:

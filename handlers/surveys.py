@@ -40,8 +40,10 @@ MANAGER_SUBCOMMANDS = frozenset(
      "export"}
 )  # fmt: skip
 USAGE = {
-    "schedule": "/pulse schedule <survey> <weekly|biweekly|monthly|quarterly> [on <weekday|day N>]"
-    " [at HH:MM] [to #channel|@user…|everyone] [open <N>d]",
+    "schedule": "/pulse schedule <survey> <weekly|biweekly|monthly|quarterly>"
+    " [on <weekday|day N|first…last weekday>] [at HH:MM] [in <time zone>]"
+    ' [to #channel|@user…|everyone] [open <N>d] · /pulse schedule <survey> cron "0 10 * * 1-5"'
+    " [in <time zone>] [to …] [open <N>d]",
     "start": "/pulse start <survey> [to #channel|@user…|everyone] [open <N>d]",
     "close": "/pulse close <survey>",
     "pause": "/pulse pause <survey>",
@@ -55,14 +57,22 @@ SCHEDULE_FIELDS = {
     "pulse.errors.unknown_survey": "survey",
     "pulse.errors.bad_cadence": "cadence",
     "pulse.errors.bad_weekday": "weekday",
+    "pulse.errors.bad_nth": "week",
+    "pulse.errors.no_fifth": "week",
     "pulse.errors.bad_day": "day",
     "pulse.errors.bad_time": "time",
+    "pulse.errors.bad_zone": "zone",
     "pulse.errors.no_channels": "channels",
     "pulse.errors.no_people": "users",
     "pulse.errors.bad_open": "open",
+    "pulse.errors.open_too_long": "open",
 }
 # The typed command's wording does not fit a form field: these say it the form's way.
-FORM_MESSAGES = {"pulse.errors.bad_open": "pulse.errors.bad_open_days"}
+FORM_MESSAGES = {
+    "pulse.errors.bad_open": "pulse.errors.bad_open_days",
+    "pulse.errors.bad_zone": "pulse.errors.bad_zone_form",
+    "pulse.errors.open_too_long": "pulse.errors.open_too_long_form",
+}
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +91,14 @@ def _audience_text(texts: Texts, audience_json: str) -> str:
     return views._audience_text(texts, audience_json)
 
 
-def _scheduled_message(
-    texts: Texts, survey: SurveyRecord, schedule: Schedule, next_run: datetime
-) -> str:
+def _scheduled_message(texts: Texts, survey: SurveyRecord, next_run: datetime) -> str:
+    """The confirmation, from the schedule as saved (with its zone)."""
+    schedule = service.schedule_of(survey)
+    assert schedule is not None and schedule.zone is not None  # schedule_survey set them
     return texts(
         "pulse.reply.scheduled",
         name=survey.name,
-        cadence=texts(f"pulse.cadence.{schedule.cadence}", time=schedule.at_time),
+        cadence=views.cadence_text(texts, schedule, schedule.zone),
         audience=_audience_text(texts, survey.audience),
         days=schedule.open_days,
         next=views.when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
@@ -128,8 +139,10 @@ def _schedule_from_state(values: dict[str, Any]) -> tuple[str, Audience, Schedul
         schedule = schedule_from_form(
             selected("cadence") or "",
             weekday=selected("weekday"),
+            week=selected("week"),
             day=selected("day"),
             at_time=typed("time", "selected_time"),
+            zone=typed("zone", "value"),
             audience=audience,
             open_days=typed("open", "value"),
         )
@@ -266,11 +279,13 @@ def register(app: App, services: Services) -> None:
         if subcommand == "templates":
             return texts("pulse.list.templates_title"), views.templates_blocks(texts), None
         if subcommand == "list":
-            return texts("pulse.list.title"), views.list_blocks(texts, service.overview(db)), None
+            surveys = service.overview(db)
+            blocks = views.list_blocks(texts, surveys, zone=policy.timezone)
+            return texts("pulse.list.title"), blocks, None
         if subcommand == "new":
             return "", [], (open_view, (command["trigger_id"], views.compose_modal(texts)))
         if not args and subcommand == "schedule":
-            view = views.schedule_modal(texts, service.schedule_choices(db))
+            view = views.schedule_modal(texts, service.schedule_choices(db), zone=policy.timezone)
             return "", [], (open_view, (command["trigger_id"], view))
         if not args:
             raise SurveyError("pulse.errors.missing_survey", usage=USAGE[subcommand])
@@ -280,7 +295,7 @@ def register(app: App, services: Services) -> None:
             survey, next_run = service.schedule_survey(
                 db, policy, name, schedule, user_id=user_id, now=now
             )
-            message = _scheduled_message(texts, survey, schedule, next_run)
+            message = _scheduled_message(texts, survey, next_run)
             return message, notice(message), None
         if subcommand == "start":
             audience, open_days = parse_run_options(rest)
@@ -620,7 +635,7 @@ def register(app: App, services: Services) -> None:
             errors = {block: _form_text(texts, exc) for block, exc in problems.errors.items()}
             ack(views.modal_errors(errors))
             return
-        message = _scheduled_message(texts, survey, schedule, next_run)
+        message = _scheduled_message(texts, survey, next_run)
         ack(views.modal_update(views.scheduled_modal(texts, message)))
 
     # ---- /pulse new: compose ----------------------------------------------------------------

@@ -60,7 +60,13 @@ class Survey(Base):
     cadence: Mapped[str | None] = mapped_column(String(16))
     on_weekday: Mapped[int | None] = mapped_column(Integer)
     on_day: Mapped[int | None] = mapped_column(Integer)
+    # Monthly / quarterly on the nth `on_weekday` of the month: 1–4, or -1 for the last.
+    on_week: Mapped[int | None] = mapped_column(Integer)
+    # Cadence "cron": the five-field expression as the manager typed it (standard numbering).
+    cron: Mapped[str | None] = mapped_column(String(100))
     at_time: Mapped[str] = mapped_column(String(5), default="10:00")
+    # The IANA zone the occurrences are counted in; None (older schedules): the workspace's.
+    zone: Mapped[str | None] = mapped_column(String(64))
     # JSON: {"everyone": true} or {"channels": [...], "users": [...]}
     audience: Mapped[str] = mapped_column(Text, default='{"everyone": true}')
     open_days: Mapped[int] = mapped_column(Integer, default=3)
@@ -152,7 +158,10 @@ class SurveyRecord:
     cadence: str | None
     on_weekday: int | None
     on_day: int | None
+    on_week: int | None
+    cron: str | None
     at_time: str
+    zone: str | None
     audience: str
     open_days: int
     paused: bool
@@ -203,7 +212,10 @@ def _survey(row: Survey) -> SurveyRecord:
         cadence=row.cadence,
         on_weekday=row.on_weekday,
         on_day=row.on_day,
+        on_week=row.on_week,
+        cron=row.cron,
         at_time=row.at_time,
+        zone=row.zone,
         audience=row.audience,
         open_days=row.open_days,
         paused=row.paused,
@@ -287,6 +299,9 @@ def set_schedule(
     audience: str,
     open_days: int,
     next_run_at: datetime,
+    on_week: int | None = None,
+    cron: str | None = None,
+    zone: str | None = None,
 ) -> None:
     session.execute(
         update(Survey)
@@ -295,7 +310,10 @@ def set_schedule(
             cadence=cadence,
             on_weekday=on_weekday,
             on_day=on_day,
+            on_week=on_week,
+            cron=cron,
             at_time=at_time,
+            zone=zone,
             audience=audience,
             open_days=open_days,
             next_run_at=next_run_at,

@@ -6,12 +6,14 @@ import time
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
+from storage import surveys as store
 from storage.db import Database, WalCheckpointer
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import Base
 
 
@@ -35,6 +37,38 @@ def test_upgrade_twice_is_harmless(database_url: str) -> None:
     database = Database(database_url)
     try:
         upgrade(database.engine)
+        upgrade(database.engine)
+        assert current_revision(database.engine) == head_revision()
+    finally:
+        database.dispose()
+
+
+def test_0008_keeps_older_schedules_and_downgrades(database_url: str) -> None:
+    """A schedule made before 0008 reads back unchanged, its new fields empty (the workspace
+    zone, no nth weekday, no cron); and 0008 goes down and up again cleanly."""
+    database = Database(database_url)
+    try:
+        upgrade(database.engine, "0007")
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO surveys (name_key, name, definition, created_by, created_at,"
+                    " cadence, on_weekday, at_time, audience, open_days, paused)"
+                    " VALUES ('pulse', 'pulse', '{}', 'U1', CURRENT_TIMESTAMP, 'weekly', 0,"
+                    " '10:00', '{\"everyone\": true}', 3, false)"
+                )
+            )
+        upgrade(database.engine)
+        with database.transaction() as session:
+            survey = store.find_survey(session, "pulse")
+        assert survey is not None
+        assert (survey.cadence, survey.on_weekday, survey.at_time) == ("weekly", 0, "10:00")
+        assert (survey.on_week, survey.cron, survey.zone) == (None, None, None)
+
+        with database.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0007")
+        columns = {c["name"] for c in inspect(database.engine).get_columns("surveys")}
+        assert {"on_week", "cron", "zone"}.isdisjoint(columns) and "on_weekday" in columns
         upgrade(database.engine)
         assert current_revision(database.engine) == head_revision()
     finally:

@@ -321,7 +321,10 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
     reply = BotHarness.reply_text(
         bot.command(MANAGER, "/pulse", "schedule enps weekly on monday at 10:00 open 2d")
     )
-    assert "`enps` is scheduled weekly at 10:00 to everyone, open 2 days" in reply
+    assert (
+        "`enps` is scheduled weekly on Monday at 10:00 (Europe/Rome) to everyone, open 2 days"
+        in (reply)
+    )
     with services.db.transaction() as session:
         survey = store.find_survey(session, "enps")
     assert survey is not None and survey.next_run_at is not None
@@ -529,7 +532,10 @@ def test_schedule_alone_opens_a_modal_that_schedules_like_the_command(bot: BotHa
     assert done["response_action"] == "update"
     assert validate_view(done["view"]) == []
     confirmation = block_text(done["view"])
-    assert "`retro` is scheduled monthly at 09:30 to <#C02SALES>, open 5 days" in confirmation
+    scheduled = (
+        "`retro` is scheduled monthly on day 15 at 09:30 (Europe/Rome) to <#C02SALES>, open 5"
+    )
+    assert scheduled in confirmation
     with bot.services.db.transaction() as session:
         by_form = store.find_survey(session, "retro")
     typed = BotHarness.reply_text(
@@ -537,7 +543,7 @@ def test_schedule_alone_opens_a_modal_that_schedules_like_the_command(bot: BotHa
             MANAGER, "/pulse", "schedule retro monthly on day 15 at 09:30 to <#C02SALES> open 5d"
         )
     )
-    assert "`retro` is scheduled monthly at 09:30 to <#C02SALES>, open 5 days" in typed
+    assert scheduled in typed
     with bot.services.db.transaction() as session:
         assert store.find_survey(session, "retro") == by_form
     assert by_form is not None and (by_form.on_day, by_form.at_time) == (15, "09:30")

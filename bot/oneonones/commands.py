@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from bot.surveys.schedule import WEEKDAYS
+from bot.parsing import parse_weekday
 
 T = TypeVar("T")
 
@@ -162,7 +162,7 @@ def parse_schedule(person_id: str, tokens: list[str]) -> ScheduleRequest:
             i += 2
             if i < len(tokens) and fold(tokens[i]) in _MINUTE_WORDS:
                 i += 1
-        elif weekday is None and fold(word).rstrip("s") in WEEKDAYS:
+        elif weekday is None and _weekday(tokens[i]) is not None:
             weekday = weekday_of(tokens[i])  # `on` is optional before a weekday
             i += 1
         else:
@@ -192,9 +192,14 @@ def every_of(token: str) -> int:
     return int(word)
 
 
+def _weekday(token: str) -> int | None:
+    """A day name, also in the plural (`mondays`)."""
+    day = parse_weekday(token)
+    return parse_weekday(fold(token).rstrip("s")) if day is None else day
+
+
 def weekday_of(token: str) -> int:
-    word = fold(token)
-    day = WEEKDAYS.get(word, WEEKDAYS.get(word.rstrip("s")))
+    day = _weekday(token)
     if day is None:
         raise OneOnOneError("bad_weekday", value=token[:30])
     return day

@@ -36,6 +36,7 @@ from bot.surveys.service import (
     local_send_time,
     new_run,
     schedule_of,
+    zone_of,
 )
 from bot.views.surveys import closed_dm, reminder_dm, survey_dm, survey_title
 from storage import surveys as store
@@ -81,12 +82,15 @@ def open_due_runs(services: Services, now: datetime) -> int:
     """Open the run of every occurrence that someone, somewhere, is due; returns runs created.
 
     An occurrence (say Monday 10:00) reaches each person at 10:00 on Monday in their own time
-    zone: first at UTC+14, up to 26 hours before it comes in the workspace's zone. So its run is
+    zone: first at UTC+14, up to 26 hours before it comes in the schedule's zone. So its run is
     created at that first moment, and each DM row waits for its person's own 10:00. The run's
-    `opens_at` stays the occurrence in the workspace zone: its close is `open N days` after it.
+    `opens_at` stays the occurrence in the schedule's zone: its close is `open N days` after it.
+
+    An occurrence that comes while a run of the same survey is still open (one started by hand
+    for longer, say) is skipped: a second run would DM everyone twice, and two runs open at once
+    hide each other's results (see differencing_risks).
     """
     policy = policy_of(services)
-    zone = services.settings.zone
     opened = 0
     with services.db.transaction() as session:
         due = store.due_schedules(session, now + MAX_LEAD)
@@ -94,20 +98,34 @@ def open_due_runs(services: Services, now: datetime) -> int:
         schedule = schedule_of(survey)
         if schedule is None or survey.next_run_at is None:
             continue
+        zone = zone_of(schedule, policy)
         occurrence = survey.next_run_at
         if first_delivery(occurrence.astimezone(zone).date(), survey.at_time) > now:
             continue  # nobody's local time has come yet
-        run = new_run(
-            services.db,
-            policy,
-            survey,
-            occurrence_key=f"{survey.id}@{occurrence.strftime('%Y-%m-%dT%H:%MZ')}",
-            opens_at=occurrence,
-            at_time=survey.at_time,
-            audience=schedule.audience,
-            open_days=survey.open_days,
-        )
-        opened += run is not None
+        with services.db.transaction() as session:
+            still_open = store.open_run_of(session, survey.id)
+        # (A run opened at the occurrence itself is its own, made by an earlier firing.)
+        if still_open and still_open.opens_at != occurrence and still_open.closes_at > occurrence:
+            log.info(
+                "survey %s: the occurrence of %s is skipped, run %d is open until %s",
+                survey.name,
+                occurrence.isoformat(),
+                still_open.number,
+                still_open.closes_at.isoformat(),
+            )
+        else:
+            run = new_run(
+                services.db,
+                policy,
+                survey,
+                occurrence_key=f"{survey.id}@{occurrence.strftime('%Y-%m-%dT%H:%MZ')}",
+                opens_at=occurrence,
+                at_time=survey.at_time,
+                audience=schedule.audience,
+                open_days=survey.open_days,
+                zone=zone,
+            )
+            opened += run is not None
         following = following_occurrence(schedule, occurrence, zone)
         while following <= now:  # occurrences missed while the bot was down are skipped
             following = following_occurrence(schedule, following, zone)

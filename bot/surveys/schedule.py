@@ -5,35 +5,43 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from typing import Literal, cast, get_args
-from zoneinfo import ZoneInfo
+from functools import cache, lru_cache
+from typing import Any, Literal, cast, get_args
+from zoneinfo import ZoneInfo, available_timezones
 
-from bot.parsing import ParseError, parse_user_mention, split_args
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.parsing import ParseError, parse_user_mention, parse_weekday, split_args
 from bot.surveys.model import SurveyError
 
-Cadence = Literal["weekly", "biweekly", "monthly", "quarterly"]
+Cadence = Literal["weekly", "biweekly", "monthly", "quarterly", "cron"]
 CADENCES: tuple[Cadence, ...] = get_args(Cadence)
+# What the schedule modal offers: a cron expression is typed only.
+FORM_CADENCES: tuple[Cadence, ...] = ("weekly", "biweekly", "monthly", "quarterly")
 DEFAULT_TIME = "10:00"
 DEFAULT_OPEN_DAYS = 3
 MAX_OPEN_DAYS = 30
+MAX_CRON = 100
 
-WEEKDAYS = {
-    name: index
-    for index, names in enumerate(
-        [
-            ("monday", "mon", "lunedi", "lun"),
-            ("tuesday", "tue", "martedi", "mar"),
-            ("wednesday", "wed", "mercoledi", "mer"),
-            ("thursday", "thu", "giovedi", "gio"),
-            ("friday", "fri", "venerdi", "ven"),
-            ("saturday", "sat", "sabato", "sab"),
-            ("sunday", "sun", "domenica", "dom"),
-        ]
-    )
-    for name in names
+LAST = -1  # on_week of "the last <weekday> of the month"
+# on_week → its word in the catalog (`pulse.nth.first`) and in the typed command.
+WEEK_NAMES = {1: "first", 2: "second", 3: "third", 4: "fourth", LAST: "last"}
+NTH_WORDS = {
+    word: week
+    for week, words in [
+        (1, ("first", "1st", "primo", "prima")),
+        (2, ("second", "2nd", "secondo", "seconda")),
+        (3, ("third", "3rd", "terzo", "terza")),
+        (4, ("fourth", "4th", "quarto", "quarta")),
+        (LAST, ("last", "ultimo", "ultima")),
+    ]
+    for word in words
 }
+# Not every month has a fifth Monday: these get a pointer to `last` instead.
+FIFTH_WORDS = frozenset({"fifth", "5th", "quinto", "quinta"})
+
 _TIME_RE = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
 _OPEN_RE = re.compile(r"([0-9]{1,3})d?")
 _CHANNEL_RE = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -64,9 +72,12 @@ class Audience:
 @dataclass(frozen=True, slots=True)
 class Schedule:
     cadence: Cadence
-    on_weekday: int | None = None  # weekly / biweekly: 0 = Monday
+    on_weekday: int | None = None  # weekly / biweekly, or with on_week: 0 = Monday
     on_day: int | None = None  # monthly / quarterly: day of the month, 1–31 (clamped)
+    on_week: int | None = None  # monthly / quarterly: the 1st–4th or LAST on_weekday instead
+    cron: str | None = None  # cadence "cron": five fields, minute and hour single numbers
     at_time: str = DEFAULT_TIME
+    zone: str | None = None  # IANA; None: the workspace's (PULSEBOT_TIMEZONE)
     audience: Audience = field(default_factory=Audience)
     open_days: int = DEFAULT_OPEN_DAYS
 
@@ -95,26 +106,94 @@ def parse_audience(tokens: list[str]) -> Audience:
     return Audience(tuple(dict.fromkeys(channels)), tuple(dict.fromkeys(users)))
 
 
+def parse_zone(text: str) -> str:
+    """An IANA time zone by name, in any letter case (`europe/rome` → `Europe/Rome`)."""
+    name = _zone_names().get(text.casefold())
+    if name is None:
+        raise SurveyError("pulse.errors.bad_zone", value=text)
+    return name
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    # The server's own zone and the placeholder ones are files in the database, not places.
+    skip = {"localtime", "posixrules", "factory"}
+    return {name.casefold(): name for name in available_timezones() if name.casefold() not in skip}
+
+
 def parse_run_options(tokens: list[str]) -> tuple[Audience, int | None]:
     """`[to …] [open Nd]` of `/pulse start`."""
-    schedule = _parse_options(tokens, cadence=None)
-    return schedule[3], schedule[4]
+    options = _parse_options(tokens, cadence=None)
+    return options.audience, options.open_days
 
 
 def parse_schedule(tokens: list[str]) -> Schedule:
-    """`<cadence> [on …] [at HH:MM] [to …] [open Nd]` (the survey name already removed)."""
+    """`<cadence> [on …] [at HH:MM] [in <zone>] [to …] [open Nd]`, or `cron "<expression>"
+    [in <zone>] [to …] [open Nd]` (the survey name already removed)."""
     if not tokens or tokens[0].casefold() not in CADENCES:
         raise SurveyError("pulse.errors.bad_cadence", value=tokens[0] if tokens else "")
     cadence = cast(Cadence, tokens[0].casefold())
-    weekday, day, at_time, audience, open_days = _parse_options(tokens[1:], cadence=cadence)
-    return Schedule(
+    cron: str | None = None
+    rest = tokens[1:]
+    if cadence == "cron":
+        cron = parse_cron(rest[0] if rest else "")
+        rest = rest[1:]
+    options = _parse_options(rest, cadence=cadence)
+    schedule = Schedule(
         cadence=cadence,
-        on_weekday=weekday,
-        on_day=day,
-        at_time=at_time or DEFAULT_TIME,
-        audience=audience,
-        open_days=open_days or DEFAULT_OPEN_DAYS,
+        on_weekday=options.weekday,
+        on_day=options.day,
+        on_week=options.week,
+        cron=cron,
+        at_time=cron_time(cron) if cron else options.at_time or DEFAULT_TIME,
+        zone=options.zone,
+        audience=options.audience,
     )
+    # A run stays open at most until the next one opens: two open runs of one survey would
+    # send two DMs, and their results would hide each other (see differencing_risks).
+    gap = days_between_runs(schedule)
+    if options.open_days is None:
+        return replace(schedule, open_days=min(DEFAULT_OPEN_DAYS, gap))
+    if options.open_days > gap:
+        raise SurveyError("pulse.errors.open_too_long", days=options.open_days, gap=gap)
+    return replace(schedule, open_days=options.open_days)
+
+
+_CRON_CLOCK_RE = re.compile(r"[0-9]{1,2}")
+
+
+def parse_cron(text: str) -> str:
+    """A five-field cron expression, checked (by APScheduler) and with single spaces.
+
+    Minute and hour must each be one number: a run is one DM to each person at one time of
+    day in their own zone, so `*/5` or `9-17` cannot be honoured.
+    """
+    fields = text.split()
+    if len(fields) != 5 or len(text) > MAX_CRON:
+        raise SurveyError("pulse.errors.bad_cron", value=text)
+    minute, hour, day, _, weekday = fields
+    if not (
+        _CRON_CLOCK_RE.fullmatch(minute)
+        and _CRON_CLOCK_RE.fullmatch(hour)
+        and int(minute) < 60
+        and int(hour) < 24
+    ):
+        raise SurveyError("pulse.errors.cron_time", value=text)
+    if day != "*" and weekday != "*":
+        # Classic cron fires on either, APScheduler only on both: refuse rather than guess.
+        raise SurveyError("pulse.errors.cron_day_and_weekday", value=text)
+    expression = " ".join(fields)
+    try:
+        _cron_days(expression)
+    except ValueError as exc:
+        raise SurveyError("pulse.errors.bad_cron", value=text) from exc
+    return expression
+
+
+def cron_time(expression: str) -> str:
+    """The HH:MM of a checked cron expression (its minute and hour fields)."""
+    minute, hour = expression.split()[:2]
+    return f"{int(hour):02d}:{int(minute):02d}"
 
 
 AudienceKind = Literal["everyone", "channels", "people"]
@@ -133,12 +212,18 @@ def audience_from_form(kind: str, channels: list[str], users: list[str]) -> Audi
     return Audience()
 
 
+# The modal's "which day of the month" choice: a day number, or the nth weekday.
+FORM_DAY_OF_MONTH = "day"
+
+
 def schedule_from_form(
     cadence: str,
     *,
     weekday: str | None,
+    week: str | None,
     day: str | None,
     at_time: str | None,
+    zone: str | None,
     audience: Audience,
     open_days: str | None,
 ) -> Schedule:
@@ -146,73 +231,95 @@ def schedule_from_form(
     words = [cadence]
     if cadence in ("weekly", "biweekly") and weekday:
         words += ["on", weekday]
+    elif cadence in ("monthly", "quarterly") and week and week != FORM_DAY_OF_MONTH:
+        words += ["on", week, weekday or "monday"]
     elif cadence in ("monthly", "quarterly") and day:
         words += ["on", "day", day]
     if at_time:
         words += ["at", at_time]
+    if zone and zone.strip():
+        words += ["in", zone.strip()]
     if open_days and open_days.strip():
         words += ["open", open_days.strip()]
-    schedule = parse_schedule(words)
-    return Schedule(
-        cadence=schedule.cadence,
-        on_weekday=schedule.on_weekday,
-        on_day=schedule.on_day,
-        at_time=schedule.at_time,
-        audience=audience,
-        open_days=schedule.open_days,
-    )
+    return replace(parse_schedule(words), audience=audience)
 
 
-def _parse_options(
-    tokens: list[str], *, cadence: Cadence | None
-) -> tuple[int | None, int | None, str | None, Audience, int | None]:
+@dataclass(slots=True)
+class _Options:
     weekday: int | None = None
     day: int | None = None
+    week: int | None = None
     at_time: str | None = None
-    audience = Audience()
+    zone: str | None = None
+    audience: Audience = field(default_factory=Audience)
     open_days: int | None = None
+
+
+def _parse_options(tokens: list[str], *, cadence: Cadence | None) -> _Options:
+    """The options after the cadence; `cadence` None: `/pulse start`'s (`to`, `open`)."""
+    found = _Options()
     i = 0
     while i < len(tokens):
         word = tokens[i].casefold()
         rest = tokens[i + 1 :]
+        if word in ("on", "at") and cadence == "cron":
+            raise SurveyError("pulse.errors.cron_on_at")
         if word == "on" and cadence is not None and rest:
-            weekday, day, used = _parse_on(cadence, rest)
+            found.weekday, found.day, found.week, used = _parse_on(cadence, rest)
             i += 1 + used
         elif word == "at" and cadence is not None and rest:
-            at_time = _time_of(rest[0])
+            found.at_time = _time_of(rest[0])
+            i += 2
+        elif word == "in" and cadence is not None and rest:
+            found.zone = parse_zone(rest[0])
             i += 2
         elif word == "open" and rest:
             match = _OPEN_RE.fullmatch(rest[0].casefold())
             if not match or not 1 <= int(match[1]) <= MAX_OPEN_DAYS:
                 raise SurveyError("pulse.errors.bad_open", value=rest[0], limit=MAX_OPEN_DAYS)
-            open_days = int(match[1])
+            found.open_days = int(match[1])
             i += 2
         elif word == "to" and rest:
             stop = next(
-                (j for j, t in enumerate(rest) if t.casefold() in {"on", "at", "open"}), len(rest)
+                (j for j, t in enumerate(rest) if t.casefold() in {"on", "at", "in", "open"}),
+                len(rest),
             )
-            audience = parse_audience(rest[:stop])
+            found.audience = parse_audience(rest[:stop])
             i += 1 + stop
         else:
             raise SurveyError("pulse.errors.unexpected_word", value=tokens[i])
-    return weekday, day, at_time, audience, open_days
+    return found
 
 
-def _parse_on(cadence: Cadence, rest: list[str]) -> tuple[int | None, int | None, int]:
-    first = rest[0].casefold().rstrip("ìí")
+def _parse_on(cadence: Cadence, rest: list[str]) -> tuple[int | None, int | None, int | None, int]:
+    """`on <weekday>`, `on day N`, `on N` or `on <first…last> <weekday>`:
+    (weekday, day, week, words used)."""
+    first = rest[0].casefold()
     if cadence in ("weekly", "biweekly"):
-        if first not in WEEKDAYS:
+        weekday = parse_weekday(first)
+        if weekday is None:
             raise SurveyError("pulse.errors.bad_weekday", value=rest[0])
-        return WEEKDAYS[first], None, 1
-    if first in {"day", "giorno"} and len(rest) > 1 and rest[1].isdigit():
+        return weekday, None, None, 1
+    if first in NTH_WORDS:
+        weekday = parse_weekday(rest[1]) if len(rest) > 1 else None
+        if weekday is None:
+            raise SurveyError("pulse.errors.bad_nth", value=" ".join(rest[:2]))
+        return weekday, None, NTH_WORDS[first], 2
+    if first in FIFTH_WORDS:
+        raise SurveyError("pulse.errors.no_fifth", value=" ".join(rest[:2]))
+    if first in {"day", "giorno"} and len(rest) > 1 and _is_number(rest[1]):
         number, used = int(rest[1]), 2
-    elif first.isdigit():
+    elif _is_number(first):
         number, used = int(first), 1
     else:
         raise SurveyError("pulse.errors.bad_day", value=rest[0])
     if not 1 <= number <= 31:
         raise SurveyError("pulse.errors.bad_day", value=rest[0])
-    return None, number, used
+    return None, number, None, used
+
+
+def _is_number(word: str) -> bool:
+    return word.isascii() and word.isdigit()  # "²".isdigit() too, and int() refuses it
 
 
 def split_command(text: str) -> list[str]:
@@ -229,8 +336,19 @@ def _month_day(year: int, month: int, day: int) -> date:
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
+def nth_weekday(year: int, month: int, weekday: int, week: int) -> date:
+    """The `week`-th (1–4) `weekday` (0 = Monday) of a month, or its last one (LAST)."""
+    if week == LAST:
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (week - 1))
+
+
 def first_occurrence_on_or_after(schedule: Schedule, start: date) -> date:
     """The first date on or after `start` that the cadence allows."""
+    if schedule.cadence == "cron":
+        return _cron_day_on_or_after(schedule.cron or "", start)
     if schedule.cadence in ("weekly", "biweekly"):
         weekday = 0 if schedule.on_weekday is None else schedule.on_weekday
         return start + timedelta(days=(weekday - start.weekday()) % 7)
@@ -239,10 +357,98 @@ def first_occurrence_on_or_after(schedule: Schedule, start: date) -> date:
     year = start.year
     while True:
         for month in months:
-            candidate = _month_day(year, month, day)
+            if schedule.on_week is not None:
+                candidate = nth_weekday(year, month, schedule.on_weekday or 0, schedule.on_week)
+            else:
+                candidate = _month_day(year, month, day)
             if candidate >= start:
                 return candidate
         year += 1
+
+
+# APScheduler 3 numbers weekdays from Monday = 0; crontab from Sunday = 0 (7 too), so
+# `from_crontab("0 10 * * 1-5")` would mean Tuesday to Saturday (its documented mistake,
+# agronholm/apscheduler#286, fixed in 4.x). The weekday field is handed over by name instead.
+_CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _cron_weekday(token: str, *, end: bool) -> int:
+    """A crontab weekday, Sunday = 0; 7 (and `sun` closing a range, as in `fri-sun`) is the
+    Sunday after Saturday."""
+    if token.isascii() and token.isdigit() and int(token) <= 7:
+        return int(token)
+    if token.casefold() in _CRON_WEEKDAYS:
+        number = _CRON_WEEKDAYS.index(token.casefold())
+        return 7 if end and number == 0 else number
+    raise ValueError(f"not a weekday: {token}")
+
+
+def _weekday_names(field: str) -> str:
+    """A crontab weekday field (`1-5`, `0,6`, `mon-fri`, `*/2`) as APScheduler weekday names."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for item in field.split(","):
+        span, _, step = item.partition("/")
+        if step and not (step.isascii() and step.isdigit() and int(step) > 0):
+            raise ValueError(f"not a step: {step}")
+        if span == "*":
+            first, last = 0, 6
+        else:
+            low, _, high = span.partition("-")
+            first = _cron_weekday(low, end=False)
+            last = _cron_weekday(high, end=True) if high else (6 if step else first)
+        if first > last:
+            raise ValueError(f"backwards range: {span}")
+        days.update(number % 7 for number in range(first, last + 1, int(step or 1)))
+    return ",".join(_CRON_WEEKDAYS[number] for number in sorted(days))
+
+
+@lru_cache(maxsize=256)
+def _cron_days(expression: str) -> Any:
+    """A trigger firing at midnight UTC on each day `expression` fires: its days only.
+
+    The moment on that day comes from local_moment, as for every cadence, so a cron
+    schedule meets daylight saving the same way (a skipped time moves forward an hour).
+    """
+    _, _, day, month, weekday = expression.split()
+    return CronTrigger.from_crontab(f"0 0 {day} {month} {_weekday_names(weekday)}", timezone=UTC)
+
+
+def _cron_day_on_or_after(expression: str, start: date) -> date:
+    fire: datetime | None = _cron_days(expression).get_next_fire_time(
+        None, datetime.combine(start, time(), UTC)
+    )
+    if fire is None:
+        raise SurveyError("pulse.errors.cron_never", value=expression)
+    return fire.date()
+
+
+# Four years hold every calendar pattern a schedule can follow (leap days included).
+_GAP_HORIZON = timedelta(days=4 * 366)
+_GAP_FROM = date(2024, 1, 1)
+
+
+def days_between_runs(schedule: Schedule) -> int:
+    """The fewest days between two consecutive occurrences of `schedule` (whole dates)."""
+    if schedule.cadence in ("weekly", "biweekly"):
+        return 7 if schedule.cadence == "weekly" else 14
+    day = first_occurrence_on_or_after(schedule, _GAP_FROM)
+    end = _GAP_FROM + _GAP_HORIZON
+    shortest = _GAP_HORIZON.days
+    while shortest > 1:
+        following = first_occurrence_on_or_after(schedule, day + timedelta(days=1))
+        if following > end:
+            break
+        shortest = min(shortest, (following - day).days)
+        day = following
+    return shortest
+
+
+def close_moment(day: date, at_time: str, open_days: int, zone: tzinfo) -> datetime:
+    """The close of a scheduled run on `day`: `open_days` later at the same wall-clock time,
+    so `open 7d` on a weekly schedule closes exactly when the next run opens, DST or not."""
+    return local_moment(day + timedelta(days=open_days), at_time, zone)
 
 
 def local_moment(day: date, at_time: str, zone: tzinfo) -> datetime:
@@ -254,7 +460,7 @@ def local_moment(day: date, at_time: str, zone: tzinfo) -> datetime:
 
 
 # Civil time runs from UTC+14 (Kiribati) to UTC−12: a given day's HH:MM comes first at +14 and
-# last at −12, 26 hours apart, and at most 26 hours before it comes in the workspace's own zone.
+# last at −12, 26 hours apart, and at most 26 hours before it comes in the schedule's own zone.
 FIRST_ZONE = timezone(timedelta(hours=14))
 LAST_ZONE = timezone(timedelta(hours=-12))
 MAX_LEAD = timedelta(hours=26)

@@ -19,7 +19,13 @@ from bot.surveys.results import (
     segment_results,
     withhold,
 )
-from bot.surveys.schedule import Audience, Schedule, local_moment, next_occurrence
+from bot.surveys.schedule import (
+    Audience,
+    Schedule,
+    close_moment,
+    local_moment,
+    next_occurrence,
+)
 from bot.surveys.templates import TEMPLATES
 from storage import surveys as store
 from storage.db import Database
@@ -96,7 +102,9 @@ def schedule_survey(
     now: datetime,
 ) -> tuple[SurveyRecord, datetime]:
     survey = get_or_create_survey(db, name, user_id)
-    first = next_occurrence(schedule, now, ZoneInfo(policy.timezone))
+    # Stored with the schedule: a later change of PULSEBOT_TIMEZONE leaves it where it was set.
+    zone = schedule.zone or policy.timezone
+    first = next_occurrence(schedule, now, ZoneInfo(zone))
     with db.transaction() as session:
         store.set_schedule(
             session,
@@ -104,7 +112,10 @@ def schedule_survey(
             cadence=schedule.cadence,
             on_weekday=schedule.on_weekday,
             on_day=schedule.on_day,
+            on_week=schedule.on_week,
+            cron=schedule.cron,
             at_time=schedule.at_time,
+            zone=zone,
             audience=schedule.audience.to_json(),
             open_days=schedule.open_days,
             next_run_at=first,
@@ -128,10 +139,19 @@ def schedule_of(survey: SurveyRecord) -> Schedule | None:
         cadence=survey.cadence,  # type: ignore[arg-type]
         on_weekday=survey.on_weekday,
         on_day=survey.on_day,
+        on_week=survey.on_week,
+        cron=survey.cron,
         at_time=survey.at_time,
+        zone=survey.zone,
         audience=Audience.from_json(survey.audience),
         open_days=survey.open_days,
     )
+
+
+def zone_of(schedule: Schedule, policy: SurveyPolicy) -> ZoneInfo:
+    """The zone a schedule's occurrences are counted in: its own, else (a schedule made
+    before schedules had one) the workspace's."""
+    return ZoneInfo(schedule.zone or policy.timezone)
 
 
 def new_run(
@@ -144,9 +164,20 @@ def new_run(
     at_time: str,
     audience: Audience,
     open_days: int,
+    zone: ZoneInfo | None = None,
 ) -> RunRecord | None:
-    """Create a run (once per occurrence key); the DMs are rows made when its audience is known."""
-    closes_at = opens_at + timedelta(days=open_days)
+    """Create a run (once per occurrence key); the DMs are rows made when its audience is known.
+
+    A scheduled run (`at_time` set) is on its occurrence's date in the schedule's `zone`, and
+    closes `open_days` later at the same wall-clock time there; one started by hand closes
+    `open_days` × 24 hours after it opened.
+    """
+    zone = zone or ZoneInfo(policy.timezone)
+    local_date = opens_at.astimezone(zone).date()
+    if at_time:
+        closes_at = close_moment(local_date, at_time, open_days, zone)
+    else:
+        closes_at = opens_at + timedelta(days=open_days)
     remind_at = max(opens_at, closes_at - timedelta(hours=policy.reminder_hours))
     with db.transaction() as session:
         return store.add_run(
@@ -155,7 +186,7 @@ def new_run(
             occurrence_key=occurrence_key,
             definition=survey.definition,
             audience=audience.to_json(),
-            local_date=opens_at.astimezone(ZoneInfo(policy.timezone)).date(),
+            local_date=local_date,
             at_time=at_time,
             opens_at=opens_at,
             closes_at=closes_at,
@@ -221,7 +252,7 @@ def set_paused(db: Database, policy: SurveyPolicy, name: str, paused: bool, now:
         store.set_paused(session, survey.id, paused)
         if not paused:  # occurrences missed while paused are skipped, not caught up
             store.set_next_run(
-                session, survey.id, next_occurrence(schedule, now, ZoneInfo(policy.timezone))
+                session, survey.id, next_occurrence(schedule, now, zone_of(schedule, policy))
             )
 
 

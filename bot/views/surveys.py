@@ -30,8 +30,16 @@ from slack_sdk.models.views import View
 from bot.i18n import Texts
 from bot.surveys.model import MAX_QUESTIONS, Question, SurveyDefinition
 from bot.surveys.results import QuestionResult, RunResults, SegmentResult, signed
-from bot.surveys.schedule import CADENCES, DEFAULT_OPEN_DAYS, DEFAULT_TIME, MAX_OPEN_DAYS
-from bot.surveys.service import SurveyOverview
+from bot.surveys.schedule import (
+    DEFAULT_OPEN_DAYS,
+    DEFAULT_TIME,
+    FORM_CADENCES,
+    FORM_DAY_OF_MONTH,
+    MAX_OPEN_DAYS,
+    WEEK_NAMES,
+    Schedule,
+)
+from bot.surveys.service import SurveyOverview, schedule_of
 from bot.surveys.templates import TEMPLATES
 from bot.views.common import clip
 
@@ -43,8 +51,8 @@ ANSWERS_CALLBACK = "pulse.answers"
 COMMENT_CALLBACK = "pulse.comment"
 COMPOSE_CALLBACK = "pulse.compose"
 SCHEDULE_CALLBACK = "pulse.schedule"
-SCHEDULE_BLOCKS = ("survey", "cadence", "weekday", "day", "time", "audience", "channels", "users",
-                   "open")  # fmt: skip
+SCHEDULE_BLOCKS = ("survey", "cadence", "weekday", "week", "day", "time", "zone", "audience",
+                   "channels", "users", "open")  # fmt: skip
 FORM_ACTION = "value"
 MAX_OPTIONS = 100  # Slack's limit for a static select
 OPTION_LIMIT = 75
@@ -314,22 +322,30 @@ def compose_modal(texts: Texts) -> View:
 
 
 WEEKDAY_VALUES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ZONE_LIMIT = 64  # the longest IANA name is 32 characters; the column holds 64
 
 
 def _options(pairs: Sequence[tuple[str, str]]) -> list[Option]:
     return [Option(value=value, text=clip(text, OPTION_LIMIT)) for value, text in pairs]
 
 
-def schedule_modal(texts: Texts, surveys: Sequence[tuple[str, SurveyDefinition]]) -> View:
-    """`/pulse schedule` alone: the typed command's fields as a form.
-
-    `surveys` are the built-in templates and the workspace's own surveys, by name.
+def schedule_modal(
+    texts: Texts, surveys: Sequence[tuple[str, SurveyDefinition]], *, zone: str
+) -> View:
+    """`/pulse schedule` alone: the typed command's fields as a form (a cron expression is
+    typed only). `surveys` are the built-in templates and the workspace's own surveys, by
+    name; `zone` is the workspace's time zone, the form's default.
     """
     survey_options = _options(
         [(name, f"{name} — {survey_title(texts, d)}") for name, d in surveys][:MAX_OPTIONS]
     )
-    cadences = _options([(c, texts(f"pulse.schedule_form.{c}")) for c in CADENCES])
+    cadences = _options([(c, texts(f"pulse.schedule_form.{c}")) for c in FORM_CADENCES])
     weekdays = _options([(d, texts(f"pulse.schedule_form.{d}")) for d in WEEKDAY_VALUES])
+    # The values are the typed command's words: `on first monday`, `on last friday`.
+    weeks = _options(
+        [(FORM_DAY_OF_MONTH, texts("pulse.schedule_form.week_day"))]
+        + [(word, texts(f"pulse.schedule_form.week_{word}")) for word in WEEK_NAMES.values()]
+    )
     days = _options([(str(n), str(n)) for n in range(1, 32)])
     audiences = _options(
         [(kind, texts(f"pulse.schedule_form.audience_{kind}")) for kind in
@@ -364,6 +380,15 @@ def schedule_modal(texts: Texts, surveys: Sequence[tuple[str, SurveyDefinition]]
                 ),
             ),
             InputBlock(
+                block_id="week",
+                label=texts("pulse.schedule_form.week"),
+                hint=texts("pulse.schedule_form.week_hint"),
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=FORM_ACTION, options=weeks, initial_option=weeks[0]
+                ),
+            ),
+            InputBlock(
                 block_id="day",
                 label=texts("pulse.schedule_form.day"),
                 hint=texts("pulse.schedule_form.day_hint"),
@@ -375,6 +400,14 @@ def schedule_modal(texts: Texts, surveys: Sequence[tuple[str, SurveyDefinition]]
                 label=texts("pulse.schedule_form.time"),
                 hint=texts("pulse.schedule_form.time_hint"),
                 element=TimePickerElement(action_id=FORM_ACTION, initial_time=DEFAULT_TIME),
+            ),
+            InputBlock(
+                block_id="zone",
+                label=texts("pulse.schedule_form.zone"),
+                hint=texts("pulse.schedule_form.zone_hint"),
+                element=PlainTextInputElement(
+                    action_id=FORM_ACTION, initial_value=zone, max_length=ZONE_LIMIT
+                ),
             ),
             InputBlock(
                 block_id="audience",
@@ -461,16 +494,40 @@ def _audience_text(texts: Texts, audience_json: str) -> str:
     return ", ".join(parts)
 
 
-def list_blocks(texts: Texts, surveys: Sequence[SurveyOverview]) -> list[Block]:
+def cadence_text(texts: Texts, schedule: Schedule, zone: str) -> str:
+    """How a schedule reads: `monthly on the first Monday at 10:00 (Europe/Rome)`."""
+    weekday = WEEKDAY_VALUES[schedule.on_weekday or 0]
+    at = schedule.at_time
+    if schedule.cadence == "cron":
+        text = texts("pulse.cadence.cron", expression=schedule.cron, time=at)
+    elif schedule.cadence in ("weekly", "biweekly"):
+        day = texts(f"pulse.weekday.{weekday}")
+        text = texts(f"pulse.cadence.{schedule.cadence}", day=day, time=at)
+    elif schedule.on_week is not None:
+        nth = WEEK_NAMES[schedule.on_week]
+        when = texts(
+            f"pulse.nth_weekday.{weekday}",
+            nth=texts(f"pulse.nth.{nth}"),
+            nth_f=texts(f"pulse.nth_f.{nth}"),
+        )
+        text = texts(f"pulse.cadence.{schedule.cadence}_nth", when=when, time=at)
+    else:
+        text = texts(f"pulse.cadence.{schedule.cadence}", day=schedule.on_day or 1, time=at)
+    return texts("pulse.cadence.in_zone", cadence=text, zone=schedule.zone or zone)
+
+
+def list_blocks(texts: Texts, surveys: Sequence[SurveyOverview], *, zone: str) -> list[Block]:
+    """`/pulse list`; `zone` is the workspace's, for schedules made before they had one."""
     if not surveys:
         return [SectionBlock(text=texts("pulse.list.empty"))]
     blocks: list[Block] = [HeaderBlock(text=texts("pulse.list.title"))]
     for item in surveys[:45]:
         s = item.survey
-        if s.cadence is None:
+        schedule = schedule_of(s)
+        if schedule is None:
             cadence = texts("pulse.list.by_hand")
         else:
-            cadence = texts(f"pulse.cadence.{s.cadence}", time=s.at_time)
+            cadence = cadence_text(texts, schedule, zone)
         if s.paused:
             status = texts("pulse.list.paused")
         elif item.open_run is not None:

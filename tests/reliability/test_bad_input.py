@@ -59,7 +59,9 @@ WORDS = st.sampled_from(
     ["pulse", "enps", "engagement", "weekly", "monthly", "quarterly", "on", "at", "monday",
      "25:99", "10:00", "open", "0d", "-1d", "999999999d", "<#C01GENERAL|general>", "<@U05OSMITH>",
      "<!everyone>", "#general", '"', "'; DROP TABLE surveys; --", "🚀", "2026-W99", "W53",
-     "\\x00", "x" * 200, "day", "31", "0", "tutti", "everyone", "run", "²", "99999999999999999999"]
+     "\\x00", "x" * 200, "day", "31", "0", "tutti", "everyone", "run", "²", "99999999999999999999",
+     "cron", '"0 10 * * 1-5"', '"*/5 * * * *"', '"0 10 30 2 *"', "in", "Europe/Rome", "Mars/Base",
+     "first", "last", "ultimo", "fifth"]
 )  # fmt: skip
 PULSE = ["help", "templates", "new", "schedule", "list", "start", "close", "pause", "resume",
          "results", "summary", "export", "nonsense", ""]  # fmt: skip
