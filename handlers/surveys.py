@@ -280,7 +280,7 @@ def register(app: App, services: Services) -> None:
             return texts("pulse.list.templates_title"), views.templates_blocks(texts), None
         if subcommand == "list":
             surveys = service.overview(db)
-            blocks = views.list_blocks(texts, surveys, zone=policy.timezone)
+            blocks = views.list_blocks(texts, surveys, zone=policy.timezone, now=now)
             return texts("pulse.list.title"), blocks, None
         if subcommand == "new":
             return "", [], (open_view, (command["trigger_id"], views.compose_modal(texts)))

@@ -341,6 +341,9 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
     with services.db.transaction() as session:
         (run,) = store.runs_of(session, survey.id)
     assert run.closes_at == monday + timedelta(days=2)  # open 2 days after the nominal time
+    # Until its time comes in the schedule's own zone, `/pulse list` says it is going out.
+    listing = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "list"))
+    assert "run 1 going out: each person gets the DM at 10:00 in their own time zone" in listing
 
     # …and each person gets the DM at 10:00 on Monday in their own zone, not a minute before.
     zones = {u.id: u.tz for u in bot.standin.workspace.users if u.id in PEOPLE}

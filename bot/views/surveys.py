@@ -516,7 +516,9 @@ def cadence_text(texts: Texts, schedule: Schedule, zone: str) -> str:
     return texts("pulse.cadence.in_zone", cadence=text, zone=schedule.zone or zone)
 
 
-def list_blocks(texts: Texts, surveys: Sequence[SurveyOverview], *, zone: str) -> list[Block]:
+def list_blocks(
+    texts: Texts, surveys: Sequence[SurveyOverview], *, zone: str, now: datetime
+) -> list[Block]:
     """`/pulse list`; `zone` is the workspace's, for schedules made before they had one."""
     if not surveys:
         return [SectionBlock(text=texts("pulse.list.empty"))]
@@ -530,6 +532,14 @@ def list_blocks(texts: Texts, surveys: Sequence[SurveyOverview], *, zone: str) -
             cadence = cadence_text(texts, schedule, zone)
         if s.paused:
             status = texts("pulse.list.paused")
+        elif item.open_run is not None and item.open_run.opens_at > now:
+            # Created when its time first came anywhere (UTC+14): not everyone's DM is due yet.
+            status = texts(
+                "pulse.list.opening",
+                number=item.open_run.number,
+                time=item.open_run.at_time,
+                closes=_closes(texts, item.open_run.closes_at),
+            )
         elif item.open_run is not None:
             status = texts(
                 "pulse.list.open",
