@@ -64,5 +64,10 @@ class Texts:
             log.error("catalog key %s has placeholders that were not given", key)
             return template
 
+    def plural(self, key: str, count: int, **params: object) -> str:
+        """`key.one` for a count of 1, else `key.other` (the rule of English and Italian),
+        with the count as `{count}`."""
+        return self(f"{key}.{'one' if count == 1 else 'other'}", count=count, **params)
+
     def has(self, key: str) -> bool:
         return key in load_catalog(self.language)

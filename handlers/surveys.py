@@ -100,7 +100,7 @@ def _scheduled_message(texts: Texts, survey: SurveyRecord, next_run: datetime) -
         name=survey.name,
         cadence=views.cadence_text(texts, schedule, schedule.zone),
         audience=_audience_text(texts, survey.audience),
-        days=schedule.open_days,
+        open_for=texts.plural("pulse.reply.open_for", schedule.open_days),
         next=views.when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
     )
 

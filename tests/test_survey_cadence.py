@@ -115,7 +115,7 @@ def test_cron_in_another_zone_keeps_the_run_on_its_own_date(bot: BotHarness) -> 
         at=datetime(2026, 3, 7, 12, tzinfo=UTC),  # a Saturday
     )
     assert "by cron `30 23 * * 1-5` at 23:30 (America/New_York)" in reply
-    assert "open 1 days" in reply  # weekdays: a run closes when the next one opens
+    assert "open 1 day." in reply  # weekdays: a run closes when the next one opens
     # Monday 9 March 2026, 23:30 in New York, which moved to EDT the day before: 03:30 UTC.
     monday = datetime(2026, 3, 10, 3, 30, tzinfo=UTC)
     assert survey(bot, "enps").next_run_at == monday
