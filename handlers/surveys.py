@@ -87,10 +87,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _audience_text(texts: Texts, audience_json: str) -> str:
-    return views._audience_text(texts, audience_json)
-
-
 def _scheduled_message(texts: Texts, survey: SurveyRecord, next_run: datetime) -> str:
     """The confirmation, from the schedule as saved (with its zone)."""
     schedule = service.schedule_of(survey)
@@ -99,7 +95,7 @@ def _scheduled_message(texts: Texts, survey: SurveyRecord, next_run: datetime) -
         "pulse.reply.scheduled",
         name=survey.name,
         cadence=views.cadence_text(texts, schedule, schedule.zone),
-        audience=_audience_text(texts, survey.audience),
+        audience=views.audience_text(texts, survey.audience),
         open_for=texts.plural("pulse.reply.open_for", schedule.open_days),
         next=views.when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
     )
@@ -315,7 +311,7 @@ def register(app: App, services: Services) -> None:
                 if name.casefold() in ("pulse", "enps", "engagement")
                 else name,
                 closes=views.when(run.closes_at, run.closes_at.strftime("%Y-%m-%d %H:%M UTC")),
-                audience=_audience_text(texts, run.audience),
+                audience=views.audience_text(texts, run.audience),
             )
             return message, notice(message), (send_run, (run.id,))
         if rest and subcommand != "results":

@@ -485,7 +485,7 @@ def templates_blocks(texts: Texts) -> list[Block]:
     ]
 
 
-def _audience_text(texts: Texts, audience_json: str) -> str:
+def audience_text(texts: Texts, audience_json: str) -> str:
     data = json.loads(audience_json)
     if data.get("everyone"):
         return texts("pulse.list.everyone")
@@ -559,7 +559,7 @@ def list_blocks(
                         name=escape(s.name),
                         title=escape(survey_title(texts, item.definition)),
                         cadence=cadence,
-                        audience=_audience_text(texts, s.audience),
+                        audience=audience_text(texts, s.audience),
                         next=next_run,
                         status=status,
                         runs=item.runs,
