@@ -21,11 +21,12 @@ from bot.services import Services
 from bot.views.home import unavailable_home
 from handlers.middleware import forget_delivery, texts_for
 from handlers.replies import tell_privately
+from storage.db import CommitInDoubt
 
 log = logging.getLogger(__name__)
 
 # DBAPIError covers OperationalError (connection refused, server gone) and its kin.
-DATABASE_ERRORS = (DBAPIError, PoolTimeoutError)
+DATABASE_ERRORS = (DBAPIError, PoolTimeoutError, CommitInDoubt)
 JSON_HEADERS: dict[str, str | Sequence[str]] = {"content-type": "application/json; charset=utf-8"}
 
 
@@ -53,9 +54,11 @@ def register(app: App, services: Services) -> None:
         body = request.body
         kind = body.get("type")
         texts: Texts = texts_for(request.context)
-        text = ":warning: " + texts(
-            "common.error_unavailable" if unavailable else "common.error_generic"
-        )
+        if isinstance(error, CommitInDoubt):
+            key = "common.error_in_doubt"
+        else:
+            key = "common.error_unavailable" if unavailable else "common.error_generic"
+        text = ":warning: " + texts(key)
         if kind == "event_callback":
             # The one event is app_home_opened: the Home tab says what is wrong (views.publish
             # needs no database) and the next opening tries again. No 5xx: Slack would retry

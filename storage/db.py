@@ -7,13 +7,13 @@ import select
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,35 @@ class WalCheckpointer:
         self.checkpoint("TRUNCATE")
 
 
+class CommitInDoubt(Exception):
+    """The connection was lost during COMMIT: the server may have kept the change, or not.
+
+    Saying "nothing was changed, try again" would be wrong half the time, and a second
+    `/deal advance` would advance twice; the user is asked to look before doing it again.
+    """
+
+
+@contextmanager
+def _in_doubt_if_lost_at_commit() -> Iterator[Callable[[], None]]:
+    """Turns a lost connection into CommitInDoubt once the body has called `committing()`.
+
+    Before that, a lost connection leaves nothing behind: the server rolls back a transaction
+    whose COMMIT it never received.
+    """
+    committing = False
+
+    def mark() -> None:
+        nonlocal committing
+        committing = True
+
+    try:
+        yield mark
+    except DBAPIError as exc:
+        if committing and exc.connection_invalidated:
+            raise CommitInDoubt(str(exc.orig)) from exc
+        raise
+
+
 class Database:
     """One engine and its session factory; the only way the application opens sessions."""
 
@@ -182,9 +211,24 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        with self.sessions() as session, session.begin():
+        """A session inside one transaction: committed on success, rolled back on error; a
+        connection lost during the COMMIT itself raises CommitInDoubt."""
+        with (
+            self.sessions() as session,
+            _in_doubt_if_lost_at_commit() as committing,
+            session.begin(),
+        ):
             yield session
+            session.flush()  # the statements' own errors come here, before the COMMIT
+            committing()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """`engine.begin()` (a connection in one transaction, for Core statements), with a
+        connection lost during the COMMIT raising CommitInDoubt."""
+        with _in_doubt_if_lost_at_commit() as committing, self.engine.begin() as connection:
+            yield connection
+            committing()
 
     @contextmanager
     def single_statement(self) -> Iterator[Connection]:

@@ -130,7 +130,7 @@ class DealService:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        with self.db.engine.begin() as connection:
+        with self.db.begin() as connection:
             yield connection
 
     def view(self, deal: DealRow | Mapping[str, Any], now: datetime | None = None) -> DealView:

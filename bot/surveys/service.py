@@ -355,7 +355,7 @@ def record_answers(
                 now=now,
             )
         return AnswerOutcome(recorded)
-    with db.engine.begin() as connection:
+    with db.begin() as connection:
         recorded = store.save_answers_if_open(
             connection,
             run_id=run_id,
