@@ -111,6 +111,9 @@ class BotHarness:
         return block_text(cls.reply(response))
 
     def close(self) -> None:
+        # Work after the ack (a DM, a directory upsert) may still be running: let it end before
+        # the test's database goes, or the schema's DROP deadlocks with its queries.
+        self.services.background.shutdown()
         self.services.client.retry_handlers.clear()
 
 
