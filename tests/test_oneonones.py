@@ -446,8 +446,8 @@ def test_ticks_racing_and_a_restart_send_each_dm_once(
     )
     restarted = BotHarness.boot(settings, db=db, standin=standin)
     second = Database(db.engine.url)
+    twin = BotHarness.boot(settings, db=second, standin=standin)
     try:
-        twin = BotHarness.boot(settings, db=second, standin=standin)
         now = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
         results: list[int] = []
         barrier = threading.Barrier(4)
@@ -466,6 +466,7 @@ def test_ticks_racing_and_a_restart_send_each_dm_once(
         assert sorted(results) == [0, 0, 0, 2]
         assert len(standin.calls_to("chat.postMessage")) == 2
     finally:
+        twin.close()
         second.dispose()
         restarted.close()
 
