@@ -50,7 +50,9 @@ def announce_later(services: Services, change: DealChange) -> None:
     channel set, cost nothing."""
     channel = services.settings.deals_channel
     if channel and change.kind in ANNOUNCED:
-        services.background.submit(_announce, services, channel, change)
+        services.background.submit_in_order(
+            f"channel:{channel}", _announce, services, channel, change
+        )
 
 
 def _announce(services: Services, channel: str, change: DealChange) -> None:
@@ -141,7 +143,8 @@ def register(app: App, services: Services) -> None:
         if from_home:
             refresh_home(services, context)
         if not from_home or isinstance(result, Refusal):
-            later(
+            services.background.submit_in_order(  # two quick clicks: their replies in order
+                f"reply:{user.user_id}",
                 tell_privately,
                 services,
                 user.user_id,

@@ -21,10 +21,12 @@ def publish_home(
 
 def refresh_home(services: Services, context: BoltContext) -> None:
     """After a person's own action: re-publish their Home tab from the background pool."""
-    services.background.submit(
+    user = user_of(context)
+    services.background.submit_in_order(  # the newest Home is published last
+        f"home:{user.user_id}",
         publish_home,
         services,
-        user_of(context),
+        user,
         is_manager=bool(context.get("is_manager")),
         language=context["language"],
     )

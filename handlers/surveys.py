@@ -209,12 +209,18 @@ def update_dm(services: Services, channel: str, ts: str, text: str, blocks: list
         log.warning("survey DM not updated: %s", exc.response.get("error"))
 
 
+def _dm_lane(run_id: int, user_id: str) -> str:
+    """Updates of one person's survey DM go in the order of their clicks: the newest shows."""
+    return f"dm:{run_id}:{user_id}"
+
+
 def register(app: App, services: Services) -> None:
     db = services.db
     policy = jobs.policy_of(services)
     min_responses = services.settings.min_responses
     definitions = service.RunDefinitions(db)
     later = services.background.submit
+    in_order = services.background.submit_in_order
 
     # ---- /pulse ------------------------------------------------------------------------------
 
@@ -509,7 +515,8 @@ def register(app: App, services: Services) -> None:
             later(tell_privately, services, user_id, response_url, closed)
             return
         container = body.get("container") or {}
-        later(
+        in_order(
+            _dm_lane(run_id, user_id),
             show_enps_answered,
             run_id=run_id,
             score=score,
@@ -526,7 +533,8 @@ def register(app: App, services: Services) -> None:
         if run_id is None:
             return
         container = body.get("container") or {}
-        later(
+        in_order(
+            _dm_lane(run_id, user_of(context).user_id),
             show_enps_buttons,
             run_id=run_id,
             user_id=user_of(context).user_id,
@@ -577,7 +585,7 @@ def register(app: App, services: Services) -> None:
             ack(views.modal_errors({"q0": texts("pulse.dm.closed_click")}))
             return
         ack()
-        later(show_answered, run_id, user_id, context["language"])
+        in_order(_dm_lane(run_id, user_id), show_answered, run_id, user_id, context["language"])
         refresh_home(services, context)  # the Home tab's survey list changed
 
     @app.view(views.COMMENT_CALLBACK)
