@@ -162,7 +162,7 @@ class WalCheckpointer:
 class CommitInDoubt(Exception):
     """The connection was lost during COMMIT: the server may have kept the change, or not.
 
-    Saying "nothing was changed, try again" would be wrong half the time, and a second
+    Saying "nothing was changed, try again" may be untrue, and after it a second
     `/deal advance` would advance twice; the user is asked to look before doing it again.
     """
 
