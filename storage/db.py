@@ -138,7 +138,7 @@ class WalCheckpointer:
         # statement, and a checkpoint cannot copy pages past its own open transaction.
         try:
             connection = self._engine.raw_connection()
-        except SQLAlchemyError:
+        except (SQLAlchemyError, sqlite3.Error):  # the pool hands on the driver's own errors
             return False
         try:
             connection.driver_connection.execute(f"PRAGMA wal_checkpoint({mode})")  # type: ignore[union-attr]

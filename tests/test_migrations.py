@@ -110,3 +110,19 @@ def test_wal_is_checkpointed_off_the_request_path(
             time.sleep(0.02)
     finally:
         database.dispose()
+
+
+def test_a_checkpoint_of_a_database_file_gone_is_a_miss_not_a_dead_thread(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    database = Database(f"sqlite:///{folder}/pulsebot.db")
+    checkpointer = WalCheckpointer(database.engine)
+    try:
+        assert checkpointer.checkpoint()
+        database.engine.dispose()  # the next checkpoint must open the file anew…
+        folder.rename(tmp_path / "moved")  # …which is gone: sqlite3's own error, unwrapped
+        assert not checkpointer.checkpoint()
+    finally:
+        (tmp_path / "moved").rename(folder)
+        checkpointer.stop()
+        database.dispose()
