@@ -76,13 +76,6 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
-def _start_scheduling(services: Services) -> SchedulerLeader:
-    """Every instance serves requests; the one that gets the lock also runs the scheduler."""
-    leader = SchedulerLeader(services)
-    leader.start()
-    return leader
-
-
 def _start_server(settings: Settings) -> tuple[App, Services]:
     """The app of a long-running process, or one line saying why it cannot start."""
     try:
@@ -114,11 +107,14 @@ def serve(port: int | None, host: str) -> None:
     app, services = _start_server(settings)
     _sync_directory_in_background(services)
     server = make_server(make_wsgi_app(app, services), host=host, port=port or settings.port)
+    # Every instance serves requests; the one that gets the lock also runs the scheduler. It
+    # starts inside the `try`: a SIGTERM at any moment after it must still stop it cleanly.
+    leader = SchedulerLeader(services)
     _exit_on_sigterm()
-    leader = _start_scheduling(services)
-    freeze_startup_objects()
-    log.info("pulsebot listening on http://%s:%s/slack/events", host, port or settings.port)
     try:
+        leader.start()
+        freeze_startup_objects()
+        log.info("pulsebot listening on http://%s:%s/slack/events", host, port or settings.port)
         server.run()  # returns on Ctrl-C or SIGTERM
     finally:
         log.info("stopping")
@@ -144,11 +140,12 @@ def run(ctx: click.Context) -> None:
         app_token,
         web_client=make_web_client(app_token, settings.slack_api_url),
     )
+    leader = SchedulerLeader(services)  # started inside the `try`, as in `serve`
     _exit_on_sigterm()
-    leader = _start_scheduling(services)
-    freeze_startup_objects()
-    log.info("pulsebot connected through Socket Mode")
     try:
+        leader.start()
+        freeze_startup_objects()
+        log.info("pulsebot connected through Socket Mode")
         handler.start()  # type: ignore[no-untyped-call]
     except KeyboardInterrupt:
         pass
