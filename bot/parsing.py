@@ -366,6 +366,26 @@ def _fold(text: str) -> str:
     return " ".join(word.rstrip("'") for word in plain.split())
 
 
+def is_plain_number(text: str) -> bool:
+    """ASCII digits only: "²" and "٣" pass str.isdigit(), and int() refuses the first."""
+    return text.isascii() and text.isdigit()
+
+
+MAX_INTEGER = 2**31 - 1  # ids and run numbers are INTEGER columns on PostgreSQL
+
+
+def parse_number_field(value: object) -> int | None:
+    """A plain decimal number that fits a database integer, from a payload; else None.
+
+    Payload fields can be forged: "²" passes isdigit() and breaks int(), and ten digits
+    can overflow PostgreSQL's INTEGER, which ids and run numbers are.
+    """
+    if isinstance(value, str) and is_plain_number(value) and len(value) <= 10:
+        number = int(value)
+        return number if number <= MAX_INTEGER else None
+    return None
+
+
 def parse_weekday(text: str) -> int | None:
     """Monday = 0 … Sunday = 6, from an English or Italian day name or its short form, with
     or without its accent (`lunedì`, `lunedi`, `lun`); None when it is not one."""

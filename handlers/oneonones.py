@@ -26,6 +26,7 @@ from bot.oneonones.commands import (
     parse_command,
     schedule_from_form,
 )
+from bot.parsing import parse_number_field
 from bot.services import Services
 from bot.views import oneonones as views
 from bot.views.common import error_blocks, fallback_text, notice
@@ -49,8 +50,8 @@ def _error(texts: Texts, exc: OneOnOneError) -> tuple[str, list[Block]]:
 
 
 def _int(value: object) -> int:
-    text = str(value or "")
-    return int(text) if text.isdigit() else 0
+    """An id from a payload, or 0 (no such row) when it is not one."""
+    return parse_number_field(str(value or "")) or 0
 
 
 def _metadata(view: dict[str, Any], key: str) -> int:

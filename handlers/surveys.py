@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Language
 from bot.i18n import Texts
+from bot.parsing import parse_number_field
 from bot.services import Services
 from bot.surveys import jobs, service
 from bot.surveys.model import SurveyDefinition, SurveyError, parse_questions
@@ -165,7 +166,7 @@ def _answers_from_state(
     for index, question in enumerate(definition.questions):
         state = (values.get(f"q{index}") or {}).get(views.ANSWER_ACTION) or {}
         option = state.get("selected_option")
-        selected = _number(option.get("value") if isinstance(option, dict) else None)
+        selected = parse_number_field(option.get("value") if isinstance(option, dict) else None)
         text = state.get("value")
         if question.kind in ("scale", "enps") and selected is not None:
             answers[index] = (selected, None)
@@ -177,28 +178,13 @@ def _answers_from_state(
     return answers
 
 
-MAX_INTEGER = 2**31 - 1
-
-
-def _number(value: object) -> int | None:
-    """A plain decimal number that fits a database integer, from a payload; else None.
-
-    Payload fields can be forged: "²" passes isdigit() and breaks int(), and ten digits
-    can overflow PostgreSQL's INTEGER, which ids and run numbers are.
-    """
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
-        number = int(value)
-        return number if number <= MAX_INTEGER else None
-    return None
-
-
 def _form_text(texts: Texts, exc: SurveyError) -> str:
     return texts(FORM_MESSAGES.get(exc.key, exc.key), **exc.params)
 
 
 def _run_id(value: object) -> int | None:
     """The run id at the front of a button value (`12` or `12:9`); None when malformed."""
-    return _number(str(value or "").split(":", 1)[0])
+    return parse_number_field(str(value or "").split(":", 1)[0])
 
 
 def update_dm(services: Services, channel: str, ts: str, text: str, blocks: list[Any]) -> None:
@@ -342,7 +328,7 @@ def register(app: App, services: Services) -> None:
         if subcommand == "results":
             number: int | None = None
             if rest:
-                number = _number(rest[1]) if len(rest) == 2 else None
+                number = parse_number_field(rest[1]) if len(rest) == 2 else None
                 if number is None or rest[0].casefold() != "run":
                     raise SurveyError("pulse.errors.bad_run_number", value=" ".join(rest))
             survey, results, definition = service.run_results(db, policy, name, number)
@@ -489,7 +475,7 @@ def register(app: App, services: Services) -> None:
         """The hot path: one durable transaction, then the ack; the DM is edited after."""
         value = str(body["actions"][0].get("value") or "")
         run_text, _, score_text = value.partition(":")
-        run_id, score = _number(run_text), _number(score_text)
+        run_id, score = parse_number_field(run_text), parse_number_field(score_text)
         if run_id is None or score is None:
             ack()
             return

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from bot.parsing import parse_weekday
+from bot.parsing import is_plain_number, parse_weekday
 
 T = TypeVar("T")
 
@@ -187,7 +187,7 @@ def _every(tokens: list[str], i: int) -> tuple[int, int]:
 def every_of(token: str) -> int:
     """A number of weeks between meetings: one of EVERY_WEEKS."""
     word = fold(token)
-    if not word.isdigit() or int(word) not in EVERY_WEEKS:
+    if not is_plain_number(word) or int(word) not in EVERY_WEEKS:
         raise OneOnOneError("bad_every", value=token[:30])
     return int(word)
 

@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.parsing import ParseError, parse_user_mention, parse_weekday, split_args
+from bot.parsing import (
+    ParseError,
+    is_plain_number,
+    parse_user_mention,
+    parse_weekday,
+    split_args,
+)
 from bot.surveys.model import SurveyError
 
 Cadence = Literal["weekly", "biweekly", "monthly", "quarterly", "cron"]
@@ -307,19 +313,15 @@ def _parse_on(cadence: Cadence, rest: list[str]) -> tuple[int | None, int | None
         return weekday, None, NTH_WORDS[first], 2
     if first in FIFTH_WORDS:
         raise SurveyError("pulse.errors.no_fifth", value=" ".join(rest[:2]))
-    if first in {"day", "giorno"} and len(rest) > 1 and _is_number(rest[1]):
+    if first in {"day", "giorno"} and len(rest) > 1 and is_plain_number(rest[1]):
         number, used = int(rest[1]), 2
-    elif _is_number(first):
+    elif is_plain_number(first):
         number, used = int(first), 1
     else:
         raise SurveyError("pulse.errors.bad_day", value=rest[0])
     if not 1 <= number <= 31:
         raise SurveyError("pulse.errors.bad_day", value=rest[0])
     return None, number, None, used
-
-
-def _is_number(word: str) -> bool:
-    return word.isascii() and word.isdigit()  # "²".isdigit() too, and int() refuses it
 
 
 def split_command(text: str) -> list[str]:
@@ -375,7 +377,7 @@ _CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 def _cron_weekday(token: str, *, end: bool) -> int:
     """A crontab weekday, Sunday = 0; 7 (and `sun` closing a range, as in `fri-sun`) is the
     Sunday after Saturday."""
-    if token.isascii() and token.isdigit() and int(token) <= 7:
+    if is_plain_number(token) and int(token) <= 7:
         return int(token)
     if token.casefold() in _CRON_WEEKDAYS:
         number = _CRON_WEEKDAYS.index(token.casefold())
@@ -390,7 +392,7 @@ def _weekday_names(field: str) -> str:
     days: set[int] = set()
     for item in field.split(","):
         span, _, step = item.partition("/")
-        if step and not (step.isascii() and step.isdigit() and int(step) > 0):
+        if step and not (is_plain_number(step) and int(step) > 0):
             raise ValueError(f"not a step: {step}")
         if span == "*":
             first, last = 0, 6
