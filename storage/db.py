@@ -32,11 +32,33 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
+def _use_wal(dbapi_connection: Any) -> None:
+    """Switch the file to WAL (it stays so), waiting out other processes doing the same.
+
+    The change reads the file, then asks for its write lock; while another process holds
+    that lock SQLite fails at once with "database is locked" instead of calling the busy
+    handler (waiting could deadlock). Two instances starting together on a new file hit
+    it (CI did). So: retry the whole statement until the busy timeout, and skip it when
+    the file is already in WAL.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+            if mode != "wal":
+                dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the writer; NORMAL is durable enough with WAL;
     # foreign keys are off in SQLite unless asked for on every connection.
+    _use_wal(dbapi_connection)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -88,6 +90,26 @@ def test_sqlite_is_tuned_for_a_server(sqlite_url: str) -> None:
             assert pragma("PRAGMA wal_autocheckpoint").scalar() == 0
     finally:
         database.dispose()
+
+
+def test_switching_to_wal_waits_for_another_process_writing(tmp_path: Path) -> None:
+    # Another process (two instances starting on a new file) holds the write lock of the
+    # file still in rollback mode. Changing the journal mode fails at once then, without
+    # SQLite's busy handler; the connection must wait its turn instead of failing to start.
+    path = tmp_path / "pulsebot.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    threading.Timer(0.3, other.execute, ("COMMIT",)).start()
+    database = Database(f"sqlite:///{path}")
+    try:
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("SELECT x FROM t").scalar() == 1
+    finally:
+        database.dispose()
+        other.close()
 
 
 def test_wal_is_checkpointed_off_the_request_path(
