@@ -244,8 +244,8 @@ def check_database(
             answers = connection.execute(
                 text("SELECT respondent, number FROM survey_answers WHERE question = 0")
             ).all()
-            participants = connection.execute(
-                text("SELECT count(*) FROM survey_participants")
+            respondents = connection.execute(
+                text("SELECT count(*) FROM survey_respondents")
             ).scalar()
     finally:
         engine.dispose()
@@ -261,9 +261,9 @@ def check_database(
     if any((frm, to) != ("lead", "qualified") for _, frm, to in moves):
         problems.append("a stage event is not lead -> qualified")
     clicked = [s for s in scores.values() if s is not None]
-    if len(answers) != len(clicked) or participants != len(clicked):
+    if len(answers) != len(clicked) or respondents != len(clicked):
         problems.append(
-            f"eNPS: {len(answers)} answers, {participants} people, {len(clicked)} clicked"
+            f"eNPS: {len(answers)} answers, {respondents} people, {len(clicked)} clicked"
         )
     if Counter(n for _, n in answers) != Counter(clicked):
         problems.append("eNPS: the stored scores are not each person's last click")

@@ -27,13 +27,14 @@ from sqlalchemy.exc import OperationalError
 
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.summary import reported_week, weekly_summary_data
+from bot.surveys.anonymity import respondent_key
 from bot.surveys.service import SurveyPolicy
 from bot.surveys.templates import TEMPLATES
 from storage.db import Database
 from storage.deals import Deal, DealEvent
 from storage.migrate import upgrade
 from storage.scratch import scratch_schema
-from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyParticipant, SurveyRun
+from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyRespondent, SurveyRun
 
 ZONE = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 30, 9, tzinfo=ZONE).astimezone(UTC)  # a Monday summary
@@ -124,13 +125,10 @@ def fill_surveys(loader: Loader, start: datetime, end: datetime, answers: int, s
         loader.rows(SurveyDelivery.__table__, [
             {"run_id": run_id, "user_id": u, "language": "en", "send_at": naive(opens),
              "state": "sent", "reminded": False, "closed_notice": True} for u in invited])  # fmt: skip
-        loader.rows(
-            SurveyParticipant.__table__,
-            [{"run_id": run_id, "user_id": u} for u in invited[:people]],
-        )
+        keys = [respondent_key(POLICY.secret, run_id, u) for u in invited[:people]]
+        loader.rows(SurveyRespondent.__table__, [{"run_id": run_id, "respondent": k} for k in keys])
         rows: list[dict[str, Any]] = []
-        for _ in range(people):
-            key = uuid.UUID(int=rng.getrandbits(128)).hex * 2
+        for key in keys:
             for q in range(questions):
                 is_text = q == questions - 1
                 if is_text and rng.random() < 0.7:

@@ -49,7 +49,13 @@ def survey_sections(
                     run.id, SurveyDefinition.from_json(run.definition), run.closes_at, bool(mine)
                 )
             )
-        for past in summary_store.answered_runs(session, user_id, HOME_PAST_SURVEYS):
+        past_runs = summary_store.answered_runs(
+            session,
+            user_id,
+            lambda run_id: respondent_key(secret, run_id, user_id),
+            HOME_PAST_SURVEYS,
+        )
+        for past in past_runs:
             mine = survey_store.answers_of(
                 session, past.run_id, respondent_key(secret, past.run_id, user_id)
             )

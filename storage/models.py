@@ -8,7 +8,7 @@ from storage.directory import DirectoryUser
 from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
 from storage.requests import HandledRequest
 from storage.scheduling import ScheduledEffect, apscheduler_jobs
-from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyParticipant, SurveyRun
+from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyRespondent, SurveyRun
 
 __all__ = [
     "Base",
@@ -25,7 +25,7 @@ __all__ = [
     "Survey",
     "SurveyAnswer",
     "SurveyDelivery",
-    "SurveyParticipant",
+    "SurveyRespondent",
     "SurveyRun",
     "apscheduler_jobs",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.deals import DaysSince, Deal, DealEvent, stale_condition
 from storage.directory import DirectoryUser
-from storage.surveys import RUN_CLOSED, Survey, SurveyAnswer, SurveyParticipant, SurveyRun
+from storage.surveys import (
+    RUN_CLOSED,
+    Survey,
+    SurveyAnswer,
+    SurveyDelivery,
+    SurveyRespondent,
+    SurveyRun,
+)
 
 # Events that change what a deal weighs in the pipeline: its stage or its amount.
 STAGE_KINDS = ("created", "stage")
@@ -78,22 +85,43 @@ def participants(session: Session, run_id: int) -> int:
     return int(
         session.scalar(
             select(func.count())
-            .select_from(SurveyParticipant)
-            .where(SurveyParticipant.run_id == run_id)
+            .select_from(SurveyRespondent)
+            .where(SurveyRespondent.run_id == run_id)
         )
         or 0
     )
 
 
-def answered_runs(session: Session, user_id: str, limit: int) -> list[ClosedRun]:
-    """Closed runs this person answered, newest first: their App Home shows their own answers."""
+def answered_runs(
+    session: Session, user_id: str, key_of: Callable[[int], str], limit: int
+) -> list[ClosedRun]:
+    """Closed runs this person answered, newest first: their App Home shows their own answers.
+
+    Who answered is stored under the anonymous key only: `key_of(run_id)` computes this
+    person's key for a run (the caller holds the secret).
+    """
+    sent = session.scalars(
+        select(SurveyRun.id)
+        .join(SurveyDelivery, SurveyDelivery.run_id == SurveyRun.id)
+        .where(SurveyDelivery.user_id == user_id, SurveyRun.status == RUN_CLOSED)
+    ).all()
+    answered: set[int] = set()
+    for start in range(0, len(sent), ID_BATCH):
+        keys = [key_of(run_id) for run_id in sent[start : start + ID_BATCH]]
+        answered.update(
+            session.scalars(
+                select(SurveyRespondent.run_id).where(SurveyRespondent.respondent.in_(keys))
+            )
+        )
+    if not answered:
+        return []
     rows = session.execute(
         select(
             SurveyRun.id, Survey.name, SurveyRun.number, SurveyRun.definition, SurveyRun.closes_at
         )
         .join(Survey, Survey.id == SurveyRun.survey_id)
-        .join(SurveyParticipant, SurveyParticipant.run_id == SurveyRun.id)
-        .where(SurveyParticipant.user_id == user_id, SurveyRun.status == RUN_CLOSED)
+        # Runs are numbered as they open: the latest ID_BATCH hold the newest `limit`.
+        .where(SurveyRun.id.in_(sorted(answered)[-ID_BATCH:]))
         .order_by(SurveyRun.closes_at.desc(), SurveyRun.id.desc())
         .limit(limit)
     )

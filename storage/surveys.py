@@ -121,14 +121,20 @@ class SurveyDelivery(Base):
     segment: Mapped[str | None] = mapped_column(String(32))
 
 
-class SurveyParticipant(Base):
-    """Who has answered a run: for reminders and participation only, no link to answers."""
+class SurveyRespondent(Base):
+    """Who has answered a run, by the same anonymous key as the answers: never a user id.
 
-    __tablename__ = "survey_participants"
+    Answering writes no row that names the person. A row with their user id written in the
+    same transaction as their answers (as a participants table did) is linked to them by the
+    database itself — PostgreSQL's xmin, the physical order of both tables — whatever the
+    columns say. Who has not answered (reminders, close notices) is found from the
+    deliveries, computing each person's key with the secret, which the database never holds.
+    """
+
+    __tablename__ = "survey_respondents"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), primary_key=True)
-    # Indexed alone too: a person's App Home lists the closed runs they answered.
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class SurveyAnswer(Base):
@@ -620,19 +626,23 @@ def delivery_of(session: Session, run_id: int, user_id: str) -> DeliveryRecord |
 
 
 def sent_deliveries(
-    session: Session, run_id: int, *, answered: bool | None, flag: str | None = None
+    session: Session, run_id: int, *, flag: str | None = None
 ) -> list[DeliveryRecord]:
-    """Sent DMs of a run; `answered` filters on participation; `flag` skips rows already done."""
+    """Sent DMs of a run; `flag` skips rows already done. Who answered is the caller's to
+    tell (respondent_keys): only the secret links a delivery to a respondent."""
     query = select(SurveyDelivery).where(
         SurveyDelivery.run_id == run_id, SurveyDelivery.state == SENT
     )
     if flag is not None:
         query = query.where(getattr(SurveyDelivery, flag).is_(False))
-    if answered is not None:
-        answered_ids = select(SurveyParticipant.user_id).where(SurveyParticipant.run_id == run_id)
-        column = SurveyDelivery.user_id
-        query = query.where(column.in_(answered_ids) if answered else column.not_in(answered_ids))
     return [_delivery(row) for row in session.scalars(query.order_by(SurveyDelivery.id))]
+
+
+def invited_ids(session: Session, run_id: int) -> list[str]:
+    """Everyone a run was sent to, or is being sent to."""
+    return list(
+        session.scalars(select(SurveyDelivery.user_id).where(SurveyDelivery.run_id == run_id))
+    )
 
 
 def flag_delivery(session: Session, delivery_id: int, flag: str) -> None:
@@ -688,7 +698,7 @@ class _AnswerStatements:
     """The answer path's statements, built once per dialect: executing a prebuilt statement
     skips building it and reuses its memoised cache key, on every click."""
 
-    participant_if_open: Executable
+    respondent_if_open: Executable
     clear: Executable
     upsert: Executable
     segment: Executable
@@ -702,19 +712,26 @@ def _answer_statements(dialect: str) -> _AnswerStatements:
     if found is not None:
         return found
     insert = pg.insert if dialect == "postgresql" else sqlite.insert
-    # The run's status is checked by the INSERT itself: a closed or unknown run selects no
-    # row, so nothing is written and nothing is returned.
-    open_run = select(SurveyRun.id, cast(bindparam("user_id"), String(32))).where(
-        SurveyRun.id == bindparam("run_id"),
-        SurveyRun.status == literal_column(f"'{RUN_OPEN}'"),
-        SurveyRun.closes_at > bindparam("now"),
+    # The INSERT itself checks that the run is open and was sent to this person: a closed or
+    # unknown run, or someone not invited, selects no row, so nothing is written or returned.
+    # The user id is only read here, never written.
+    open_run = (
+        select(SurveyRun.id, cast(bindparam("respondent"), String(64)))
+        .join(SurveyDelivery, SurveyDelivery.run_id == SurveyRun.id)
+        .where(
+            SurveyRun.id == bindparam("run_id"),
+            SurveyRun.status == literal_column(f"'{RUN_OPEN}'"),
+            SurveyRun.closes_at > bindparam("now"),
+            SurveyDelivery.user_id == bindparam("user_id"),
+        )
     )
-    participant = insert(SurveyParticipant).from_select(["run_id", "user_id"], open_run)
+    respondent = insert(SurveyRespondent).from_select(["run_id", "respondent"], open_run)
     # DO UPDATE (a no-op), not DO NOTHING: RETURNING then also answers for someone who
     # already answered and now changes an answer.
-    participant_if_open = participant.on_conflict_do_update(
-        index_elements=["run_id", "user_id"], set_={"user_id": participant.excluded.user_id}
-    ).returning(SurveyParticipant.run_id)
+    respondent_if_open = respondent.on_conflict_do_update(
+        index_elements=["run_id", "respondent"],
+        set_={"respondent": respondent.excluded.respondent},
+    ).returning(SurveyRespondent.run_id)
     clear = delete(SurveyAnswer).where(
         SurveyAnswer.run_id == bindparam("run_id"),
         SurveyAnswer.respondent == bindparam("respondent"),
@@ -733,7 +750,7 @@ def _answer_statements(dialect: str) -> _AnswerStatements:
         SurveyDelivery.run_id == bindparam("run_id"),
         SurveyDelivery.user_id == bindparam("user_id"),
     )
-    built = _AnswerStatements(participant_if_open, clear, upsert, segment)
+    built = _AnswerStatements(respondent_if_open, clear, upsert, segment)
     _ANSWER_STATEMENTS[dialect] = built
     return built
 
@@ -749,16 +766,17 @@ def save_answers_if_open(
     now: datetime,
     replace_all: bool,
 ) -> bool:
-    """Note who answered and store (question, number, text) under the anonymous key, if the
-    run is open at `now`; False (and nothing written) when it is not.
+    """Note that the anonymous key answered and store (question, number, text) under it, if
+    the run is open at `now` and was sent to `user_id`; False (and nothing written) if not.
 
     Core, not the ORM: this is the whole database work of a survey click, before Slack gets
-    its answer. Run it inside one transaction (`engine.begin()`): participant and answers
+    its answer. Run it inside one transaction (`engine.begin()`): respondent and answers
     are written together or not at all.
     """
     statements = _answer_statements(connection.dialect.name)
     opened = connection.execute(
-        statements.participant_if_open, {"run_id": run_id, "user_id": user_id, "now": now}
+        statements.respondent_if_open,
+        {"run_id": run_id, "user_id": user_id, "respondent": respondent, "now": now},
     ).first()
     if opened is None:
         return False
@@ -784,24 +802,25 @@ def save_answers_if_open(
     return True
 
 
-# PostgreSQL only: the participant row and one answer in a single statement (a data-modifying
+# PostgreSQL only: the respondent row and one answer in a single statement (a data-modifying
 # WITH), so a one-click answer is one round trip and its own, durable, transaction. SQLite has
 # no data-modifying WITH and no round trips to save: it uses save_answers_if_open.
 _ONE_ANSWER_IF_OPEN = text(
     """
-    WITH participant AS (
-        INSERT INTO survey_participants (run_id, user_id)
-        SELECT id, CAST(:user_id AS VARCHAR) FROM survey_runs
-        WHERE id = :run_id AND status = :open AND closes_at > :now
-        ON CONFLICT (run_id, user_id) DO UPDATE SET user_id = excluded.user_id
+    WITH invited AS (
+        SELECT r.id AS run_id, d.segment FROM survey_runs r
+        JOIN survey_deliveries d ON d.run_id = r.id AND d.user_id = CAST(:user_id AS VARCHAR)
+        WHERE r.id = :run_id AND r.status = :open AND r.closes_at > :now
+    ), respondent AS (
+        INSERT INTO survey_respondents (run_id, respondent)
+        SELECT run_id, CAST(:respondent AS VARCHAR) FROM invited
+        ON CONFLICT (run_id, respondent) DO UPDATE SET respondent = excluded.respondent
         RETURNING run_id
     )
     INSERT INTO survey_answers (run_id, respondent, question, number, text, answered_on, segment)
-    SELECT run_id, CAST(:respondent AS VARCHAR), CAST(:question AS INTEGER),
-           CAST(:number AS INTEGER), CAST(:text AS TEXT), :answered_on,
-           (SELECT segment FROM survey_deliveries d
-            WHERE d.run_id = participant.run_id AND d.user_id = CAST(:user_id AS VARCHAR))
-    FROM participant
+    SELECT respondent.run_id, CAST(:respondent AS VARCHAR), CAST(:question AS INTEGER),
+           CAST(:number AS INTEGER), CAST(:text AS TEXT), :answered_on, invited.segment
+    FROM respondent JOIN invited ON invited.run_id = respondent.run_id
     ON CONFLICT (run_id, respondent, question) DO UPDATE
     SET number = excluded.number, text = excluded.text, answered_on = excluded.answered_on
     RETURNING run_id
@@ -906,19 +925,21 @@ def overlapping_runs(session: Session, run: RunRecord) -> list[RunRecord]:
     return [_run(row) for row in rows]
 
 
-def participant_ids(session: Session, run_id: int) -> frozenset[str]:
-    """Who answered a run: compared between runs, never shown or linked to any answer."""
+def respondent_keys(session: Session, run_id: int) -> frozenset[str]:
+    """The anonymous keys of everyone who answered a run."""
     return frozenset(
-        session.scalars(select(SurveyParticipant.user_id).where(SurveyParticipant.run_id == run_id))
+        session.scalars(
+            select(SurveyRespondent.respondent).where(SurveyRespondent.run_id == run_id)
+        )
     )
 
 
-def participant_count(session: Session, run_id: int) -> int:
+def respondent_count(session: Session, run_id: int) -> int:
     return (
         session.scalar(
             select(func.count())
-            .select_from(SurveyParticipant)
-            .where(SurveyParticipant.run_id == run_id)
+            .select_from(SurveyRespondent)
+            .where(SurveyRespondent.run_id == run_id)
         )
         or 0
     )

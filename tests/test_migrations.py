@@ -77,6 +77,60 @@ def test_0008_keeps_older_schedules_and_downgrades(database_url: str) -> None:
         database.dispose()
 
 
+def test_0009_keeps_who_answered_under_the_anonymous_key_and_downgrades(database_url: str) -> None:
+    """Who answered moves from (run, user id) to (run, key); the user ids are gone."""
+    database = Database(database_url)
+    sql = text
+    try:
+        upgrade(database.engine, "0008")
+        with database.engine.begin() as connection:
+            connection.execute(
+                sql(
+                    "INSERT INTO surveys (name_key, name, definition, created_by, created_at,"
+                    " at_time, audience, open_days, paused)"
+                    " VALUES ('enps', 'enps', '{}', 'U1', CURRENT_TIMESTAMP, '10:00', '{}', 3,"
+                    " false)"
+                )
+            )
+            connection.execute(
+                sql(
+                    "INSERT INTO survey_runs (survey_id, number, occurrence_key, definition,"
+                    " audience, local_date, at_time, opens_at, closes_at, remind_at, status,"
+                    " audience_resolved, reminders_done, closed_notices_done)"
+                    " SELECT id, 1, 'k1', '{}', '{}', CURRENT_DATE, '10:00', CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'open', true, false, false FROM surveys"
+                )
+            )
+            run_id = connection.execute(sql("SELECT id FROM survey_runs")).scalar_one()
+            for user in ("UANNA", "UBOB"):
+                connection.execute(
+                    sql("INSERT INTO survey_participants (run_id, user_id) VALUES (:r, :u)"),
+                    {"r": run_id, "u": user},
+                )
+            for question in (0, 1):
+                connection.execute(
+                    sql(
+                        "INSERT INTO survey_answers (run_id, respondent, question, number,"
+                        " answered_on) VALUES (:r, 'key-of-anna', :q, 9, CURRENT_DATE)"
+                    ),
+                    {"r": run_id, "q": question},
+                )
+        upgrade(database.engine)
+        tables = inspect(database.engine).get_table_names()
+        assert "survey_participants" not in tables
+        with database.transaction() as session:
+            assert store.respondent_keys(session, run_id) == {"key-of-anna"}
+
+        with database.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0008")
+        tables = inspect(database.engine).get_table_names()
+        assert "survey_participants" in tables and "survey_respondents" not in tables
+        upgrade(database.engine)
+        assert current_revision(database.engine) == head_revision()
+    finally:
+        database.dispose()
+
+
 def test_sqlite_is_tuned_for_a_server(sqlite_url: str) -> None:
     database = Database(sqlite_url)
     try:

@@ -15,7 +15,7 @@ from bot.i18n import Texts
 from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
 from bot.summary import week_containing
 from bot.summary_post import compute_summary
-from bot.surveys import jobs
+from bot.surveys import jobs, service
 from bot.surveys.model import Question, SurveyDefinition
 from bot.surveys.results import differencing_risks
 from bot.surveys.schedule import local_moment
@@ -226,9 +226,64 @@ def test_anonymity_no_row_holds_a_user_id_and_an_answer(bot: BotHarness) -> None
                 assert all(secret not in c for c in cells)
     with bot.services.db.transaction() as session:
         answer_days = {a.answered_on for a in session.scalars(select(store.SurveyAnswer))}
-        participants = session.scalars(select(store.SurveyParticipant)).all()
-    assert all(not hasattr(p, "respondent") for p in participants)
+        respondents = session.scalars(select(store.SurveyRespondent.respondent)).all()
+    assert len(respondents) == 4 and not set(respondents) & ids  # keys, not people
     assert len(answer_days) == 1  # the day, no time
+
+
+def table_rows(bot: BotHarness) -> dict[str, set[tuple[str, ...]]]:
+    metadata = MetaData()
+    metadata.reflect(bot.services.db.engine)
+    with bot.services.db.engine.connect() as connection:
+        return {
+            table.name: {tuple(str(v) for v in row) for row in connection.execute(table.select())}
+            for table in metadata.sorted_tables
+        }
+
+
+def test_answering_writes_no_row_that_names_the_person(bot: BotHarness) -> None:
+    # A row with the user id written beside the answers (a list of who answered, a flag on
+    # the delivery) is linked to them by the database itself — same transaction id, same
+    # physical order — even when no column says so. Answering writes only anonymous rows.
+    start(bot, "enps")
+    wait_for_dms(bot, PEOPLE)
+    run_value = buttons(survey_dm(bot, PEOPLE[0]))[0]["value"]
+    ids = {u.id for u in bot.standin.workspace.users}
+    dm = survey_dm(bot, PEOPLE[1])
+    values = [button["value"] for button in buttons(dm)]
+    before = table_rows(bot)
+    click_enps(bot, PEOPLE[0], 9)
+    bot.click(PEOPLE[1], "pulse.enps.3", values[3], message=dm)
+    bot.click(PEOPLE[1], "pulse.enps.7", values[7], message=dm)  # a change of mind
+    enps_form = {
+        "q0": {"answer": {"type": "static_select", "selected_option": {"value": "10"}}},
+        "q1": {"answer": {"type": "plain_text_input", "value": "great team"}},
+    }
+    bot.submit(PEOPLE[2], views.ANSWERS_CALLBACK, enps_form, run_value)
+    assert bot.services.background.wait_idle()
+    after = table_rows(bot)
+    written = {name: rows - before.get(name, set()) for name, rows in after.items()}
+    assert written["survey_answers"] and written["survey_respondents"]
+    for name, rows in written.items():
+        for row in rows:
+            assert not ids & set(row), (name, row)
+    with bot.services.db.transaction() as session:
+        assert store.respondent_count(session, 1) == 3
+        who = service.who_answered(session, bot.services.settings.secret.get_secret_value(), 1)
+    assert who == set(PEOPLE[:3])  # known only with the secret
+
+
+def test_only_people_the_run_was_sent_to_can_answer_it(bot: BotHarness) -> None:
+    start(bot, "enps", "to <@U01GROSSI> <@U02MBIANC> <@U03FESPOS>")
+    wait_for_dms(bot, ["U01GROSSI"])
+    dm = survey_dm(bot, "U01GROSSI")
+    forged = buttons(dm)[10]["value"]  # the run id is no secret
+    assert bot.click("U05OSMITH", "pulse.enps.10", forged, message=dm).status == 200
+    post = bot.standin.wait_for(bot.standin.response_posts)
+    assert "survey is closed" in (post[-1].text or "")
+    with bot.services.db.transaction() as session:
+        assert store.respondent_count(session, 1) == 0
+        assert session.scalars(select(store.SurveyAnswer)).all() == []
 
 
 def test_only_managers_and_clear_errors(bot: BotHarness) -> None:
@@ -297,7 +352,7 @@ def test_close_updates_unanswered_dms_and_late_clicks_are_told_politely(bot: Bot
     post = bot.standin.wait_for(bot.standin.response_posts)
     assert "survey is closed" in (post[-1].text or "")
     with bot.services.db.transaction() as session:
-        assert store.participant_count(session, 1) == 1
+        assert store.respondent_count(session, 1) == 1
 
 
 def test_export_is_a_csv_in_the_askers_dm_and_obeys_the_threshold(bot: BotHarness) -> None:
@@ -451,7 +506,7 @@ def test_an_enps_value_that_does_not_fit_the_run_is_not_recorded(bot: BotHarness
     bot.services.background.wait_idle()
     with bot.services.db.transaction() as session:
         assert session.scalars(select(store.SurveyAnswer)).all() == []
-        assert store.participant_count(session, 1) == 0
+        assert store.respondent_count(session, 1) == 0
     assert survey_dm(bot, "U05OSMITH").edit_count == 0
 
 

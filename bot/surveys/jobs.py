@@ -20,9 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.i18n import Texts
 from bot.services import Services
+from bot.surveys.anonymity import respondent_key
 from bot.surveys.schedule import (
     MAX_LEAD,
     Audience,
@@ -42,7 +44,7 @@ from bot.views.surveys import closed_dm, reminder_dm, survey_dm, survey_title
 from storage import surveys as store
 from storage.directory import UserRecord
 from storage.scheduling import claim_effect
-from storage.surveys import FAILED, SENT, RunRecord
+from storage.surveys import FAILED, SENT, DeliveryRecord, RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +361,20 @@ def _find_sent_dm(services: Services, user_id: str, delivery_id: int) -> tuple[s
 # ---- reminding and closing ---------------------------------------------------------------------
 
 
+def unanswered(
+    services: Services, session: Session, run_id: int, flag: str
+) -> list[DeliveryRecord]:
+    """Sent DMs of people who have not answered, `flag` not yet done: each person's key is
+    computed with the secret and looked for among the run's anonymous respondents."""
+    secret = services.settings.secret.get_secret_value()
+    respondents = store.respondent_keys(session, run_id)
+    return [
+        delivery
+        for delivery in store.sent_deliveries(session, run_id, flag=flag)
+        if respondent_key(secret, run_id, delivery.user_id) not in respondents
+    ]
+
+
 def send_due_reminders(services: Services, now: datetime) -> int:
     """One reminder per run, by the bot, to people who have not answered; never listed."""
     reminded = 0
@@ -368,7 +384,7 @@ def send_due_reminders(services: Services, now: datetime) -> int:
         definition = definition_of(run)
         with services.db.transaction() as session:
             in_flight = store.sending_count(session, run.id)
-            pending = store.sent_deliveries(session, run.id, answered=False, flag="reminded")
+            pending = unanswered(services, session, run.id, flag="reminded")
         for delivery in pending:
             texts = Texts(delivery.language)  # type: ignore[arg-type]
             try:
@@ -407,10 +423,8 @@ def send_close_notices(services: Services) -> int:
         definition = definition_of(run)
         with services.db.transaction() as session:
             in_flight = store.sending_count(session, run.id)
-            unanswered = store.sent_deliveries(
-                session, run.id, answered=False, flag="closed_notice"
-            )
-        for delivery in unanswered:
+            to_notify = unanswered(services, session, run.id, flag="closed_notice")
+        for delivery in to_notify:
             if not (delivery.channel_id and delivery.message_ts):
                 continue
             texts = Texts(delivery.language)  # type: ignore[arg-type]

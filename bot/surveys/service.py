@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.surveys.anonymity import respondent_key
+from sqlalchemy.orm import Session
+
+from bot.surveys.anonymity import answered_among, respondent_key
 from bot.surveys.model import SurveyDefinition, SurveyError
 from bot.surveys.results import (
     RunResults,
@@ -369,6 +371,13 @@ def record_answers(
     return AnswerOutcome(recorded)
 
 
+def who_answered(session: Session, secret: str, run_id: int) -> frozenset[str]:
+    """The people who answered a run: for participation and reminders, never beside answers."""
+    return answered_among(
+        secret, run_id, store.invited_ids(session, run_id), store.respondent_keys(session, run_id)
+    )
+
+
 def get_run(db: Database, run_id: int) -> RunRecord | None:
     with db.transaction() as session:
         return store.get_run(session, run_id)
@@ -432,10 +441,10 @@ def run_results(
         invited = store.invited_count(session, run.id)
         by_segment = store.segment_answers(session, run.id)
         invited_by_segment = store.invited_by_segment(session, run.id)
-        respondents = store.participant_ids(session, run.id)
+        respondents = who_answered(session, policy.secret, run.id)
         answered = len(respondents)
         overlapping = [
-            (definition_of(other), store.participant_ids(session, other.id))
+            (definition_of(other), who_answered(session, policy.secret, other.id))
             for other in store.overlapping_runs(session, run)
         ]
     definition = definition_of(run)
