@@ -199,6 +199,8 @@ class DeliveryRecord:
     state: str
     channel_id: str | None
     message_ts: str | None
+    # When the DM went out (the sender claimed it then), or is due to if it has not yet.
+    sent_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,7 @@ def _delivery(row: SurveyDelivery) -> DeliveryRecord:
         state=row.state,
         channel_id=row.channel_id,
         message_ts=row.message_ts,
+        sent_at=row.claimed_at or row.send_at,
     )
 
 
@@ -565,6 +568,7 @@ def claim_deliveries(
             state=SENDING,
             channel_id=row.channel_id,
             message_ts=row.message_ts,
+            sent_at=now,
         )
         for row in rows
     ]
@@ -658,6 +662,18 @@ def sending_count(session: Session, run_id: int) -> int:
             select(func.count())
             .select_from(SurveyDelivery)
             .where(SurveyDelivery.run_id == run_id, SurveyDelivery.state == SENDING)
+        )
+        or 0
+    )
+
+
+def unsent_count(session: Session, run_id: int) -> int:
+    """DMs of a run not yet reported sent: waiting for their person's time, or in flight."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SurveyDelivery)
+            .where(SurveyDelivery.run_id == run_id, SurveyDelivery.state.in_([PENDING, SENDING]))
         )
         or 0
     )

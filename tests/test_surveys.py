@@ -255,7 +255,7 @@ def test_answering_writes_no_row_that_names_the_person(bot: BotHarness) -> None:
     click_enps(bot, PEOPLE[0], 9)
     bot.click(PEOPLE[1], "pulse.enps.3", values[3], message=dm)
     bot.click(PEOPLE[1], "pulse.enps.7", values[7], message=dm)  # a change of mind
-    enps_form = {
+    enps_form: dict[str, dict[str, dict[str, Any]]] = {
         "q0": {"answer": {"type": "static_select", "selected_option": {"value": "10"}}},
         "q1": {"answer": {"type": "plain_text_input", "value": "great team"}},
     }
@@ -462,6 +462,40 @@ def test_reminder_goes_once_to_people_who_have_not_answered(bot: BotHarness) -> 
     assert jobs.close_due_runs(bot.services, run.closes_at) == 1
     assert "is closed now" in block_text({"blocks": survey_dm(bot, PEOPLE[3]).blocks})
     assert "you answered" in block_text({"blocks": survey_dm(bot, "U05OSMITH").blocks})
+
+
+def test_a_one_day_run_reminds_halfway_not_with_the_invitation(bot: BotHarness) -> None:
+    start(bot, "enps", "open 1d")
+    wait_for_dms(bot, PEOPLE)
+    with bot.services.db.transaction() as session:
+        run = store.get_run(session, 1)
+    assert run is not None and run.remind_at == run.opens_at  # 24 h before a 1-day close
+    assert jobs.send_due_reminders(bot.services, run.opens_at + timedelta(minutes=1)) == 0
+    assert jobs.send_due_reminders(bot.services, run.closes_at - timedelta(hours=13)) == 0
+    assert jobs.send_due_reminders(bot.services, run.closes_at - timedelta(hours=11)) == len(PEOPLE)
+    assert jobs.send_due_reminders(bot.services, run.closes_at - timedelta(hours=1)) == 0
+
+
+def test_someone_whose_dm_went_out_late_is_reminded_later_and_once(bot: BotHarness) -> None:
+    start(bot, "enps")  # open 3 days, reminder 24 h before the close
+    wait_for_dms(bot, PEOPLE)
+    with bot.services.db.transaction() as session:
+        run = store.get_run(session, 1)
+        assert run is not None
+        late = run.closes_at - timedelta(hours=30)  # e.g. their own time zone's 10:00
+        session.execute(
+            update(store.SurveyDelivery)
+            .where(store.SurveyDelivery.user_id == PEOPLE[3])
+            .values(claimed_at=late)
+        )
+    assert jobs.send_due_reminders(bot.services, run.remind_at) == len(PEOPLE) - 1
+    assert len(bot.dms(PEOPLE[3])) == 1  # 6 hours after their DM: too soon
+    halfway = late + (run.closes_at - late) / 2
+    assert jobs.send_due_reminders(bot.services, halfway - timedelta(minutes=1)) == 0
+    assert jobs.send_due_reminders(bot.services, halfway) == 1
+    assert "anonymous" in block_text({"blocks": bot.dms(PEOPLE[3])[-1].blocks})
+    with bot.services.db.transaction() as session:
+        assert store.runs_to_remind(session, halfway) == []  # everyone has had theirs
 
 
 @pytest.mark.parametrize(

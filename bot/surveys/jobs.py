@@ -37,6 +37,7 @@ from bot.surveys.service import (
     definition_of,
     local_send_time,
     new_run,
+    reminder_moment,
     schedule_of,
     zone_of,
 )
@@ -376,16 +377,18 @@ def unanswered(
 
 
 def send_due_reminders(services: Services, now: datetime) -> int:
-    """One reminder per run, by the bot, to people who have not answered; never listed."""
+    """One reminder per person who has not answered, by the bot, each at their own
+    `reminder_moment`; never listed anywhere."""
     reminded = 0
     with services.db.transaction() as session:
         runs = store.runs_to_remind(session, now)
     for run in runs:
         definition = definition_of(run)
         with services.db.transaction() as session:
-            in_flight = store.sending_count(session, run.id)
-            pending = unanswered(services, session, run.id, flag="reminded")
-        for delivery in pending:
+            unsent = store.unsent_count(session, run.id)
+            waiting = unanswered(services, session, run.id, flag="reminded")
+        due = [d for d in waiting if reminder_moment(run, d.sent_at) <= now]
+        for delivery in due:
             texts = Texts(delivery.language)  # type: ignore[arg-type]
             try:
                 services.client.chat_postMessage(
@@ -398,7 +401,7 @@ def send_due_reminders(services: Services, now: datetime) -> int:
             with services.db.transaction() as session:
                 store.flag_delivery(session, delivery.id, "reminded")
             reminded += 1
-        if in_flight:  # their `sent` mark is still to come: they are reminded next time
+        if unsent or len(due) < len(waiting):  # someone's DM or reminder time is still to come
             continue
         with services.db.transaction() as session:
             store.mark_run(session, run.id, reminders_done=True)

@@ -371,6 +371,13 @@ def record_answers(
     return AnswerOutcome(recorded)
 
 
+def reminder_moment(run: RunRecord, sent_at: datetime) -> datetime:
+    """When one person who has not answered is reminded: at the run's reminder time, or —
+    when their DM went out late (their time zone, a short run, joining the audience later) —
+    halfway between their DM and the close, so no reminder comes straight after the DM."""
+    return max(run.remind_at, sent_at + (run.closes_at - sent_at) / 2)
+
+
 def who_answered(session: Session, secret: str, run_id: int) -> frozenset[str]:
     """The people who answered a run: for participation and reminders, never beside answers."""
     return answered_among(
