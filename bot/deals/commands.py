@@ -10,15 +10,13 @@ from bot.deals.service import Actor, DealCard, DealChange, DealError, DealServic
 from bot.parsing import (
     ParseError,
     parse_amount,
-    parse_date,
     parse_deal_ref,
     parse_new_deal_args,
+    parse_next_step_args,
     parse_user_mention,
     split_args,
-    split_keyword,
 )
 
-DUE_KEYWORDS = frozenset({"due", "scadenza", "entro"})
 LIST_LIMIT = 30
 
 
@@ -131,7 +129,11 @@ def _dispatch(
         if not args:
             return OpenNewDealForm()
         new = parse_new_deal_args(
-            args, stages=pipeline.names, default_currency=service.currency, today=today
+            args,
+            stages=pipeline.names,
+            default_currency=service.currency,
+            today=today,
+            language=language,
         )
         return service.create(actor, new)
     if subcommand == "pipeline":
@@ -159,15 +161,10 @@ def _dispatch(
         _need(args, 1, "text")
         return service.add_note(actor, ref, _rest(args, 1))
     if subcommand == "next":
-        words, due = [], None
-        for token in args[1:]:
-            keyword = split_keyword(token)
-            if keyword and keyword[0] in DUE_KEYWORDS:
-                due = parse_date(keyword[1], today, language)
-            else:
-                words.append(token)
-        _need(words, 0, "task")
-        return service.set_next_step(actor, ref, " ".join(words), due)
+        task, due = parse_next_step_args(args[1:], today=today, language=language)
+        if not task:
+            raise _Missing("task")
+        return service.set_next_step(actor, ref, task, due)
     if subcommand == "amount":
         _need(args, 1, "amount")
         return service.set_amount(actor, ref, parse_amount(_rest(args, 1), service.currency))
