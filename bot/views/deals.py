@@ -222,12 +222,19 @@ def history_line(texts: Texts, event: EventView) -> str:
         line += f" — _{escape(clip(event.note, 200))}_"
     if event.changes and event.kind in {"amount", "owner", "next_step"}:
         shown = [
-            f"{field}: {escape(str(old or '—'))} → {escape(str(new or '—'))}"
+            f"{field}: {_changed_value(field, old)} → {_changed_value(field, new)}"
             for field, (old, new) in event.changes.items()
             if old != new
         ]
         line += " (" + "; ".join(shown) + ")"
     return line
+
+
+def _changed_value(field: str, value: object) -> str:
+    if not value:
+        return "—"
+    # An owner is a user id: as a mention Slack shows the person, not "U05OSMITH".
+    return f"<@{escape(str(value))}>" if field == "owner" else escape(str(value))
 
 
 def listing(texts: Texts, result: DealListing, language: str) -> list[Block]:
