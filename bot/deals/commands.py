@@ -22,6 +22,7 @@ LIST_LIMIT = 30
 
 @dataclass(frozen=True)
 class ShowHelp:
+    open_stages: tuple[str, ...]  # PULSEBOT_STAGES, which the help's intro walks through
     unknown: str | None = None  # the subcommand we did not understand, if any
 
 
@@ -103,7 +104,7 @@ def run_deal_command(
     except ParseError as exc:
         return Refusal(exc.key, exc.params)
     if not args:
-        return ShowHelp()
+        return ShowHelp(tuple(service.pipeline.open_names))
     subcommand, args = args[0].lower(), args[1:]
     try:
         return _dispatch(service, actor, subcommand, args, today=today, language=language)
@@ -124,7 +125,7 @@ def _dispatch(
 ) -> CommandResult:
     pipeline = service.pipeline
     if subcommand in {"help", "aiuto", "?"}:
-        return ShowHelp()
+        return ShowHelp(tuple(pipeline.open_names))
     if subcommand in {"new", "nuovo", "nuova"}:
         if not args:
             return OpenNewDealForm()
@@ -144,7 +145,7 @@ def _dispatch(
         return _listing(service, actor, ["stalled"] if subcommand == "stalled" else args)
 
     if subcommand not in USAGE:
-        return ShowHelp(unknown=subcommand)
+        return ShowHelp(tuple(pipeline.open_names), unknown=subcommand)
     ref = parse_deal_ref(_need(args, 0, "deal"))
     if subcommand == "advance":
         return service.advance(actor, ref, _rest(args, 1) or None)
@@ -175,7 +176,7 @@ def _dispatch(
         return service.set_owner(actor, ref, owner)
     if subcommand == "show":
         return service.show(ref)
-    return ShowHelp(unknown=subcommand)
+    return ShowHelp(tuple(pipeline.open_names), unknown=subcommand)
 
 
 def _listing(service: DealService, actor: Actor, args: list[str]) -> DealListing:
