@@ -34,6 +34,7 @@ __all__ = [
     "parse_next_step_args",
     "parse_user_mention",
     "parse_weekday",
+    "read_amount",
     "split_args",
     "split_keyword",
     "take_date",
@@ -312,6 +313,15 @@ def _read_number(number: str, *, scaled: bool) -> Decimal | None:
 
 def parse_amount(text: str, default_currency: str) -> Money:
     """Read ``50k``, ``€50,000``, ``1.200,50 €``, ``USD 20000``... into Money."""
+    number, currency = read_amount(text)
+    return Money(number, currency or default_currency)
+
+
+def read_amount(text: str) -> tuple[Decimal, str | None]:
+    """The amount ``text`` gives and the currency it names, None when it names none.
+
+    For a changed amount, where no currency means the deal's own, not the workspace's.
+    """
     error = ParseError("amount.invalid", value=_shown(text), example=AMOUNT_EXAMPLE)
     match = _AMOUNT_RE.fullmatch(text.strip()) if len(text) <= _MAX_AMOUNT_TEXT else None
     if match is None or (match["pre"] and match["post"]):
@@ -323,10 +333,10 @@ def parse_amount(text: str, default_currency: str) -> Money:
     if mult:
         number *= _MULTIPLIERS[mult.lower()]
     marker = match["pre"] or match["post"]
-    currency = _currency_of(marker) if marker else default_currency
-    if currency is None or number >= _MAX_AMOUNT or number != number.quantize(_CENT):
+    currency = _currency_of(marker) if marker else None
+    if (marker and currency is None) or number >= _MAX_AMOUNT or number != number.quantize(_CENT):
         raise error
-    return Money(number, currency)
+    return number, currency
 
 
 def looks_like_amount(token: str) -> bool:

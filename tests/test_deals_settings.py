@@ -106,6 +106,24 @@ def test_deals_without_a_currency_get_the_configured_one(bot: BotHarness) -> Non
     assert deal_row(bot, "euro").currency == "EUR"
 
 
+def test_a_new_amount_without_a_currency_keeps_the_deals_own(bot: BotHarness) -> None:
+    say(bot, REP, "new Unpriced")
+    say(bot, REP, "new Euro €5k")
+    # Not the workspace's USD: the deal was priced in euros.
+    assert "is now €6,000" in say(bot, REP, "amount euro 6k")
+    assert (str(deal_row(bot, "euro").amount), deal_row(bot, "euro").currency) == (
+        "6000.00",
+        "EUR",
+    )
+    (changed,) = [e for e in events(bot, deal_row(bot, "euro").id) if e.kind == "amount"]
+    assert changed.changes == {"amount": ["5000.00", "6000.00"], "currency": ["EUR", "EUR"]}
+    # A currency given with the amount changes the deal's.
+    assert "is now £7,000" in say(bot, REP, "amount euro 7k GBP")
+    assert deal_row(bot, "euro").currency == "GBP"
+    say(bot, REP, "amount unpriced 2k")
+    assert deal_row(bot, "unpriced").currency == CURRENCY
+
+
 def test_new_deal_modal_uses_the_configured_currency_and_stages(bot: BotHarness) -> None:
     bot.command(REP, "/deal", "new")
     (opened,) = bot.standin.wait_for_calls("views.open")

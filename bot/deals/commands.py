@@ -8,12 +8,13 @@ from datetime import date
 from bot.deals.metrics import PipelineReport, pipeline_report
 from bot.deals.service import Actor, DealCard, DealChange, DealError, DealService, DealView
 from bot.parsing import (
+    Money,
     ParseError,
-    parse_amount,
     parse_deal_ref,
     parse_new_deal_args,
     parse_next_step_args,
     parse_user_mention,
+    read_amount,
     split_args,
 )
 
@@ -168,7 +169,9 @@ def _dispatch(
         return service.set_next_step(actor, ref, task, due)
     if subcommand == "amount":
         _need(args, 1, "amount")
-        return service.set_amount(actor, ref, parse_amount(_rest(args, 1), service.currency))
+        number, currency = read_amount(_rest(args, 1))
+        # Without a currency the deal keeps its own (a USD deal stays USD in a EUR workspace).
+        return service.set_amount(actor, ref, Money(number, currency) if currency else number)
     if subcommand == "owner":
         owner = parse_user_mention(_need(args, 1, "@user"))
         if owner is None:
