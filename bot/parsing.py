@@ -31,10 +31,13 @@ __all__ = [
     "parse_date",
     "parse_deal_ref",
     "parse_new_deal_args",
+    "parse_next_step_args",
     "parse_user_mention",
     "parse_weekday",
+    "read_amount",
     "split_args",
     "split_keyword",
+    "take_date",
 ]
 
 # ParseError keys and their params. Keys are stable: the en/it catalog renders them.
@@ -310,6 +313,15 @@ def _read_number(number: str, *, scaled: bool) -> Decimal | None:
 
 def parse_amount(text: str, default_currency: str) -> Money:
     """Read ``50k``, ``€50,000``, ``1.200,50 €``, ``USD 20000``... into Money."""
+    number, currency = read_amount(text)
+    return Money(number, currency or default_currency)
+
+
+def read_amount(text: str) -> tuple[Decimal, str | None]:
+    """The amount ``text`` gives and the currency it names, None when it names none.
+
+    For a changed amount, where no currency means the deal's own, not the workspace's.
+    """
     error = ParseError("amount.invalid", value=_shown(text), example=AMOUNT_EXAMPLE)
     match = _AMOUNT_RE.fullmatch(text.strip()) if len(text) <= _MAX_AMOUNT_TEXT else None
     if match is None or (match["pre"] and match["post"]):
@@ -321,10 +333,10 @@ def parse_amount(text: str, default_currency: str) -> Money:
     if mult:
         number *= _MULTIPLIERS[mult.lower()]
     marker = match["pre"] or match["post"]
-    currency = _currency_of(marker) if marker else default_currency
-    if currency is None or number >= _MAX_AMOUNT or number != number.quantize(_CENT):
+    currency = _currency_of(marker) if marker else None
+    if (marker and currency is None) or number >= _MAX_AMOUNT or number != number.quantize(_CENT):
         raise error
-    return Money(number, currency)
+    return number, currency
 
 
 def looks_like_amount(token: str) -> bool:
@@ -432,6 +444,11 @@ def _resolve_date(folded: str, today: date) -> date | None:
     return None
 
 
+def _date_error(text: str, language: str) -> ParseError:
+    example = DATE_EXAMPLES.get(language[:2].lower(), DATE_EXAMPLES["en"])
+    return ParseError("date.invalid", value=_shown(text), example=example)
+
+
 def parse_date(text: str, today: date, language: str = "en") -> date:
     """Read an ISO, day-first, or English/Italian relative date; ``language`` picks the example."""
     try:
@@ -439,8 +456,7 @@ def parse_date(text: str, today: date, language: str = "en") -> date:
     except (ValueError, OverflowError):  # 2026-02-30, or past date.max
         result = None
     if result is None:
-        example = DATE_EXAMPLES.get(language[:2].lower(), DATE_EXAMPLES["en"])
-        raise ParseError("date.invalid", value=_shown(text), example=example)
+        raise _date_error(text, language)
     return result
 
 
@@ -452,6 +468,29 @@ def looks_like_date(token: str) -> bool:
         or _weekday(folded) is not None
         or any(regex.fullmatch(folded) for regex in (_ISO_RE, _DMY_RE, _RELATIVE_RE))
     )
+
+
+MAX_DATE_WORDS: Final = 3  # the longest date the parser reads: "in 3 days", "tra 3 giorni"
+# Words that only begin a date: when the rest is unreadable ("in tre giorni") the error
+# shows the words together, not a puzzling "in" alone.
+_DATE_LEADS: Final = frozenset({"in", "tra", "fra", *_NEXT_WORDS})
+
+
+def take_date(words: Sequence[str], today: date, language: str = "en") -> tuple[date, int]:
+    """The date ``words`` begin with, and how many of them it spans.
+
+    The date after ``due:`` or ``close:`` may be several words and need no quotes: the
+    longest run of up to MAX_DATE_WORDS words that has a date's shape is the date, and the
+    words after it are left to the caller (task text, an amount...). An impossible date of
+    the right shape (2026-02-30, in -3 days) is refused rather than cut shorter.
+    """
+    head = list(words[:MAX_DATE_WORDS])
+    for width in range(len(head), 0, -1):
+        text = " ".join(head[:width])
+        if looks_like_date(text):
+            return parse_date(text, today, language), width
+    leads = bool(head) and _fold(head[0]) in _DATE_LEADS
+    raise _date_error(" ".join(head if leads else head[:1]), language)
 
 
 # --- 5. Deal references -------------------------------------------------------------------
@@ -520,7 +559,6 @@ def parse_deal_ref(token: str) -> DealRef:
 
 _SOURCE_KEYWORDS: Final = frozenset({"source", "fonte"})
 _CLOSE_KEYWORDS: Final = frozenset({"close", "chiusura"})
-_MAX_DATE_WORDS: Final = 3  # "in 3 days", "venerdì prossimo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -547,12 +585,18 @@ def _is_marker(token: str) -> bool:
 
 
 def parse_new_deal_args(
-    args: Sequence[str], *, stages: Sequence[str], default_currency: str, today: date
+    args: Sequence[str],
+    *,
+    stages: Sequence[str],
+    default_currency: str,
+    today: date,
+    language: str = "en",
 ) -> NewDealArgs:
     """Read ``<name> [amount] [stage] [@owner] [source:<text>] [close:<date>]``.
 
     The optional parts may come in any order. Unquoted multi-word values are joined where
-    unambiguous: ``50.000 EUR``, ``USD 20000``, ``closed won``, ``close:in 3 days``.
+    unambiguous: ``50.000 EUR``, ``USD 20000``, ``closed won``, ``close:in 3 days`` (see
+    take_date). ``language`` picks the example in a date error.
     """
     if not args:
         raise ParseError("deal.new.missing_name", usage=NEW_DEAL_USAGE)
@@ -587,15 +631,9 @@ def parse_new_deal_args(
         found_stage = stage_at(i)
         if keyword and keyword[0] in _CLOSE_KEYWORDS:
             claim("close")
-            # "close: friday" and "close:in 3 days" spill into the next tokens: take the
-            # longest run that reads as a date.
+            # "close: friday" and "close:in 3 days" spill into the next tokens.
             head = [keyword[1]] if keyword[1] else []
-            words = [*head, *args[i + 1 :]][:_MAX_DATE_WORDS]
-            width = next(
-                (w for w in range(len(words), 1, -1) if looks_like_date(" ".join(words[:w]))),
-                min(1, len(words)),
-            )
-            close_date = parse_date(" ".join(words[:width]), today)
+            close_date, width = take_date([*head, *args[i + 1 :]], today, language)
             i += 1 + width - len(head)
         elif keyword and keyword[0] in _SOURCE_KEYWORDS:
             claim("source")
@@ -628,3 +666,33 @@ def parse_new_deal_args(
 
 def _unexpected(token: str) -> ParseError:
     return ParseError("deal.new.unexpected", token=_shown(token), usage=NEW_DEAL_USAGE)
+
+
+# --- 7. /deal next ------------------------------------------------------------------------
+
+_DUE_KEYWORDS: Final = frozenset({"due", "scadenza", "entro"})
+
+
+def parse_next_step_args(
+    args: Sequence[str], *, today: date, language: str = "en"
+) -> tuple[str, date | None]:
+    """Read ``<task> [due:<date>]`` into the task text and its due date.
+
+    ``due:`` may stand anywhere and its date may be several words (``due:in 3 days``, see
+    take_date); the words before and after the date are the task, in their order. With
+    ``due:`` given twice the last one counts.
+    """
+    words: list[str] = []
+    due: date | None = None
+    i = 0
+    while i < len(args):
+        keyword = split_keyword(args[i])
+        if keyword is None or keyword[0] not in _DUE_KEYWORDS:
+            words.append(args[i])
+            i += 1
+            continue
+        # "due: friday" (a space after the colon) and "due:in 3 days" spill into the next tokens.
+        head = [keyword[1]] if keyword[1] else []
+        due, width = take_date([*head, *args[i + 1 :]], today, language)
+        i += 1 + width - len(head)
+    return " ".join(words).strip(), due

@@ -331,3 +331,45 @@ def test_app_home_lists_the_reps_open_deals(bot: BotHarness) -> None:
     calls = bot.standin.wait_for_calls("views.publish", count=2)
     view = calls[-1].params["view"]
     assert isinstance(view, dict) and "qualified" in block_text(view)
+
+
+@pytest.mark.parametrize(
+    ("actor", "reply"),
+    [
+        pytest.param(REP, "*Vandelay* now belongs to <@U07JMILLE>", id="by_the_owner"),
+        pytest.param(MANAGER, "*Vandelay* ora appartiene a <@U07JMILLE>", id="by_a_manager"),
+    ],
+)
+def test_owner_hands_a_deal_over(bot: BotHarness, actor: str, reply: str) -> None:
+    say(bot, REP, "new Vandelay 3k")
+    assert reply in say(bot, actor, "owner vandelay <@U07JMILLE|james>")
+    deal = deal_row(bot, "vandelay")
+    assert deal.owner_id == OTHER_REP
+    handed = events(bot, deal.id)[-1]
+    assert (handed.kind, handed.actor_id, handed.changes) == (
+        "owner",
+        actor,
+        {"owner": [REP, OTHER_REP]},
+    )
+    # The history shows who had it and who has it now, as people, not as raw ids.
+    card = say(bot, OTHER_REP, "show vandelay")
+    assert "<@U05OSMITH> → <@U07JMILLE>" in card
+    # The new owner may change the deal now; the old one is refused and writes nothing.
+    assert "moved lead → *qualified*" in say(bot, OTHER_REP, "advance vandelay")
+    before = count_rows(bot)
+    for text in ("advance vandelay", "note vandelay mine again?", "owner vandelay <@U05OSMITH>"):
+        assert "belongs to <@U07JMILLE>" in say(bot, REP, text)
+    assert count_rows(bot) == before
+    assert deal_row(bot, "vandelay").owner_id == OTHER_REP
+    assert "Vandelay" in say(bot, OTHER_REP, "list")
+    assert "Vandelay" not in say(bot, REP, "list")
+
+
+def test_owner_hand_over_refusals(bot: BotHarness) -> None:
+    say(bot, REP, "new Kramerica 2k")
+    before = count_rows(bot)
+    assert "belongs to <@U05OSMITH>" in say(bot, OTHER_REP, "owner kramerica <@U07JMILLE>")
+    assert "already belongs to <@U05OSMITH>" in say(bot, REP, "owner kramerica <@U05OSMITH>")
+    assert "Missing the person" in say(bot, REP, "owner kramerica")
+    assert count_rows(bot) == before
+    assert deal_row(bot, "kramerica").owner_id == REP

@@ -29,9 +29,11 @@ from bot.parsing import (
     parse_date,
     parse_deal_ref,
     parse_new_deal_args,
+    parse_next_step_args,
     parse_user_mention,
     split_args,
     split_keyword,
+    take_date,
 )
 
 TODAY = date(2026, 6, 10)  # a Wednesday
@@ -788,3 +790,65 @@ def test_new_deal_refuses(text: str, key: str) -> None:
 def test_missing_name_reports_usage() -> None:
     error = raises("deal.new.missing_name", lambda: new("   "))
     assert error.params == {"usage": NEW_DEAL_USAGE}
+
+
+# --- dates after due: and close: -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        pytest.param(["tomorrow", "call", "back"], (date(2026, 6, 11), 1), id="one_word"),
+        pytest.param(["in", "3", "days", "call"], (date(2026, 6, 13), 3), id="three_words"),
+        pytest.param(["venerdì", "prossimo", "ok"], (date(2026, 6, 12), 2), id="two_words"),
+        pytest.param(["friday", "next", "week"], (date(2026, 6, 12), 2), id="longest_run_wins"),
+        pytest.param(["in 3 days", "call"], (date(2026, 6, 13), 1), id="quoted_token"),
+    ],
+)
+def test_take_date_takes_the_longest_run_that_reads_as_a_date(
+    words: list[str], expected: tuple[date, int]
+) -> None:
+    assert take_date(words, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("words", "shown"),
+    [
+        pytest.param(["someday", "call"], "someday", id="first_word_only"),
+        pytest.param(["in", "three", "days", "call"], "in three days", id="lead_word_and_rest"),
+        pytest.param(["next", "fridya"], "next fridya", id="next_and_typo"),
+        pytest.param(["in", "-3", "days"], "in -3 days", id="date_shape_not_cut_shorter"),
+        pytest.param([], "", id="nothing"),
+    ],
+)
+def test_take_date_refuses_with_the_words_it_tried(words: list[str], shown: str) -> None:
+    error = raises("date.invalid", lambda: take_date(words, TODAY, "it"))
+    assert error.params == {"value": shown, "example": DATE_EXAMPLES["it"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("call back due:in 3 days", ("call back", date(2026, 6, 13)), id="last"),
+        pytest.param("due:in 3 days call back", ("call back", date(2026, 6, 13)), id="first"),
+        pytest.param(
+            "call in 3 days due:tomorrow", ("call in 3 days", date(2026, 6, 11)), id="task_words"
+        ),
+        pytest.param("call scadenza: tra 3 giorni", ("call", date(2026, 6, 13)), id="space"),
+        pytest.param("call due:today due:tomorrow", ("call", date(2026, 6, 11)), id="last_wins"),
+        pytest.param("call 10:30", ("call 10:30", None), id="no_due"),
+        pytest.param("due:tomorrow", ("", date(2026, 6, 11)), id="no_task"),
+    ],
+)
+def test_parse_next_step_args(text: str, expected: tuple[str, date | None]) -> None:
+    assert parse_next_step_args(split_args(text), today=TODAY) == expected
+
+
+def test_new_deal_date_error_speaks_the_language() -> None:
+    error = raises(
+        "date.invalid",
+        lambda: parse_new_deal_args(
+            ["ACME", "close:boh"], stages=STAGES, default_currency="EUR", today=TODAY, language="it"
+        ),
+    )
+    assert error.params["example"] == DATE_EXAMPLES["it"]

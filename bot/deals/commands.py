@@ -8,22 +8,22 @@ from datetime import date
 from bot.deals.metrics import PipelineReport, pipeline_report
 from bot.deals.service import Actor, DealCard, DealChange, DealError, DealService, DealView
 from bot.parsing import (
+    Money,
     ParseError,
-    parse_amount,
-    parse_date,
     parse_deal_ref,
     parse_new_deal_args,
+    parse_next_step_args,
     parse_user_mention,
+    read_amount,
     split_args,
-    split_keyword,
 )
 
-DUE_KEYWORDS = frozenset({"due", "scadenza", "entro"})
 LIST_LIMIT = 30
 
 
 @dataclass(frozen=True)
 class ShowHelp:
+    open_stages: tuple[str, ...]  # PULSEBOT_STAGES, which the help's intro walks through
     unknown: str | None = None  # the subcommand we did not understand, if any
 
 
@@ -105,7 +105,7 @@ def run_deal_command(
     except ParseError as exc:
         return Refusal(exc.key, exc.params)
     if not args:
-        return ShowHelp()
+        return ShowHelp(tuple(service.pipeline.open_names))
     subcommand, args = args[0].lower(), args[1:]
     try:
         return _dispatch(service, actor, subcommand, args, today=today, language=language)
@@ -126,12 +126,16 @@ def _dispatch(
 ) -> CommandResult:
     pipeline = service.pipeline
     if subcommand in {"help", "aiuto", "?"}:
-        return ShowHelp()
+        return ShowHelp(tuple(pipeline.open_names))
     if subcommand in {"new", "nuovo", "nuova"}:
         if not args:
             return OpenNewDealForm()
         new = parse_new_deal_args(
-            args, stages=pipeline.names, default_currency=service.currency, today=today
+            args,
+            stages=pipeline.names,
+            default_currency=service.currency,
+            today=today,
+            language=language,
         )
         return service.create(actor, new)
     if subcommand == "pipeline":
@@ -142,7 +146,7 @@ def _dispatch(
         return _listing(service, actor, ["stalled"] if subcommand == "stalled" else args)
 
     if subcommand not in USAGE:
-        return ShowHelp(unknown=subcommand)
+        return ShowHelp(tuple(pipeline.open_names), unknown=subcommand)
     ref = parse_deal_ref(_need(args, 0, "deal"))
     if subcommand == "advance":
         return service.advance(actor, ref, _rest(args, 1) or None)
@@ -159,18 +163,15 @@ def _dispatch(
         _need(args, 1, "text")
         return service.add_note(actor, ref, _rest(args, 1))
     if subcommand == "next":
-        words, due = [], None
-        for token in args[1:]:
-            keyword = split_keyword(token)
-            if keyword and keyword[0] in DUE_KEYWORDS:
-                due = parse_date(keyword[1], today, language)
-            else:
-                words.append(token)
-        _need(words, 0, "task")
-        return service.set_next_step(actor, ref, " ".join(words), due)
+        task, due = parse_next_step_args(args[1:], today=today, language=language)
+        if not task:
+            raise _Missing("task")
+        return service.set_next_step(actor, ref, task, due)
     if subcommand == "amount":
         _need(args, 1, "amount")
-        return service.set_amount(actor, ref, parse_amount(_rest(args, 1), service.currency))
+        number, currency = read_amount(_rest(args, 1))
+        # Without a currency the deal keeps its own (a USD deal stays USD in a EUR workspace).
+        return service.set_amount(actor, ref, Money(number, currency) if currency else number)
     if subcommand == "owner":
         owner = parse_user_mention(_need(args, 1, "@user"))
         if owner is None:
@@ -178,7 +179,7 @@ def _dispatch(
         return service.set_owner(actor, ref, owner)
     if subcommand == "show":
         return service.show(ref)
-    return ShowHelp(unknown=subcommand)
+    return ShowHelp(tuple(pipeline.open_names), unknown=subcommand)
 
 
 def _listing(service: DealService, actor: Actor, args: list[str]) -> DealListing:

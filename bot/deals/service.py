@@ -427,11 +427,13 @@ class DealService:
             )
             return DealChange(view, "next", detail=cleaned)
 
-    def set_amount(self, actor: Actor, ref: DealRef, money: Money) -> DealChange:
+    def set_amount(self, actor: Actor, ref: DealRef, amount: Money | Decimal) -> DealChange:
+        """A plain Decimal keeps the deal's currency; Money sets both."""
         now = self.clock()
         with self._transaction() as bind:
             deal = self._resolve(bind, ref, for_update=True)
             self._check_can_change(actor, deal)
+            money = amount if isinstance(amount, Money) else Money(amount, deal.currency)
             changes = {
                 "amount": [_text(deal.amount) or None, _text(money.amount)],
                 "currency": [deal.currency, money.currency],

@@ -34,7 +34,7 @@ from bot.deals.commands import (
 )
 from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealView, EventView
-from bot.deals.stages import Pipeline
+from bot.deals.stages import LOST, WON, Pipeline
 from bot.i18n import Texts
 from bot.views.common import clip, escape, notice
 from bot.views.help import deal_help
@@ -222,12 +222,19 @@ def history_line(texts: Texts, event: EventView) -> str:
         line += f" — _{escape(clip(event.note, 200))}_"
     if event.changes and event.kind in {"amount", "owner", "next_step"}:
         shown = [
-            f"{field}: {escape(str(old or '—'))} → {escape(str(new or '—'))}"
+            f"{field}: {_changed_value(field, old)} → {_changed_value(field, new)}"
             for field, (old, new) in event.changes.items()
             if old != new
         ]
         line += " (" + "; ".join(shown) + ")"
     return line
+
+
+def _changed_value(field: str, value: object) -> str:
+    if not value:
+        return "—"
+    # An owner is a user id: as a mention Slack shows the person, not "U05OSMITH".
+    return f"<@{escape(str(value))}>" if field == "owner" else escape(str(value))
 
 
 def listing(texts: Texts, result: DealListing, language: str) -> list[Block]:
@@ -327,7 +334,9 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
 def command_reply(texts: Texts, result: CommandResult, language: str, currency: str) -> list[Block]:
     """The blocks of the private reply to a `/deal` command."""
     if isinstance(result, ShowHelp):
-        blocks = deal_help(texts)
+        path = [stage_label(texts, stage) for stage in result.open_stages]
+        closed = f"{stage_label(texts, WON)} / {stage_label(texts, LOST)}"
+        blocks = deal_help(texts, stages=" → ".join([*path, closed]))
         if result.unknown:
             intro = texts("common.unknown_subcommand", command="/deal", subcommand=result.unknown)
             return notice(intro) + blocks

@@ -15,10 +15,11 @@ from bot.i18n import Texts
 from bot.views.common import clip
 
 
-def deal_help(texts: Texts) -> list[Block]:
+def deal_help(texts: Texts, *, stages: str) -> list[Block]:
+    """`stages` is the configured pipeline as the reader sees it, e.g. `lead → … → won / lost`."""
     return [
         HeaderBlock(text=texts("deal.help.title")),
-        SectionBlock(text=texts("deal.help.intro")),
+        SectionBlock(text=clip(texts("deal.help.intro", stages=stages))),
         SectionBlock(text=clip(texts("deal.help.usage").strip())),
         DividerBlock(),
         ContextBlock(
