@@ -10,6 +10,7 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -20,6 +21,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 WEB_API_TIMEOUT_SECONDS = 10
@@ -31,6 +33,8 @@ BACKOFF_SECONDS = 0.5
 # come back in the same instant. slack_sdk's own handler adds up to a whole second, which
 # at Retry-After: 1 makes a rate-limited fan-out take half as long again as Slack allows.
 RATE_LIMIT_JITTER_SECONDS = 0.05
+UPLOAD_ATTEMPTS = 4
+UPLOAD_BACKOFF_SECONDS = 0.5
 
 
 class RetryAfterHandler(RateLimitErrorRetryHandler):
@@ -123,3 +127,20 @@ def make_webhook_client(url: str, client: WebClient | None = None) -> WebhookCli
     handlers = client.retry_handlers if client is not None else retry_handlers()
     timeout = client.timeout if client is not None else WEB_API_TIMEOUT_SECONDS
     return WebhookClient(url, timeout=timeout, retry_handlers=handlers)
+
+
+def upload_file(client: WebClient, **kwargs: Any) -> SlackResponse:
+    """files_upload_v2, with the whole upload started over when it fails.
+
+    The file's own POST (to the upload URL Slack hands out) has none of the client's retry
+    handlers in slack_sdk: a refused or timed-out upload is tried again from the start,
+    with a new upload URL, a bounded number of times.
+    """
+    for attempt in range(UPLOAD_ATTEMPTS):
+        try:
+            return client.files_upload_v2(**kwargs)
+        except (SlackApiError, OSError):
+            if attempt + 1 == UPLOAD_ATTEMPTS:
+                raise
+            time.sleep(UPLOAD_BACKOFF_SECONDS * 2**attempt)
+    raise AssertionError("unreachable")

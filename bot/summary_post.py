@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from bot.chart import summary_chart
 from bot.config import Language
 from bot.i18n import Texts
 from bot.services import Services
+from bot.slack_client import upload_file
 from bot.summary import SummaryWeek, WeeklySummary, weekly_summary_data
 from bot.surveys.jobs import policy_of
 from bot.views.summary import MAX_BLOCKS, summary_blocks, summary_fallback
@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 
 # The summary message carries its week's key, so a restarted bot can tell whether it went out.
 SUMMARY_EVENT = "pulsebot_summary"
-CHART_UPLOAD_ATTEMPTS = 4
-CHART_UPLOAD_BACKOFF_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,23 +89,15 @@ def post_to(
     file_id: str | None = None
     try:
         chart = summary_chart(texts, summary)
-        for attempt in range(CHART_UPLOAD_ATTEMPTS):
-            try:
-                upload = client.files_upload_v2(
-                    channel=channel,
-                    file=chart,
-                    filename=f"pulsebot-summary-{summary.week.label}.png",
-                    title=texts("summary.chart_title", week=summary.week.label),
-                    initial_comment=texts("summary.chart_comment", week=summary.week.label),
-                    thread_ts=ts,
-                )
-                break
-            # The file's own POST (to Slack's upload URL) has no retries in slack_sdk: a
-            # refused or timed-out upload starts over, with a new upload URL.
-            except (SlackApiError, OSError):
-                if attempt + 1 == CHART_UPLOAD_ATTEMPTS:
-                    raise
-                time.sleep(CHART_UPLOAD_BACKOFF_SECONDS * 2**attempt)
+        upload = upload_file(
+            client,
+            channel=channel,
+            file=chart,
+            filename=f"pulsebot-summary-{summary.week.label}.png",
+            title=texts("summary.chart_title", week=summary.week.label),
+            initial_comment=texts("summary.chart_comment", week=summary.week.label),
+            thread_ts=ts,
+        )
         files = upload.get("files") or [upload.get("file") or {}]
         file_id = str(files[0].get("id")) if files and files[0].get("id") else None
     except Exception:

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deals.commands import (
@@ -27,7 +26,7 @@ from bot.views import deals as views
 from bot.views.common import fallback_text
 from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
-from handlers.replies import tell_privately
+from handlers.replies import send_file_by_dm, tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +64,13 @@ def _announce(services: Services, channel: str, change: DealChange) -> None:
         log.warning("deal announcement failed: %s", exc.response.get("error"))
 
 
-def send_export(services: Services, client: WebClient, user_id: str, texts: Texts) -> None:
+def send_export(services: Services, user_id: str, texts: Texts) -> None:
     export = export_deals(services.db)
-    dm = client.conversations_open(users=user_id)["channel"]["id"]
-    client.files_upload_v2(
-        channel=dm,
+    send_file_by_dm(
+        services,
+        user_id,
+        texts,
+        "/deal export",
         content=export.content,
         filename=f"pulsebot-deals-{date.today().isoformat()}.csv",
         title="pulsebot deals",
@@ -107,7 +108,7 @@ def register(app: App, services: Services) -> None:
         blocks = views.command_reply(texts, result, language, services.settings.currency)
         ack(text=fallback_text(blocks), blocks=blocks)
         if isinstance(result, ExportRequested):
-            later(send_export, services, services.client, command["user_id"], texts)
+            later(send_export, services, command["user_id"], texts)
         elif isinstance(result, DealChange):
             announce_later(services, result)
 

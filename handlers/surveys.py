@@ -32,7 +32,7 @@ from bot.views.common import error_blocks, notice
 from bot.views.help import pulse_help
 from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
-from handlers.replies import tell_privately
+from handlers.replies import send_file_by_dm, tell_privately
 from handlers.summary import summary_command
 from storage.surveys import SENDING, SurveyRecord
 
@@ -355,9 +355,11 @@ def register(app: App, services: Services) -> None:
         csv_text = service.export_csv(
             db, policy, name, lambda d: [views.question_text(texts, q) for q in d.questions]
         )
-        channel = services.client.conversations_open(users=user_id)["channel"]["id"]
-        services.client.files_upload_v2(
-            channel=channel,
+        send_file_by_dm(
+            services,
+            user_id,
+            texts,
+            "/pulse export",
             content=csv_text,
             filename=f"pulse-{name}.csv",
             title=f"{name}.csv",

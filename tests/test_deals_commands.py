@@ -9,7 +9,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.standin import validate_blocks
+from bot import slack_client
+from bot.standin import UPLOAD, Fault, validate_blocks
 from bot.views import deals as views
 from storage.deals import Deal, DealEvent
 from tests.harness import BotHarness, block_text
@@ -317,6 +318,30 @@ def test_export_sends_a_csv_file(bot: BotHarness) -> None:
     rows = list(csv.DictReader(io.StringIO(uploaded.content.decode("utf-8-sig"))))
     assert [row["event_kind"] for row in rows] == ["created", "note"]
     assert rows[1]["note"].startswith("'=")  # no formula runs in a spreadsheet
+
+
+def test_an_export_upload_refused_for_a_while_is_tried_again(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(slack_client, "UPLOAD_BACKOFF_SECONDS", 0.01)
+    say(bot, REP, "new Soylent 5k")
+    bot.standin.outage(UPLOAD, [Fault(status=500), Fault(status=429)])
+    say(bot, REP, "export")
+    bot.standin.wait_for(lambda: bot.standin.files)
+    assert bot.services.background.wait_idle()
+    assert len(bot.standin.files) == 1
+    assert len(bot.standin.calls_to(UPLOAD)) == 3
+
+
+def test_an_export_slack_will_not_take_is_reported_to_the_asker(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(slack_client, "UPLOAD_BACKOFF_SECONDS", 0.01)
+    say(bot, REP, "new Soylent 5k")
+    bot.standin.outage(UPLOAD, [Fault(status=500)] * slack_client.UPLOAD_ATTEMPTS)
+    say(bot, REP, "export")
+    bot.standin.wait_for(lambda: any("did not take" in (m.text or "") for m in bot.dms(REP)))
+    assert bot.standin.files == []
 
 
 def test_app_home_lists_the_reps_open_deals(bot: BotHarness) -> None:
