@@ -226,6 +226,14 @@ def stale_deals(
     return list(bind.execute(statement.order_by(DEALS.c.last_activity_at).limit(limit)))
 
 
+def stale_count(bind: Bind, stale_days: dict[str, int], now: datetime) -> int:
+    days_since = DaysSince.for_bind(bind)
+    statement = select(func.count()).select_from(DEALS)
+    return int(
+        bind.execute(statement.where(stale_condition(stale_days, now, days_since))).scalar() or 0
+    )
+
+
 def owners_with_work(
     bind: Bind, stale_days: dict[str, int], now: datetime, horizon: date
 ) -> list[str]:
@@ -336,16 +344,19 @@ def closed_counts(session: Session, won: str, lost: str) -> tuple[int, int]:
     return int(rows.get(won, 0)), int(rows.get(lost, 0))
 
 
-def won_averages(session: Session, won: str) -> tuple[Decimal | None, float | None]:
-    """Average won amount and average days from creation to win."""
+def won_averages(session: Session, won: str) -> tuple[dict[str, Decimal], float | None]:
+    """Average won amount per currency (amounts in two currencies do not average), and
+    average days from creation to win over every won deal."""
+    is_won = (Deal.stage == won, Deal.closed_at.is_not(None))
     days = DaysSince.for_bind(session).between(Deal.created_at, Deal.closed_at)
-    row = session.execute(
-        select(func.avg(Deal.amount), func.avg(days)).where(
-            Deal.stage == won, Deal.closed_at.is_not(None)
-        )
-    ).one()
-    average_amount = None if row[0] is None else Decimal(row[0]).quantize(Decimal("0.01"))
-    return average_amount, None if row[1] is None else float(row[1])
+    cycle = session.execute(select(func.avg(days)).where(*is_won)).scalar()
+    rows = session.execute(
+        select(Deal.currency, func.avg(Deal.amount))
+        .where(*is_won, Deal.amount.is_not(None))
+        .group_by(Deal.currency)
+    )
+    amounts = {str(c): Decimal(a).quantize(Decimal("0.01")) for c, a in rows if a is not None}
+    return amounts, None if cycle is None else float(cycle)
 
 
 def stage_conversion(session: Session, order: Sequence[str]) -> dict[str, tuple[int, int]]:

@@ -89,10 +89,10 @@ def test_win_rate_cycle_and_velocity(history: tuple[DealService, Clock]) -> None
     report = pipeline_report(service.db, service.pipeline, clock())
     assert (report.won, report.lost) == (1, 1)
     assert report.win_rate == 0.5
-    assert report.average_won_amount == Decimal("1000.00")
+    assert report.average_won_amount == {"EUR": Decimal("1000.00")}
     assert report.average_cycle_days == pytest.approx(10.0)
     # 3 open deals × 1,000 average won × 50% win rate ÷ 10 days
-    assert report.velocity_per_day == Decimal("150.00")
+    assert report.velocity_per_day == {"EUR": Decimal("150.00")}
 
 
 def test_stage_to_stage_conversion(history: tuple[DealService, Clock]) -> None:
@@ -130,3 +130,17 @@ def test_conversion_by_source_and_stale(history: tuple[DealService, Clock]) -> N
     assert report.stale_count == 1
     stale, total = service.list_deals(stalled=True)
     assert [d.name for d in stale] == ["D"] and total == 1
+
+
+def test_velocity_is_told_per_currency(history: tuple[DealService, Clock]) -> None:
+    """Amounts in two currencies do not add up: each currency has its own velocity."""
+    service, clock = history
+    service.create(BOSS, NewDealArgs(name="F", amount=Money(Decimal(500), "USD"), stage="proposal"))
+    service.won(BOSS, DealRefByName("F"))  # won on day 12, the day it was created
+    service.create(BOSS, NewDealArgs(name="G", amount=Money(Decimal(900), "USD"), stage="lead"))
+    report = pipeline_report(service.db, service.pipeline, clock())
+    assert report.average_won_amount == {"EUR": Decimal("1000.00"), "USD": Decimal("500.00")}
+    assert report.win_rate == pytest.approx(2 / 3)  # A and F won, B lost
+    assert report.average_cycle_days == pytest.approx(5.0)  # A 10 days, F 0
+    # EUR: C, D, E open × 1,000 × 2/3 ÷ 5 days;  USD: G open × 500 × 2/3 ÷ 5 days
+    assert report.velocity_per_day == {"EUR": Decimal("400.00"), "USD": Decimal("66.67")}

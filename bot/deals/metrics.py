@@ -38,10 +38,11 @@ class PipelineReport:
     weighted_total: dict[str, Decimal]
     won: int
     lost: int
-    average_won_amount: Decimal | None
+    average_won_amount: dict[str, Decimal]  # per currency
     average_cycle_days: float | None
     sources: list[SourceConversion] = field(default_factory=list)
     stale_count: int = 0
+    open_count_by_currency: dict[str, int] = field(default_factory=dict)
 
     @property
     def win_rate(self) -> float | None:
@@ -49,16 +50,24 @@ class PipelineReport:
         return None if closed == 0 else self.won / closed
 
     @property
-    def velocity_per_day(self) -> Decimal | None:
-        """Sales velocity: open deals × average won amount × win rate ÷ average cycle days."""
+    def velocity_per_day(self) -> dict[str, Decimal]:
+        """Sales velocity per currency: open deals × average won amount × win rate ÷ average
+        cycle days, the deals and the average in that currency; empty when it cannot be told."""
         rate = self.win_rate
-        if rate is None or self.average_won_amount is None or self.average_cycle_days is None:
-            return None
+        if rate is None or self.average_cycle_days is None:
+            return {}
         # A deal won on the day it was created would make the velocity explode: count a sales
         # cycle as at least one day.
         cycle = max(Decimal(str(self.average_cycle_days)), Decimal(1))
-        value = Decimal(self.open_count) * self.average_won_amount * Decimal(str(rate)) / cycle
-        return value.quantize(Decimal("0.01"))
+        return {
+            currency: (
+                Decimal(self.open_count_by_currency.get(currency, 0))
+                * average
+                * Decimal(str(rate))
+                / cycle
+            ).quantize(Decimal("0.01"))
+            for currency, average in self.average_won_amount.items()
+        }
 
 
 def _add(into: dict[str, Decimal], currency: str, amount: Decimal) -> None:
@@ -76,11 +85,16 @@ def pipeline_report(
         conversion = store.stage_conversion(session, pipeline.funnel_order)
         days = store.average_days_in_stage(session, now)
         sources = store.conversion_by_source(session, WON, LOST)
-        stale = len(store.stale_deals(session, pipeline.stale_days, now, limit=10_000))
+        stale = store.stale_count(session, pipeline.stale_days, now)
     lines = []
     open_amount: dict[str, Decimal] = {}
     weighted_total: dict[str, Decimal] = {}
     open_count = 0
+    open_count_by_currency: dict[str, int] = {}
+    for row in totals:  # open stages only
+        open_count_by_currency[row.currency] = (
+            open_count_by_currency.get(row.currency, 0) + row.count
+        )
     for stage in pipeline.open_stages:
         rows = [t for t in totals if t.stage == stage.name]
         amounts: dict[str, Decimal] = {}
@@ -114,4 +128,5 @@ def pipeline_report(
         average_cycle_days=average_cycle,
         sources=[s for s in sources],
         stale_count=stale,
+        open_count_by_currency=open_count_by_currency,
     )

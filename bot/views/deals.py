@@ -289,9 +289,9 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
         MarkdownTextObject(
             text=f"*{texts('deal.pipeline.velocity')}*\n"
             + (
-                "—"
-                if velocity is None
-                else texts("deal.pipeline.per_day", amount=money(velocity, currency, language))
+                texts("deal.pipeline.per_day", amount=totals(velocity, language, currency))
+                if velocity
+                else "—"
             )
         ),
         MarkdownTextObject(
