@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import random
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
@@ -144,3 +146,37 @@ def upload_file(client: WebClient, **kwargs: Any) -> SlackResponse:
                 raise
             time.sleep(UPLOAD_BACKOFF_SECONDS * 2**attempt)
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class FoundMessage:
+    channel: str
+    ts: str
+    payload: dict[str, Any]  # its metadata's event_payload
+
+
+def find_message_by_metadata(
+    client: WebClient,
+    conversation: str,
+    event_type: str,
+    payload_matches: Callable[[dict[str, Any]], bool],
+    *,
+    limit: int = 200,
+) -> FoundMessage | None:
+    """The newest message among the latest `limit` of a conversation whose metadata is
+    `event_type` with a payload `payload_matches` accepts; None when there is none.
+
+    How a job that died mid-send learns whether its message reached Slack. `conversation` is
+    a channel id, or a user id for the app's DM with them. Raises SlackApiError when Slack
+    will not tell (a missing history scope, the conversation gone).
+    """
+    channel = conversation
+    if not channel.startswith(("C", "G", "D")):
+        channel = str(client.conversations_open(users=conversation)["channel"]["id"])
+    history = client.conversations_history(channel=channel, limit=limit, include_all_metadata=True)
+    for message in history.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == event_type and payload_matches(payload):
+            return FoundMessage(channel, str(message["ts"]), payload)
+    return None

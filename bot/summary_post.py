@@ -13,7 +13,7 @@ from bot.chart import summary_chart
 from bot.config import Language
 from bot.i18n import Texts
 from bot.services import Services
-from bot.slack_client import upload_file
+from bot.slack_client import find_message_by_metadata, upload_file
 from bot.summary import SummaryWeek, WeeklySummary, weekly_summary_data
 from bot.surveys.jobs import policy_of
 from bot.views.summary import MAX_BLOCKS, summary_blocks, summary_fallback
@@ -135,13 +135,13 @@ def post_summary(
 def already_posted(services: Services, destination: SummaryDestination, key: str) -> bool | None:
     """Whether the summary `key` is among the destination's latest messages; None when Slack
     would not say (a missing history scope, the channel gone)."""
-    client = services.client
     try:
-        channel = destination.channel
-        if not channel.startswith(("C", "G", "D")):  # a manager's DM: its channel id first
-            channel = str(client.conversations_open(users=channel)["channel"]["id"])
-        history = client.conversations_history(
-            channel=channel, limit=100, include_all_metadata=True
+        found = find_message_by_metadata(
+            services.client,
+            destination.channel,
+            SUMMARY_EVENT,
+            lambda payload: payload.get("key") == key,
+            limit=100,
         )
     except SlackApiError as exc:
         log.warning(
@@ -151,14 +151,7 @@ def already_posted(services: Services, destination: SummaryDestination, key: str
             exc.response.get("error"),
         )
         return None
-    for message in history.get("messages") or []:
-        metadata = message.get("metadata") or {}
-        if (
-            metadata.get("event_type") == SUMMARY_EVENT
-            and (metadata.get("event_payload") or {}).get("key") == key
-        ):
-            return True
-    return False
+    return found is not None
 
 
 def preview_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:

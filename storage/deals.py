@@ -93,6 +93,8 @@ class OwnerNudge(Base):
 
     owner_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Claimed but never marked sent for long: its sender died; the DM history tells if it went.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -443,15 +445,26 @@ def all_events(bind: Bind) -> list[tuple[DealRow, Row[Any]]]:
     return [(deals[event.deal_id], event) for event in events]
 
 
-def claim_owner_nudge(session: Session, owner_id: str, local_date: date) -> bool:
+def claim_owner_nudge(session: Session, owner_id: str, local_date: date, now: datetime) -> bool:
     """Reserve today's digest for an owner; False when it was already taken."""
     statement = (
         upsert_statement(session, OwnerNudge)
-        .values(owner_id=owner_id, local_date=local_date)
+        .values(owner_id=owner_id, local_date=local_date, claimed_at=now)
         .on_conflict_do_nothing(index_elements=["owner_id", "local_date"])
         .returning(OwnerNudge.owner_id)
     )
     return session.execute(statement).first() is not None
+
+
+def interrupted_owner_nudges(session: Session, claimed_before: datetime) -> list[tuple[str, date]]:
+    """(owner, local day) of digests claimed before `claimed_before` and never marked sent."""
+    rows = session.execute(
+        select(OwnerNudge.owner_id, OwnerNudge.local_date).where(
+            OwnerNudge.sent_at.is_(None),
+            or_(OwnerNudge.claimed_at.is_(None), OwnerNudge.claimed_at < claimed_before),
+        )
+    )
+    return [(str(owner), day) for owner, day in rows]
 
 
 def release_owner_nudge(session: Session, owner_id: str, local_date: date) -> None:

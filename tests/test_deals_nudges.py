@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import update
+
 from bot.deals.nudges import send_deal_digests
 from bot.deals.service import Actor
 from bot.parsing import DealRefByName, NewDealArgs
 from bot.views import deals as views
+from storage.deals import Deal, OwnerNudge, claim_owner_nudge
 from tests.harness import BotHarness, block_text
 
 LONDON_REP = Actor("U05OSMITH")  # Europe/London
@@ -80,3 +83,28 @@ def test_snooze_button_in_the_digest(bot: BotHarness) -> None:
     bot.click("U05OSMITH", views.SNOOZE, "1", response_url=url)
     posts = bot.standin.wait_for(lambda: bot.standin.response_posts(url))
     assert "snoozed until" in block_text(posts[0].payload)
+
+
+def test_a_digest_whose_sender_died_before_posting_goes_out_once(bot: BotHarness) -> None:
+    make_history(bot)
+    with bot.services.db.transaction() as session:  # claimed, then the process died
+        assert claim_owner_nudge(session, "U05OSMITH", date(2026, 12, 1), at("2026-12-01T09:05"))
+    assert send_deal_digests(bot.services, at("2026-12-01T09:10")) == 0  # maybe still sending
+    assert digests_to(bot, "U05OSMITH") == []
+    assert send_deal_digests(bot.services, at("2026-12-01T09:20")) == 1  # not in the DM: sent
+    (digest,) = digests_to(bot, "U05OSMITH")
+    assert "Stale Co" in digest
+    assert send_deal_digests(bot.services, at("2026-12-01T09:35")) == 0
+
+
+def test_a_digest_posted_just_before_its_sender_died_is_not_sent_again(bot: BotHarness) -> None:
+    make_history(bot)
+    assert send_deal_digests(bot.services, at("2026-12-01T09:05")) == 1
+    with bot.services.db.transaction() as session:  # as if it died before noting the post
+        session.execute(update(OwnerNudge).values(sent_at=None, claimed_at=at("2026-12-01T09:05")))
+        session.execute(update(Deal).values(last_nudged_at=None, next_step_reminded_on=None))
+    assert send_deal_digests(bot.services, at("2026-12-01T09:20")) == 0
+    assert len(digests_to(bot, "U05OSMITH")) == 1
+    # Found in the DM, its deals count as nudged: not listed again within three days.
+    assert send_deal_digests(bot.services, at("2026-12-02T09:05")) == 0
+    assert len(digests_to(bot, "U05OSMITH")) == 1

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 
 from bot.i18n import Texts
 from bot.services import Services
+from bot.slack_client import find_message_by_metadata
 from bot.views.deals import stale_digest
 from storage import deals as store
 from storage.deals import Deal
@@ -19,13 +20,19 @@ log = logging.getLogger(__name__)
 DIGEST_HOUR = 9
 # A deal already in a digest is left alone for this long, however stale it stays.
 RENAG_AFTER = timedelta(days=3)
+# A digest claimed this long ago and not marked sent: its sender died (a post with every
+# rate-limit retry takes far less).
+INTERRUPTED_AFTER = timedelta(minutes=10)
+DIGEST_EVENT = "pulsebot_deal_digest"  # message metadata: how a digest is found again
 
 
 def send_deal_digests(services: Services, now: datetime) -> int:
     """DM each owner whose local time has reached 09:00 today, once a day; returns DMs sent.
 
-    Safe to run as often as wanted: the (owner, local day) claim makes the DM go once.
+    Safe to run as often as wanted: the (owner, local day) claim makes the DM go once. A
+    claim whose sender died first is settled from the owner's DM: sent, or claimed again.
     """
+    settle_interrupted_digests(services, now)
     pipeline = services.deals.pipeline
     stale_days = pipeline.stale_days
     with services.db.transaction() as session:
@@ -40,7 +47,7 @@ def send_deal_digests(services: Services, now: datetime) -> int:
             continue
         today = local.date()
         with services.db.transaction() as session:
-            if not store.claim_owner_nudge(session, owner_id, today):
+            if not store.claim_owner_nudge(session, owner_id, today, now):
                 continue
             stale = [
                 deal
@@ -56,26 +63,82 @@ def send_deal_digests(services: Services, now: datetime) -> int:
             continue
         language = services.directory.language(user)
         text, blocks = stale_digest(Texts(language), stale_views, due_views, language, now)
+        stale_ids, due_ids = [d.id for d in stale_views], [d.id for d in due_views]
+        # Ids as text: metadata values are safest as strings, numbers and booleans.
+        payload = {
+            "day": today.isoformat(),
+            "stale": _ids_text(stale_ids),
+            "due": _ids_text(due_ids),
+        }
         try:
-            services.client.chat_postMessage(channel=owner_id, text=text, blocks=blocks)
+            services.client.chat_postMessage(
+                channel=owner_id,
+                text=text,
+                blocks=blocks,
+                metadata={"event_type": DIGEST_EVENT, "event_payload": payload},
+            )
         except SlackApiError as exc:
             log.warning("deal digest to %s failed: %s", owner_id, exc.response.get("error"))
             with services.db.transaction() as session:
                 store.release_owner_nudge(session, owner_id, today)
             continue
-        with services.db.transaction() as session:
-            store.mark_owner_nudged(session, owner_id, today, now)
-            if stale_views:
-                session.execute(
-                    update(Deal)
-                    .where(Deal.id.in_([d.id for d in stale_views]))
-                    .values(last_nudged_at=now)
-                )
-            if due_views:
-                session.execute(
-                    update(Deal)
-                    .where(Deal.id.in_([d.id for d in due_views]))
-                    .values(next_step_reminded_on=today)
-                )
+        _mark_sent(services, owner_id, today, now, stale_ids=stale_ids, due_ids=due_ids)
         sent += 1
     return sent
+
+
+def _mark_sent(
+    services: Services,
+    owner_id: str,
+    day: date,
+    now: datetime,
+    *,
+    stale_ids: list[int],
+    due_ids: list[int],
+) -> None:
+    with services.db.transaction() as session:
+        store.mark_owner_nudged(session, owner_id, day, now)
+        if stale_ids:
+            session.execute(update(Deal).where(Deal.id.in_(stale_ids)).values(last_nudged_at=now))
+        if due_ids:
+            session.execute(
+                update(Deal).where(Deal.id.in_(due_ids)).values(next_step_reminded_on=day)
+            )
+
+
+def settle_interrupted_digests(services: Services, now: datetime) -> int:
+    """Digests whose sender died after claiming them: marked sent, with their deals, when the
+    owner's DM holds them; otherwise released, to go out now. Returns how many were settled."""
+    with services.db.transaction() as session:
+        interrupted = store.interrupted_owner_nudges(session, now - INTERRUPTED_AFTER)
+    settled = 0
+    for owner_id, day in interrupted:
+        that_day = day.isoformat()
+        try:
+            found = find_message_by_metadata(
+                services.client,
+                owner_id,
+                DIGEST_EVENT,
+                lambda payload: payload.get("day") == that_day,  # noqa: B023 (called at once)
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            log.warning("cannot check an interrupted deal digest yet: %s", error)
+            continue
+        if found is None:
+            with services.db.transaction() as session:
+                store.release_owner_nudge(session, owner_id, day)
+        else:
+            stale_ids = _ids_of(found.payload.get("stale"))
+            due_ids = _ids_of(found.payload.get("due"))
+            _mark_sent(services, owner_id, day, now, stale_ids=stale_ids, due_ids=due_ids)
+        settled += 1
+    return settled
+
+
+def _ids_text(ids: list[int]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def _ids_of(text: object) -> list[int]:
+    return [int(part) for part in str(text or "").split(",") if part.isdigit()]

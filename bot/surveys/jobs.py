@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.i18n import Texts
 from bot.services import Services
+from bot.slack_client import find_message_by_metadata
 from bot.surveys.anonymity import respondent_key
 from bot.surveys.schedule import (
     MAX_LEAD,
@@ -344,19 +345,13 @@ def recover_stale_claims(services: Services, now: datetime) -> int:
 
 
 def _find_sent_dm(services: Services, user_id: str, delivery_id: int) -> tuple[str, str] | None:
-    opened = services.client.conversations_open(users=user_id)
-    channel = opened["channel"]["id"]
-    history = services.client.conversations_history(
-        channel=channel, limit=200, include_all_metadata=True
+    found = find_message_by_metadata(
+        services.client,
+        user_id,
+        METADATA_EVENT,
+        lambda payload: payload.get("delivery") == delivery_id,
     )
-    for message in history.get("messages") or []:
-        metadata = message.get("metadata") or {}
-        if (
-            metadata.get("event_type") == METADATA_EVENT
-            and (metadata.get("event_payload") or {}).get("delivery") == delivery_id
-        ):
-            return channel, str(message["ts"])
-    return None
+    return None if found is None else (found.channel, found.ts)
 
 
 # ---- reminding and closing ---------------------------------------------------------------------
