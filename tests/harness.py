@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from sqlalchemy import MetaData
 
 from bot.app import build_app, build_services
 from bot.config import Settings
@@ -91,6 +92,18 @@ class BotHarness:
                 private_metadata=private_metadata,
             )
         )
+
+    def table_rows(self) -> dict[str, set[tuple[str, ...]]]:
+        """Every row of every table, as text: compare two of these to see what a request wrote."""
+        metadata = MetaData()
+        metadata.reflect(self.services.db.engine)
+        with self.services.db.engine.connect() as connection:
+            return {
+                table.name: {
+                    tuple(str(v) for v in row) for row in connection.execute(table.select())
+                }
+                for table in metadata.sorted_tables
+            }
 
     def dms(self, user_id: str) -> list[Any]:
         """The bot's DMs to one person (not ephemerals), oldest first."""

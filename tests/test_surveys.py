@@ -231,16 +231,6 @@ def test_anonymity_no_row_holds_a_user_id_and_an_answer(bot: BotHarness) -> None
     assert len(answer_days) == 1  # the day, no time
 
 
-def table_rows(bot: BotHarness) -> dict[str, set[tuple[str, ...]]]:
-    metadata = MetaData()
-    metadata.reflect(bot.services.db.engine)
-    with bot.services.db.engine.connect() as connection:
-        return {
-            table.name: {tuple(str(v) for v in row) for row in connection.execute(table.select())}
-            for table in metadata.sorted_tables
-        }
-
-
 def test_answering_writes_no_row_that_names_the_person(bot: BotHarness) -> None:
     # A row with the user id written beside the answers (a list of who answered, a flag on
     # the delivery) is linked to them by the database itself — same transaction id, same
@@ -251,7 +241,7 @@ def test_answering_writes_no_row_that_names_the_person(bot: BotHarness) -> None:
     ids = {u.id for u in bot.standin.workspace.users}
     dm = survey_dm(bot, PEOPLE[1])
     values = [button["value"] for button in buttons(dm)]
-    before = table_rows(bot)
+    before = bot.table_rows()
     click_enps(bot, PEOPLE[0], 9)
     bot.click(PEOPLE[1], "pulse.enps.3", values[3], message=dm)
     bot.click(PEOPLE[1], "pulse.enps.7", values[7], message=dm)  # a change of mind
@@ -261,7 +251,7 @@ def test_answering_writes_no_row_that_names_the_person(bot: BotHarness) -> None:
     }
     bot.submit(PEOPLE[2], views.ANSWERS_CALLBACK, enps_form, run_value)
     assert bot.services.background.wait_idle()
-    after = table_rows(bot)
+    after = bot.table_rows()
     written = {name: rows - before.get(name, set()) for name, rows in after.items()}
     assert written["survey_answers"] and written["survey_respondents"]
     for name, rows in written.items():
