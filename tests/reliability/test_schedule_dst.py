@@ -86,5 +86,14 @@ def test_the_weekly_summary_at_a_missing_or_repeated_time_is_posted_once(
             due = trigger.get_next_fire_time(due, moment)
     assert len(fires) == 1, fires
     # A twin firing (another instance, a restart in the repeated hour) posts nothing more.
-    posted = [record_weekly_summary(bot.services, moment) for moment in (fires[0], night[-1])]
-    assert posted[1] == 0
+    update = {"managers_channel": "C03MANAGERS"}
+    object.__setattr__(bot.services, "settings", bot.services.settings.model_copy(update=update))
+
+    def summaries() -> int:
+        messages = bot.standin.channel_messages("C03MANAGERS")
+        return sum(1 for m in messages if m.source == "chat.postMessage")
+
+    assert record_weekly_summary(bot.services, fires[0]) == 1
+    assert summaries() == 1  # it went out
+    assert record_weekly_summary(bot.services, night[-1]) == 0
+    assert summaries() == 1
