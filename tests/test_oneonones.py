@@ -20,7 +20,7 @@ from bot.summary_post import compute_summary
 from bot.views import oneonones as views
 from bot.views.summary import summary_blocks
 from storage.db import Database
-from storage.oneonones import OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
+from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
 from tests.conftest import make_settings
 from tests.harness import BotHarness, block_text
 
@@ -700,3 +700,158 @@ def test_the_summary_counts_held_skipped_and_overdue_only(
     ).oneonones
     assert counts is not None
     assert (counts.held, counts.skipped, counts.overdue) == (1, 1, 1)
+
+
+# ---- forged clicks and submissions by someone outside the 1:1 ---------------------------------
+
+
+def stored_state(db: Database) -> tuple[list[tuple[object, ...]], ...]:
+    """Everything a 1:1 action could change: series, occurrences, topics and private notes."""
+    with db.transaction() as session:
+        series = session.execute(
+            select(OneOnOneSeries.id, OneOnOneSeries.pair_key, OneOnOneSeries.cancelled_at)
+        ).all()
+        occurrences = session.execute(
+            select(
+                OneOnOneOccurrence.id,
+                OneOnOneOccurrence.local_date,
+                OneOnOneOccurrence.status,
+                OneOnOneOccurrence.day_before_at,
+                OneOnOneOccurrence.hour_before_at,
+                OneOnOneOccurrence.after_at,
+            )
+        ).all()
+        topics = session.execute(
+            select(
+                OneOnOneTopic.id,
+                OneOnOneTopic.author_id,
+                OneOnOneTopic.kind,
+                OneOnOneTopic.text,
+                OneOnOneTopic.held_in,
+                OneOnOneTopic.done_at,
+            )
+        ).all()
+        notes = session.execute(
+            select(OneOnOneNote.series_id, OneOnOneNote.author_id, OneOnOneNote.scope,
+                   OneOnOneNote.text)
+        ).all()  # fmt: skip
+    return tuple(
+        sorted(tuple(row) for row in rows) for rows in (series, occurrences, topics, notes)
+    )
+
+
+def a_held_meeting_and_the_next(bot: BotHarness) -> tuple[Any, Any, dict[str, Any]]:
+    """Amelia and Oliver meet on 3 Dec (held, with a follow-up and Amelia's private outcome);
+    the day-before DM of 17 Dec has gone out. Giulia, another manager, has her own 1:1 with
+    Marco. Returns Oliver's outcomes prompt, his day-before DM and Amelia's outcomes modal."""
+    schedule_amelia_oliver(bot)
+    say(bot, GIULIA, f"schedule {mention(MARCO)} every week on friday at 11:00")
+    tick(bot, datetime(2026, 12, 3, 11, 1, tzinfo=UTC))  # held; the outcomes DMs go
+    prompt = bot.dms(OLIVER)[-1]
+    amelia_prompt = bot.dms(AMELIA)[-1]
+    outcomes = button(amelia_prompt, views.OUTCOMES)["value"]
+    assert bot.click(AMELIA, views.OUTCOMES, outcomes, message=amelia_prompt).status == 200
+    modal = new_modal(bot, views.OUTCOMES_MODAL, 0)
+    values = {
+        "outcome": {views.INPUT: {"type": "plain_text_input", "value": "Amelia's own outcome"}},
+        "followups": {views.INPUT: {"type": "plain_text_input", "value": "Send deck"}},
+    }
+    assert not bot.submit(AMELIA, views.OUTCOMES_MODAL, values, modal["private_metadata"]).body
+    say(bot, OLIVER, f"add {mention(AMELIA)} Career path")
+    tick(bot, datetime(2026, 12, 16, 10, 30, tzinfo=UTC))  # the day before 17 Dec
+    agenda = bot.dms(OLIVER)[-1]
+    assert "is tomorrow" in block_text({"text": agenda.text, "blocks": agenda.blocks})
+    return prompt, agenda, new_modal(bot, views.OUTCOMES_MODAL, 0)
+
+
+FORGED_CLICKS = [views.SKIP, views.ADD_TOPIC, views.OUTCOMES]
+# The refusal, in the outsider's own language (Giulia reads Italian).
+GONE = {
+    JAMES: ":warning: That 1:1 no longer exists or is not yours.",
+    GIULIA: ":warning: Quel 1:1 non esiste più o non è tuo.",
+}
+
+
+@pytest.mark.parametrize("outsider", [JAMES, GIULIA], ids=["third_person", "another_manager"])
+@pytest.mark.parametrize("action_id", FORGED_CLICKS)
+def test_a_forged_click_on_someone_elses_1to1_is_refused_and_changes_nothing(
+    bot: BotHarness, db: Database, clock: Clock, outsider: str, action_id: str
+) -> None:
+    prompt, agenda, _ = a_held_meeting_and_the_next(bot)
+    source = prompt if action_id == views.OUTCOMES else agenda
+    value = button(source, action_id)["value"]  # Oliver's own button, clicked by someone else
+    assert bot.services.background.wait_idle()
+    before = stored_state(db)
+    dms_before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER, outsider)}
+    bot.standin.reset_calls()
+
+    answer_url = bot.standin.response_url(user_id=outsider)
+    response = bot.click(outsider, action_id, value, response_url=answer_url)
+    assert response.status == 200 and not response.body
+    answers = bot.standin.wait_for(
+        lambda: bot.standin.response_posts(answer_url), describe="the outsider's answer"
+    )
+    assert bot.services.background.wait_idle()
+    assert [a.response_type for a in answers] == ["ephemeral"]
+    assert answers[0].payload["text"] == GONE[outsider]
+    assert not answers[0].replace_original
+    # Nothing opened, nothing stored, nobody told, nothing of the 1:1 shown to the outsider.
+    assert bot.standin.calls_to("views.open") == []
+    assert stored_state(db) == before
+    assert {user: len(bot.dms(user)) for user in dms_before} == dms_before
+    assert "Career path" not in json.dumps(answers[0].payload)
+
+
+def forged_submission(
+    bot: BotHarness, callback_id: str, outcomes_modal: dict[str, Any]
+) -> tuple[dict[str, dict[str, dict[str, Any]]], str]:
+    """Values and private metadata naming Amelia and Oliver's series (or their held meeting),
+    with the follow-ups of that series ticked as done."""
+    occurrence = json.loads(outcomes_modal["private_metadata"])["occurrence"]
+    with bot.services.db.transaction() as session:
+        row = session.get(OneOnOneOccurrence, occurrence)
+        assert row is not None
+        series_id = row.series_id
+    text: dict[str, Any] = {"type": "plain_text_input", "value": "Forged by an outsider"}
+    if callback_id == views.TOPIC_MODAL:
+        return {"topic": {views.INPUT: text}}, json.dumps({"series": series_id})
+    if callback_id == views.NOTES_MODAL:
+        return {"notes": {views.INPUT: text}}, json.dumps({"series": series_id})
+    with bot.services.db.transaction() as session:
+        followups = session.scalars(
+            select(OneOnOneTopic.id).where(OneOnOneTopic.kind == "followup")
+        ).all()
+    assert followups
+    options = [{"value": str(i), "text": {"type": "plain_text", "text": "x"}} for i in followups]
+    done: dict[str, Any] = {"type": "checkboxes", "selected_options": options}
+    values: dict[str, dict[str, dict[str, Any]]] = {"outcome": {views.INPUT: text}, "followups": {views.INPUT: text},
+              "done": {views.INPUT: done}}  # fmt: skip
+    return values, str(outcomes_modal["private_metadata"])
+
+
+@pytest.mark.parametrize("outsider", [JAMES, GIULIA], ids=["third_person", "another_manager"])
+@pytest.mark.parametrize(
+    ("callback_id", "block"),
+    [(views.TOPIC_MODAL, "topic"), (views.NOTES_MODAL, "notes"),
+     (views.OUTCOMES_MODAL, "outcome")],
+)  # fmt: skip
+def test_a_forged_modal_submission_for_someone_elses_1to1_is_refused_and_changes_nothing(
+    bot: BotHarness, db: Database, clock: Clock, *, outsider: str, callback_id: str, block: str
+) -> None:
+    _, _, outcomes_modal = a_held_meeting_and_the_next(bot)
+    values, metadata = forged_submission(bot, callback_id, outcomes_modal)
+    assert bot.services.background.wait_idle()
+    before = stored_state(db)
+    dms_before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER, outsider)}
+
+    answer = BotHarness.reply(bot.submit(outsider, callback_id, values, metadata))
+    assert answer == {
+        "response_action": "errors",
+        "errors": {block: GONE[outsider]},
+    }
+    assert bot.services.background.wait_idle()
+    assert stored_state(db) == before
+    assert {user: len(bot.dms(user)) for user in dms_before} == dms_before
+    # The follow-up is still open for the two people, and Amelia's outcome is still hers.
+    assert "follow-up: Send deck" in say(bot, OLIVER, "list")
+    assert "Forged" not in say(bot, AMELIA, "list")
