@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -33,6 +35,8 @@ MARCO = "U02MBIANC"  # Italian, Europe/Rome
 FRANCESCA = "U03FESPOS"  # Italian, Europe/Rome
 CRM_BOT = "U12CRMBOT"
 CHIARA = "U10CRICCI"  # deactivated
+
+T = TypeVar("T")
 
 # Tuesday 1 December 2026, 09:00 UTC (10:00 in Rome, 04:00 in New York).
 TUESDAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -855,3 +859,65 @@ def test_a_forged_modal_submission_for_someone_elses_1to1_is_refused_and_changes
     # The follow-up is still open for the two people, and Amelia's outcome is still hers.
     assert "follow-up: Send deck" in say(bot, OLIVER, "list")
     assert "Forged" not in say(bot, AMELIA, "list")
+
+
+# ---- Slack cannot say who the other person is ---------------------------------------------------
+
+SLACK_TROUBLE = ["slow", "down", "rate_limited"]
+
+
+def slack_trouble_with_users_info(standin: SlackStandIn, trouble: str) -> None:
+    if trouble == "slow":
+        standin.delay("users.info", 6)  # longer than Slack waits for our answer
+    elif trouble == "down":
+        standin.fail_next("users.info", count=1000, status=500)
+    else:
+        standin.fail_next("users.info", count=1000, status=429, error="ratelimited")
+
+
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+@pytest.mark.parametrize("trouble", SLACK_TROUBLE)
+def test_schedule_while_slack_cannot_look_the_person_up_answers_in_time_try_again(
+    bot: BotHarness, db: Database, clock: Clock, trouble: str
+) -> None:
+    """Oliver is not known yet, and users.info is slow or failing: the typed command and the
+    form answer within Slack's 3 seconds with "try again", not "I cannot find"; once Slack
+    answers again, the same command schedules the 1:1."""
+    say(bot, AMELIA, "list")  # Amelia, who asks, is known
+    slack_trouble_with_users_info(bot.standin, trouble)
+    command = f"schedule {mention(OLIVER)} every 2 weeks on thursday at 10:00"
+
+    reply, seconds = timed(lambda: say(bot, AMELIA, command))
+    assert seconds < 3, seconds
+    assert ":warning: I could not check <@U05OSMITH> with Slack just now" in reply
+    assert "try again in a moment" in reply and "cannot find" not in reply
+
+    response, seconds = timed(lambda: bot.submit(AMELIA, views.SCHEDULE_MODAL, schedule_form()))
+    assert seconds < 3, seconds
+    errors = BotHarness.reply(response)["errors"]
+    assert set(errors) == {"person"}
+    assert "I could not check <@U05OSMITH> with Slack just now" in errors["person"]
+    assert series_count(db) == 0
+
+    bot.standin.clear_faults()
+    assert "1:1 with <@U05OSMITH> scheduled" in say(bot, AMELIA, command)
+    assert series_count(db) == 1
+
+
+def test_schedule_in_italian_while_slack_is_down_and_an_unknown_person_is_still_unknown(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    say(bot, MARCO, "list")
+    bot.standin.fail_next("users.info", count=1000, status=503)
+    reply = say(bot, MARCO, f"schedule {mention(FRANCESCA)} ogni 2 settimane il venerdì alle 9:30")
+    assert "Non sono riuscito a verificare <@U03FESPOS> con Slack" in reply
+    bot.standin.clear_faults()
+    # Slack answers that there is no such user: that, and only that, is "I cannot find".
+    ghost = say(bot, MARCO, "schedule <@U99GHOST> ogni 2 settimane il venerdì alle 9:30")
+    assert "Non trovo <@U99GHOST>" in ghost
+    assert series_count(db) == 0
