@@ -921,3 +921,61 @@ def test_schedule_in_italian_while_slack_is_down_and_an_unknown_person_is_still_
     ghost = say(bot, MARCO, "schedule <@U99GHOST> ogni 2 settimane il venerdì alle 9:30")
     assert "Non trovo <@U99GHOST>" in ghost
     assert series_count(db) == 0
+
+
+# ---- App Home ----------------------------------------------------------------------------------
+
+
+def home_showing(bot: BotHarness, user_id: str, *expected: str, absent: str = "") -> str:
+    """`user_id`'s Home tab once it shows every `expected` text (and not `absent`)."""
+
+    def shown() -> str | None:
+        view = bot.standin.home_view(user_id)
+        text = "" if view is None else block_text(view)
+        ok = all(e in text for e in expected) and not (absent and absent in text)
+        return text if ok else None
+
+    return bot.standin.wait_for(shown, describe=f"{user_id}'s Home with {expected}")
+
+
+def test_home_shows_the_next_1to1_in_the_viewers_own_zone_and_follows_topics_and_skips(
+    bot: BotHarness, clock: Clock
+) -> None:
+    say(bot, LUCA, f"schedule {mention(JAMES)} every 2 weeks on thursday at 10:00")
+    # Luca's Home, refreshed by his own command, in Rome time; James's, opened, in New York's.
+    home_showing(bot, LUCA, "*With <@U07JMILLE>* — next: Thu 2026-12-03 10:00 (Europe/Rome)")
+    bot.dispatch(bot.requests.app_home_opened(JAMES))
+    home = home_showing(bot, JAMES, "Your 1:1s")
+    assert "*With <@U04LROMAN>* — next: Thu 2026-12-03 04:00 (America/New_York)" in home
+    assert "Europe/Rome" not in home
+
+    # A topic typed by James appears on his Home without reopening it.
+    say(bot, JAMES, f"add {mention(LUCA)} Visa paperwork")
+    home_showing(bot, JAMES, "Visa paperwork", "Thu 2026-12-03 04:00 (America/New_York)")
+    # A topic added from the day-before DM's button and its modal, on Luca's.
+    tick(bot, datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    agenda = bot.dms(LUCA)[-1]
+    add = button(agenda, views.ADD_TOPIC)
+    assert bot.click(LUCA, views.ADD_TOPIC, add["value"], message=agenda).status == 200
+    modal = new_modal(bot, views.TOPIC_MODAL, 0)
+    topic = {"topic": {views.INPUT: {"type": "plain_text_input", "value": "Hiring plan"}}}
+    assert not bot.submit(LUCA, views.TOPIC_MODAL, topic, modal["private_metadata"]).body
+    home_showing(bot, LUCA, "Hiring plan", "Visa paperwork")
+
+    # James skips from the DM: his Home moves to the next meeting, agenda carried over.
+    james_agenda = bot.dms(JAMES)[-1]
+    skip = button(james_agenda, views.SKIP)
+    assert bot.click(JAMES, views.SKIP, skip["value"], message=james_agenda).status == 200
+    home_showing(
+        bot,
+        JAMES,
+        "next: Thu 2026-12-17 04:00 (America/New_York)",
+        "Visa paperwork",
+        "Hiring plan",
+        absent="2026-12-03",
+    )
+    # Luca skips that one by command: his Home shows the one after, in his own zone.
+    say(bot, LUCA, f"skip {mention(JAMES)}")
+    home_showing(
+        bot, LUCA, "next: Thu 2026-12-31 10:00 (Europe/Rome)", "Hiring plan", absent="2026-12-17"
+    )
