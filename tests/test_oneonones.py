@@ -979,3 +979,53 @@ def test_home_shows_the_next_1to1_in_the_viewers_own_zone_and_follows_topics_and
     home_showing(
         bot, LUCA, "next: Thu 2026-12-31 10:00 (Europe/Rome)", "Hiring plan", absent="2026-12-17"
     )
+
+
+# ---- follow-ups in the next meeting's day-before DM ---------------------------------------------
+
+
+def test_the_next_day_before_dm_carries_the_open_follow_ups_of_the_last_meeting(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)  # Thu 3 Dec, then Thu 17 Dec
+    say(bot, OLIVER, f"add {mention(AMELIA)} Holiday rota")  # discussed on 3 Dec
+    tick(bot, datetime(2026, 12, 3, 11, 1, tzinfo=UTC))  # held; the outcomes DMs go
+    prompt = bot.dms(AMELIA)[-1]
+    outcomes = button(prompt, views.OUTCOMES)["value"]
+    assert bot.click(AMELIA, views.OUTCOMES, outcomes, message=prompt).status == 200
+    modal = new_modal(bot, views.OUTCOMES_MODAL, 0)
+    values = {
+        "outcome": {views.INPUT: {"type": "plain_text_input", "value": "Private: wants to lead"}},
+        "followups": {views.INPUT: {"type": "plain_text_input", "value": "Send deck\nBook course"}},
+    }
+    assert not bot.submit(AMELIA, views.OUTCOMES_MODAL, values, modal["private_metadata"]).body
+    # Oliver ticks one off; a new topic for the next meeting.
+    assert bot.click(OLIVER, views.OUTCOMES, outcomes).status == 200
+    mine = new_modal(bot, views.OUTCOMES_MODAL, 1)
+    done_block = next(b for b in mine["blocks"] if b.get("block_id") == "done")
+    course = next(o for o in done_block["element"]["options"] if o["text"]["text"] == "Book course")
+    done: dict[str, Any] = {"type": "checkboxes", "selected_options": [course]}
+    assert not bot.submit(
+        OLIVER, views.OUTCOMES_MODAL, {"done": {views.INPUT: done}}, mine["private_metadata"]
+    ).body
+    say(bot, OLIVER, f"add {mention(AMELIA)} Career path")
+    # A long agenda: the DM shows its first MAX_AGENDA items, and the follow-up is among them.
+    for n in range(views.MAX_AGENDA):
+        say(bot, AMELIA, f"add {mention(OLIVER)} Topic {n + 1}")
+    before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER)}
+
+    assert tick(bot, datetime(2026, 12, 16, 10, 30, tzinfo=UTC)) == 2
+    for user in (AMELIA, OLIVER):
+        [message] = bot.dms(user)[before[user] :]
+        text = block_text({"text": message.text, "blocks": message.blocks})
+        assert "is tomorrow: *Thu 2026-12-17 10:00 (Europe/London)*" in text
+        assert ":repeat: follow-up: Send deck _(<@U06AJONES>)_" in text
+        assert text.index("Send deck") < text.index("Career path")  # follow-ups first
+        assert "Book course" not in text  # done
+        assert "Holiday rota" not in text  # discussed on 3 Dec
+        assert "wants to lead" not in text  # Amelia's private outcome
+        assert "and 2 more" in text  # Topic 14 and Topic 15
+        assert validate_blocks(message.blocks) == []
+    # The hour-before reminder counts them all: the follow-up and 16 topics.
+    assert tick(bot, datetime(2026, 12, 17, 9, 10, tzinfo=UTC)) == 2
+    assert "(17 topics on the agenda)" in dms(bot, OLIVER)[-1]
