@@ -69,6 +69,12 @@ class Directory:
 
     def get(self, user_id: str, *, quick: bool = False) -> UserRecord:
         """`quick` on the ack path: a failed Slack lookup answers defaults, not remembered."""
+        # Slack did not answer: defaults now, ask again next time.
+        return self.find(user_id, quick=quick) or UserRecord(user_id=user_id)
+
+    def find(self, user_id: str, *, quick: bool = False) -> UserRecord | None:
+        """As `get`, but None when Slack could not be asked right now (down, rate limited,
+        too slow), so that "no such user" and "could not check" can be told apart."""
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(user_id)
@@ -78,8 +84,8 @@ class Directory:
             record = store.get_user(session, user_id)
         if record is None:
             record = self.fetch(user_id, quick=quick)
-            if record is None:  # Slack did not answer: defaults now, ask again next time
-                return UserRecord(user_id=user_id)
+            if record is None:
+                return None
         with self._lock:
             self._cache[user_id] = (now, record)
         return record

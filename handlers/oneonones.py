@@ -33,6 +33,7 @@ from bot.views.common import error_blocks, fallback_text, notice
 from handlers.home import refresh_home
 from handlers.middleware import texts_for, user_of
 from handlers.replies import tell_privately
+from storage.directory import UserRecord
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,15 @@ def register(app: App, services: Services) -> None:
         """A modal naming the other person (looked up after the ack: it may ask Slack)."""
         open_view(trigger_id, build(services.directory.get(other_id).display_name))
 
+    def person_named(person_id: str) -> UserRecord:
+        """The person a 1:1 is scheduled with, on the ack path: from the directory, else one
+        short try at Slack (as the asker in UserContext), so the answer stays within Slack's
+        3 s. When Slack cannot answer now, say so rather than "I cannot find them"."""
+        person = services.directory.find(person_id, quick=True)
+        if person is None:
+            raise OneOnOneError("lookup_failed", person=person_id)
+        return person
+
     # ---- /oneonone ----------------------------------------------------------------------------
 
     @app.command("/oneonone")
@@ -156,8 +166,7 @@ def register(app: App, services: Services) -> None:
                 texts, service.overview(db, user.user_id), user.user_id, zone
             ), None
         if isinstance(request, ScheduleRequest):
-            # Cached like the asker: Slack is asked only about someone never seen before.
-            person = services.directory.get(request.person_id)
+            person = person_named(request.person_id)
             series, first = service.schedule(db, user, person, request, zone=zone, now=now)
             refresh_home(services, context)
             return views.scheduled_reply(texts, series, first, zone), lambda: dm(
@@ -264,8 +273,7 @@ def register(app: App, services: Services) -> None:
         zone = user.zone(fallback_zone)
         try:
             request = _schedule_from_state(view["state"]["values"])
-            # Cached like the asker: Slack is asked only about someone never seen before.
-            person = services.directory.get(request.person_id)
+            person = person_named(request.person_id)
             series, first = service.schedule(db, user, person, request, zone=zone, now=_now())
         except ScheduleFormErrors as problems:
             errors = {block: _error(texts, exc)[0] for block, exc in problems.errors.items()}

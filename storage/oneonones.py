@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     func,
     or_,
     select,
@@ -443,7 +444,11 @@ def agenda(session: Session, series_id: int) -> list[TopicRecord]:
                 and_(OneOnOneTopic.kind == "followup", OneOnOneTopic.done_at.is_(None)),
             ),
         )
-        .order_by(OneOnOneTopic.kind.desc(), OneOnOneTopic.created_at, OneOnOneTopic.id)
+        .order_by(
+            case((OneOnOneTopic.kind == "followup", 0), else_=1),
+            OneOnOneTopic.created_at,
+            OneOnOneTopic.id,
+        )
     )
     return [TopicRecord(r.id, r.author_id, r.kind, r.text, r.created_at) for r in rows]
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -20,7 +22,7 @@ from bot.summary_post import compute_summary
 from bot.views import oneonones as views
 from bot.views.summary import summary_blocks
 from storage.db import Database
-from storage.oneonones import OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
+from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
 from tests.conftest import make_settings
 from tests.harness import BotHarness, block_text
 
@@ -33,6 +35,8 @@ MARCO = "U02MBIANC"  # Italian, Europe/Rome
 FRANCESCA = "U03FESPOS"  # Italian, Europe/Rome
 CRM_BOT = "U12CRMBOT"
 CHIARA = "U10CRICCI"  # deactivated
+
+T = TypeVar("T")
 
 # Tuesday 1 December 2026, 09:00 UTC (10:00 in Rome, 04:00 in New York).
 TUESDAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -700,3 +704,328 @@ def test_the_summary_counts_held_skipped_and_overdue_only(
     ).oneonones
     assert counts is not None
     assert (counts.held, counts.skipped, counts.overdue) == (1, 1, 1)
+
+
+# ---- forged clicks and submissions by someone outside the 1:1 ---------------------------------
+
+
+def stored_state(db: Database) -> tuple[list[tuple[object, ...]], ...]:
+    """Everything a 1:1 action could change: series, occurrences, topics and private notes."""
+    with db.transaction() as session:
+        series = session.execute(
+            select(OneOnOneSeries.id, OneOnOneSeries.pair_key, OneOnOneSeries.cancelled_at)
+        ).all()
+        occurrences = session.execute(
+            select(
+                OneOnOneOccurrence.id,
+                OneOnOneOccurrence.local_date,
+                OneOnOneOccurrence.status,
+                OneOnOneOccurrence.day_before_at,
+                OneOnOneOccurrence.hour_before_at,
+                OneOnOneOccurrence.after_at,
+            )
+        ).all()
+        topics = session.execute(
+            select(
+                OneOnOneTopic.id,
+                OneOnOneTopic.author_id,
+                OneOnOneTopic.kind,
+                OneOnOneTopic.text,
+                OneOnOneTopic.held_in,
+                OneOnOneTopic.done_at,
+            )
+        ).all()
+        notes = session.execute(
+            select(OneOnOneNote.series_id, OneOnOneNote.author_id, OneOnOneNote.scope,
+                   OneOnOneNote.text)
+        ).all()  # fmt: skip
+    return tuple(
+        sorted(tuple(row) for row in rows) for rows in (series, occurrences, topics, notes)
+    )
+
+
+def a_held_meeting_and_the_next(bot: BotHarness) -> tuple[Any, Any, dict[str, Any]]:
+    """Amelia and Oliver meet on 3 Dec (held, with a follow-up and Amelia's private outcome);
+    the day-before DM of 17 Dec has gone out. Giulia, another manager, has her own 1:1 with
+    Marco. Returns Oliver's outcomes prompt, his day-before DM and Amelia's outcomes modal."""
+    schedule_amelia_oliver(bot)
+    say(bot, GIULIA, f"schedule {mention(MARCO)} every week on friday at 11:00")
+    tick(bot, datetime(2026, 12, 3, 11, 1, tzinfo=UTC))  # held; the outcomes DMs go
+    prompt = bot.dms(OLIVER)[-1]
+    amelia_prompt = bot.dms(AMELIA)[-1]
+    outcomes = button(amelia_prompt, views.OUTCOMES)["value"]
+    assert bot.click(AMELIA, views.OUTCOMES, outcomes, message=amelia_prompt).status == 200
+    modal = new_modal(bot, views.OUTCOMES_MODAL, 0)
+    values = {
+        "outcome": {views.INPUT: {"type": "plain_text_input", "value": "Amelia's own outcome"}},
+        "followups": {views.INPUT: {"type": "plain_text_input", "value": "Send deck"}},
+    }
+    assert not bot.submit(AMELIA, views.OUTCOMES_MODAL, values, modal["private_metadata"]).body
+    say(bot, OLIVER, f"add {mention(AMELIA)} Career path")
+    tick(bot, datetime(2026, 12, 16, 10, 30, tzinfo=UTC))  # the day before 17 Dec
+    agenda = bot.dms(OLIVER)[-1]
+    assert "is tomorrow" in block_text({"text": agenda.text, "blocks": agenda.blocks})
+    return prompt, agenda, new_modal(bot, views.OUTCOMES_MODAL, 0)
+
+
+FORGED_CLICKS = [views.SKIP, views.ADD_TOPIC, views.OUTCOMES]
+# The refusal, in the outsider's own language (Giulia reads Italian).
+GONE = {
+    JAMES: ":warning: That 1:1 no longer exists or is not yours.",
+    GIULIA: ":warning: Quel 1:1 non esiste più o non è tuo.",
+}
+
+
+@pytest.mark.parametrize("outsider", [JAMES, GIULIA], ids=["third_person", "another_manager"])
+@pytest.mark.parametrize("action_id", FORGED_CLICKS)
+def test_a_forged_click_on_someone_elses_1to1_is_refused_and_changes_nothing(
+    bot: BotHarness, db: Database, clock: Clock, outsider: str, action_id: str
+) -> None:
+    prompt, agenda, _ = a_held_meeting_and_the_next(bot)
+    source = prompt if action_id == views.OUTCOMES else agenda
+    value = button(source, action_id)["value"]  # Oliver's own button, clicked by someone else
+    assert bot.services.background.wait_idle()
+    before = stored_state(db)
+    dms_before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER, outsider)}
+    bot.standin.reset_calls()
+
+    answer_url = bot.standin.response_url(user_id=outsider)
+    response = bot.click(outsider, action_id, value, response_url=answer_url)
+    assert response.status == 200 and not response.body
+    answers = bot.standin.wait_for(
+        lambda: bot.standin.response_posts(answer_url), describe="the outsider's answer"
+    )
+    assert bot.services.background.wait_idle()
+    assert [a.response_type for a in answers] == ["ephemeral"]
+    assert answers[0].payload["text"] == GONE[outsider]
+    assert not answers[0].replace_original
+    # Nothing opened, nothing stored, nobody told, nothing of the 1:1 shown to the outsider.
+    assert bot.standin.calls_to("views.open") == []
+    assert stored_state(db) == before
+    assert {user: len(bot.dms(user)) for user in dms_before} == dms_before
+    assert "Career path" not in json.dumps(answers[0].payload)
+
+
+def forged_submission(
+    bot: BotHarness, callback_id: str, outcomes_modal: dict[str, Any]
+) -> tuple[dict[str, dict[str, dict[str, Any]]], str]:
+    """Values and private metadata naming Amelia and Oliver's series (or their held meeting),
+    with the follow-ups of that series ticked as done."""
+    occurrence = json.loads(outcomes_modal["private_metadata"])["occurrence"]
+    with bot.services.db.transaction() as session:
+        row = session.get(OneOnOneOccurrence, occurrence)
+        assert row is not None
+        series_id = row.series_id
+    text: dict[str, Any] = {"type": "plain_text_input", "value": "Forged by an outsider"}
+    if callback_id == views.TOPIC_MODAL:
+        return {"topic": {views.INPUT: text}}, json.dumps({"series": series_id})
+    if callback_id == views.NOTES_MODAL:
+        return {"notes": {views.INPUT: text}}, json.dumps({"series": series_id})
+    with bot.services.db.transaction() as session:
+        followups = session.scalars(
+            select(OneOnOneTopic.id).where(OneOnOneTopic.kind == "followup")
+        ).all()
+    assert followups
+    options = [{"value": str(i), "text": {"type": "plain_text", "text": "x"}} for i in followups]
+    done: dict[str, Any] = {"type": "checkboxes", "selected_options": options}
+    values: dict[str, dict[str, dict[str, Any]]] = {"outcome": {views.INPUT: text}, "followups": {views.INPUT: text},
+              "done": {views.INPUT: done}}  # fmt: skip
+    return values, str(outcomes_modal["private_metadata"])
+
+
+@pytest.mark.parametrize("outsider", [JAMES, GIULIA], ids=["third_person", "another_manager"])
+@pytest.mark.parametrize(
+    ("callback_id", "block"),
+    [(views.TOPIC_MODAL, "topic"), (views.NOTES_MODAL, "notes"),
+     (views.OUTCOMES_MODAL, "outcome")],
+)  # fmt: skip
+def test_a_forged_modal_submission_for_someone_elses_1to1_is_refused_and_changes_nothing(
+    bot: BotHarness, db: Database, clock: Clock, *, outsider: str, callback_id: str, block: str
+) -> None:
+    _, _, outcomes_modal = a_held_meeting_and_the_next(bot)
+    values, metadata = forged_submission(bot, callback_id, outcomes_modal)
+    assert bot.services.background.wait_idle()
+    before = stored_state(db)
+    dms_before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER, outsider)}
+
+    answer = BotHarness.reply(bot.submit(outsider, callback_id, values, metadata))
+    assert answer == {
+        "response_action": "errors",
+        "errors": {block: GONE[outsider]},
+    }
+    assert bot.services.background.wait_idle()
+    assert stored_state(db) == before
+    assert {user: len(bot.dms(user)) for user in dms_before} == dms_before
+    # The follow-up is still open for the two people, and Amelia's outcome is still hers.
+    assert "follow-up: Send deck" in say(bot, OLIVER, "list")
+    assert "Forged" not in say(bot, AMELIA, "list")
+
+
+# ---- Slack cannot say who the other person is ---------------------------------------------------
+
+SLACK_TROUBLE = ["slow", "down", "rate_limited"]
+
+
+def slack_trouble_with_users_info(standin: SlackStandIn, trouble: str) -> None:
+    if trouble == "slow":
+        standin.delay("users.info", 6)  # longer than Slack waits for our answer
+    elif trouble == "down":
+        standin.fail_next("users.info", count=1000, status=500)
+    else:
+        standin.fail_next("users.info", count=1000, status=429, error="ratelimited")
+
+
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+@pytest.mark.parametrize("trouble", SLACK_TROUBLE)
+def test_schedule_while_slack_cannot_look_the_person_up_answers_in_time_try_again(
+    bot: BotHarness, db: Database, clock: Clock, trouble: str
+) -> None:
+    """Oliver is not known yet, and users.info is slow or failing: the typed command and the
+    form answer within Slack's 3 seconds with "try again", not "I cannot find"; once Slack
+    answers again, the same command schedules the 1:1."""
+    say(bot, AMELIA, "list")  # Amelia, who asks, is known
+    slack_trouble_with_users_info(bot.standin, trouble)
+    command = f"schedule {mention(OLIVER)} every 2 weeks on thursday at 10:00"
+
+    reply, seconds = timed(lambda: say(bot, AMELIA, command))
+    assert seconds < 3, seconds
+    assert ":warning: I could not check <@U05OSMITH> with Slack just now" in reply
+    assert "try again in a moment" in reply and "cannot find" not in reply
+
+    response, seconds = timed(lambda: bot.submit(AMELIA, views.SCHEDULE_MODAL, schedule_form()))
+    assert seconds < 3, seconds
+    errors = BotHarness.reply(response)["errors"]
+    assert set(errors) == {"person"}
+    assert "I could not check <@U05OSMITH> with Slack just now" in errors["person"]
+    assert series_count(db) == 0
+
+    bot.standin.clear_faults()
+    assert "1:1 with <@U05OSMITH> scheduled" in say(bot, AMELIA, command)
+    assert series_count(db) == 1
+
+
+def test_schedule_in_italian_while_slack_is_down_and_an_unknown_person_is_still_unknown(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    say(bot, MARCO, "list")
+    bot.standin.fail_next("users.info", count=1000, status=503)
+    reply = say(bot, MARCO, f"schedule {mention(FRANCESCA)} ogni 2 settimane il venerdì alle 9:30")
+    assert "Non sono riuscito a verificare <@U03FESPOS> con Slack" in reply
+    bot.standin.clear_faults()
+    # Slack answers that there is no such user: that, and only that, is "I cannot find".
+    ghost = say(bot, MARCO, "schedule <@U99GHOST> ogni 2 settimane il venerdì alle 9:30")
+    assert "Non trovo <@U99GHOST>" in ghost
+    assert series_count(db) == 0
+
+
+# ---- App Home ----------------------------------------------------------------------------------
+
+
+def home_showing(bot: BotHarness, user_id: str, *expected: str, absent: str = "") -> str:
+    """`user_id`'s Home tab once it shows every `expected` text (and not `absent`)."""
+
+    def shown() -> str | None:
+        view = bot.standin.home_view(user_id)
+        text = "" if view is None else block_text(view)
+        ok = all(e in text for e in expected) and not (absent and absent in text)
+        return text if ok else None
+
+    return bot.standin.wait_for(shown, describe=f"{user_id}'s Home with {expected}")
+
+
+def test_home_shows_the_next_1to1_in_the_viewers_own_zone_and_follows_topics_and_skips(
+    bot: BotHarness, clock: Clock
+) -> None:
+    say(bot, LUCA, f"schedule {mention(JAMES)} every 2 weeks on thursday at 10:00")
+    # Luca's Home, refreshed by his own command, in Rome time; James's, opened, in New York's.
+    home_showing(bot, LUCA, "*With <@U07JMILLE>* — next: Thu 2026-12-03 10:00 (Europe/Rome)")
+    bot.dispatch(bot.requests.app_home_opened(JAMES))
+    home = home_showing(bot, JAMES, "Your 1:1s")
+    assert "*With <@U04LROMAN>* — next: Thu 2026-12-03 04:00 (America/New_York)" in home
+    assert "Europe/Rome" not in home
+
+    # A topic typed by James appears on his Home without reopening it.
+    say(bot, JAMES, f"add {mention(LUCA)} Visa paperwork")
+    home_showing(bot, JAMES, "Visa paperwork", "Thu 2026-12-03 04:00 (America/New_York)")
+    # A topic added from the day-before DM's button and its modal, on Luca's.
+    tick(bot, datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    agenda = bot.dms(LUCA)[-1]
+    add = button(agenda, views.ADD_TOPIC)
+    assert bot.click(LUCA, views.ADD_TOPIC, add["value"], message=agenda).status == 200
+    modal = new_modal(bot, views.TOPIC_MODAL, 0)
+    topic = {"topic": {views.INPUT: {"type": "plain_text_input", "value": "Hiring plan"}}}
+    assert not bot.submit(LUCA, views.TOPIC_MODAL, topic, modal["private_metadata"]).body
+    home_showing(bot, LUCA, "Hiring plan", "Visa paperwork")
+
+    # James skips from the DM: his Home moves to the next meeting, agenda carried over.
+    james_agenda = bot.dms(JAMES)[-1]
+    skip = button(james_agenda, views.SKIP)
+    assert bot.click(JAMES, views.SKIP, skip["value"], message=james_agenda).status == 200
+    home_showing(
+        bot,
+        JAMES,
+        "next: Thu 2026-12-17 04:00 (America/New_York)",
+        "Visa paperwork",
+        "Hiring plan",
+        absent="2026-12-03",
+    )
+    # Luca skips that one by command: his Home shows the one after, in his own zone.
+    say(bot, LUCA, f"skip {mention(JAMES)}")
+    home_showing(
+        bot, LUCA, "next: Thu 2026-12-31 10:00 (Europe/Rome)", "Hiring plan", absent="2026-12-17"
+    )
+
+
+# ---- follow-ups in the next meeting's day-before DM ---------------------------------------------
+
+
+def test_the_next_day_before_dm_carries_the_open_follow_ups_of_the_last_meeting(
+    bot: BotHarness, db: Database, clock: Clock
+) -> None:
+    schedule_amelia_oliver(bot)  # Thu 3 Dec, then Thu 17 Dec
+    say(bot, OLIVER, f"add {mention(AMELIA)} Holiday rota")  # discussed on 3 Dec
+    tick(bot, datetime(2026, 12, 3, 11, 1, tzinfo=UTC))  # held; the outcomes DMs go
+    prompt = bot.dms(AMELIA)[-1]
+    outcomes = button(prompt, views.OUTCOMES)["value"]
+    assert bot.click(AMELIA, views.OUTCOMES, outcomes, message=prompt).status == 200
+    modal = new_modal(bot, views.OUTCOMES_MODAL, 0)
+    values = {
+        "outcome": {views.INPUT: {"type": "plain_text_input", "value": "Private: wants to lead"}},
+        "followups": {views.INPUT: {"type": "plain_text_input", "value": "Send deck\nBook course"}},
+    }
+    assert not bot.submit(AMELIA, views.OUTCOMES_MODAL, values, modal["private_metadata"]).body
+    # Oliver ticks one off; a new topic for the next meeting.
+    assert bot.click(OLIVER, views.OUTCOMES, outcomes).status == 200
+    mine = new_modal(bot, views.OUTCOMES_MODAL, 1)
+    done_block = next(b for b in mine["blocks"] if b.get("block_id") == "done")
+    course = next(o for o in done_block["element"]["options"] if o["text"]["text"] == "Book course")
+    done: dict[str, Any] = {"type": "checkboxes", "selected_options": [course]}
+    assert not bot.submit(
+        OLIVER, views.OUTCOMES_MODAL, {"done": {views.INPUT: done}}, mine["private_metadata"]
+    ).body
+    say(bot, OLIVER, f"add {mention(AMELIA)} Career path")
+    # A long agenda: the DM shows its first MAX_AGENDA items, and the follow-up is among them.
+    for n in range(views.MAX_AGENDA):
+        say(bot, AMELIA, f"add {mention(OLIVER)} Topic {n + 1}")
+    before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER)}
+
+    assert tick(bot, datetime(2026, 12, 16, 10, 30, tzinfo=UTC)) == 2
+    for user in (AMELIA, OLIVER):
+        [message] = bot.dms(user)[before[user] :]
+        text = block_text({"text": message.text, "blocks": message.blocks})
+        assert "is tomorrow: *Thu 2026-12-17 10:00 (Europe/London)*" in text
+        assert ":repeat: follow-up: Send deck _(<@U06AJONES>)_" in text
+        assert text.index("Send deck") < text.index("Career path")  # follow-ups first
+        assert "Book course" not in text  # done
+        assert "Holiday rota" not in text  # discussed on 3 Dec
+        assert "wants to lead" not in text  # Amelia's private outcome
+        assert "and 2 more" in text  # Topic 14 and Topic 15
+        assert validate_blocks(message.blocks) == []
+    # The hour-before reminder counts them all: the follow-up and 16 topics.
+    assert tick(bot, datetime(2026, 12, 17, 9, 10, tzinfo=UTC)) == 2
+    assert "(17 topics on the agenda)" in dms(bot, OLIVER)[-1]

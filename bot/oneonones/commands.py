@@ -62,6 +62,7 @@ SCHEDULE_FORM_FIELDS = {
     "self": "person",
     "bot": "person",
     "unknown_person": "person",
+    "lookup_failed": "person",
     "already_scheduled": "person",
     "bad_every": "every",
     "bad_weekday": "weekday",

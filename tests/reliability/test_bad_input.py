@@ -1,4 +1,4 @@
-"""Bad input: any /pulse text and any interaction payload fields get a 200 and a clear private
+"""Bad input: any /pulse and /oneonone text and any interaction payload fields get a 200 and a clear private
 answer, never a 5xx and never an exception escaping a listener.
 
 (Any /deal text: tests/test_deals_fuzz.py.)
@@ -21,7 +21,7 @@ from bot.views import surveys as survey_views
 from bot.views.home import HOME_RESULTS_ACTION, HOME_SUMMARY_ACTION
 from bot.views.surveys import FORM_ACTION
 from tests.harness import BotHarness
-from tests.reliability.helpers import MANAGER, REP
+from tests.reliability.helpers import MANAGER, REP, ephemeral_of
 
 FUZZ = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -90,6 +90,43 @@ def test_any_pulse_text_is_answered(
     settled(bot, escapes, text)
 
 
+ONEONONE = ["help", "list", "schedule", "add", "notes", "skip", "cancel", "nonsense", "",
+            "SCHEDULE", "aggiungi"]  # fmt: skip
+ONEONONE_WORDS = st.sampled_from(
+    ["<@U06AJONES>", "<@U05OSMITH|oliver>", "<@U01GROSSI>", "<@U99GHOST>", "<@UBOT>",
+     "<@U12CRMBOT>", "<@U10CRICCI>", "<@W0>", "<@>", "@oliver", "every", "ogni", "week", "weeks",
+     "settimane", "1", "2", "3", "4", "0", "-2", "on", "il", "thursday", "venerdì", "funday", "at",
+     "alle", "10:00", "9.30", "24:00", "02:30", "for", "per", "15", "181", "45min", "x" * 600,
+     "<script>", "'; DROP TABLE oneonone_series; --", "🚀", "\u0000", "Ünïcödé"]
+)  # fmt: skip
+
+
+@FUZZ
+@given(
+    manager=st.booleans(),
+    subcommand=st.sampled_from(ONEONONE),
+    words=st.lists(st.one_of(ONEONONE_WORDS, st.text(max_size=20)), max_size=8),
+)
+def test_any_oneonone_text_is_answered(
+    bot: BotHarness, escapes: Escapes, manager: bool, subcommand: str, words: list[str]
+) -> None:
+    escapes.failures.clear()
+    text = " ".join([subcommand, *words]).strip()
+    forms = len(bot.standin.calls_to("views.open"))
+    response = bot.command(MANAGER if manager else REP, "/oneonone", text)
+    assert response.status == 200, (text, response.body)
+    if response.body:
+        shown = BotHarness.reply_text(response)
+        assert shown.strip() and "went wrong" not in shown, (text, shown)
+        ephemeral_of(response)
+    else:
+        # Alone, `schedule` answers with its form; `notes @person` with the notes modal.
+        first = text.split()[:1]
+        assert first in (["schedule"], ["SCHEDULE"], ["notes"]), text
+        assert bot.standin.wait_for_calls("views.open", forms + 1), text
+    settled(bot, escapes, text)
+
+
 ACTION_IDS = st.sampled_from(
     [deal_views.ADVANCE, deal_views.WIN, deal_views.NOTE, deal_views.LOSE, deal_views.SNOOZE,
      survey_views.OPEN_ANSWERS_ACTION, survey_views.CHANGE_ENPS_ACTION,
@@ -105,6 +142,18 @@ VALUES = st.one_of(
     st.integers().map(str),
     st.tuples(st.integers(-1, 5), st.text(max_size=4)).map(lambda p: f"{p[0]}:{p[1]}"),
 )  # fmt: skip
+ONEONONE_BUTTONS = {oneonone_views.ADD_TOPIC, oneonone_views.SKIP, oneonone_views.OUTCOMES}
+ONEONONE_MANAGER = "U06AJONES"  # any member may lead a 1:1
+
+
+def private_answers(bot: BotHarness, user_id: str) -> tuple[int, list[str], list[str]]:
+    """Modals opened so far, and the texts `user_id` was answered with privately: through
+    response URLs, and by DM."""
+    posts = [str(p.payload.get("text") or "") for p in bot.standin.response_posts()]
+    dms = [m.text for m in bot.dms(user_id)]
+    return len(bot.standin.calls_to("views.open")), posts, dms
+
+
 JSONISH: st.SearchStrategy[Any] = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),
     lambda children: (
@@ -127,11 +176,22 @@ def test_any_button_payload_is_answered(
 ) -> None:
     escapes.failures.clear()
     bot.command(REP, "/deal", "new Fuzzed 1k")  # a deal #1 for the values that name one
+    # A 1:1 series #1 (occurrence #1) of the rep's, not the manager's; refused the 2nd time.
+    bot.command(ONEONONE_MANAGER, "/oneonone", f"schedule <@{REP}> every week on monday at 10:00")
+    assert bot.services.background.wait_idle(timeout=30)
     user = MANAGER if manager else REP
+    seen = private_answers(bot, user)
     response = bot.click(user, action_id, value, from_home=from_home)
     assert response.status in (200, 404), response.status  # 404: Bolt's "no such listener"
     assert response.body == "" or response.status == 404
     settled(bot, escapes, (action_id, value))
+    if action_id in ONEONONE_BUTTONS:
+        # Every 1:1 click is answered: a modal opens, or the person reads a private answer
+        # (ephemeral in the conversation, by DM from App Home) — the skip, or why not.
+        opened, posts, dms = private_answers(bot, user)
+        new = posts[len(seen[1]) :] + dms[len(seen[2]) :]
+        assert opened > seen[0] or new, (action_id, value)
+        assert all(text.strip() and "went wrong" not in text for text in new), new
 
 
 CALLBACKS = st.sampled_from(
