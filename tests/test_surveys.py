@@ -335,8 +335,18 @@ def test_pulse_new_opens_the_compose_modal(bot: BotHarness) -> None:
 
 def test_templates_in_both_languages(bot: BotHarness) -> None:
     english = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "templates"))
+    assert "Built-in surveys" in english
     assert "`pulse` — Weekly pulse (6 questions)" in english
+    assert "`enps` — eNPS (2 questions)" in english
     assert "`engagement` — Quarterly engagement (10 questions)" in english
+    # Giulia is a workspace admin (so a manager) whose Slack locale is it-IT.
+    italian = BotHarness.reply_text(bot.command("U01GROSSI", "/pulse", "templates"))
+    assert "Sondaggi predefiniti" in italian
+    assert "`pulse` — Pulse settimanale (6 domande)" in italian
+    assert "`enps` — eNPS (2 domande)" in italian
+    assert "`engagement` — Engagement trimestrale (10 domande)" in italian
+    assert "Avviane uno ora con `/pulse start <id>`" in italian
+    assert not {"questions", "Weekly", "Built-in"} & set(italian.replace("(", " ").split())
 
 
 def test_close_updates_unanswered_dms_and_late_clicks_are_told_politely(bot: BotHarness) -> None:
