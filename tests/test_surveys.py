@@ -757,3 +757,33 @@ def test_differencing_risks_by_hand(
     mine = SurveyDefinition(title="mine", questions=(ENPS_Q, Question(kind="text", text="Why?")))
     other = SurveyDefinition(title="other", questions=tuple(other_questions))
     assert differencing_risks(mine, PEERS, [(other, other_people)], min_responses=3) == risky
+
+
+# ---- results: comments, run N, change and distribution ------------------------------------------
+
+
+def comment_lines(text: str) -> list[str]:
+    return [line.removeprefix("> ") for line in text.splitlines() if line.startswith("> ")]
+
+
+def test_comments_are_shown_shuffled_not_in_answer_order(bot: BotHarness) -> None:
+    start(bot, "pulse")
+    wait_for_dms(bot, PEOPLE)
+    run_value = buttons(survey_dm(bot, PEOPLE[0]))[0]["value"]
+    written = [f"comment number {n:02d}" for n in range(len(PEOPLE))]
+    for user, comment in zip(PEOPLE, written, strict=True):
+        bot.submit(user, views.ANSWERS_CALLBACK, answer_values([3, 3, 3, 3, 3], comment), run_value)
+    with bot.services.db.transaction() as session:
+        stored = [a.text or "" for a in store.run_answers(session, 1) if a.question == 5]
+    assert sorted(stored) == written
+    # Neither the answer order nor the order the database hands them back in (which may be
+    # either, or the respondent keys' order): a real shuffle gives one of those two by chance
+    # twice in 13! (6·10⁹) — never.
+    shown = comment_lines(results(bot, "pulse"))
+    assert sorted(shown) == written  # every comment, once
+    assert shown not in (written, stored)
+    bot.command(MANAGER, "/pulse", "export pulse")
+    content = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
+    in_csv = [line.rsplit(",", 1)[1] for line in content.splitlines() if ",comment," in line]
+    assert sorted(in_csv) == written
+    assert in_csv not in (written, stored)
