@@ -787,3 +787,43 @@ def test_comments_are_shown_shuffled_not_in_answer_order(bot: BotHarness) -> Non
     in_csv = [line.rsplit(",", 1)[1] for line in content.splitlines() if ",comment," in line]
     assert sorted(in_csv) == written
     assert in_csv not in (written, stored)
+
+
+def start_run_n(bot: BotHarness, survey: str, number: int) -> None:
+    assert f"Run {number} of `{survey}` is open" in start(bot, survey)
+    wait_for_dms(bot, PEOPLE, count=number)
+
+
+def click_enps_in(bot: BotHarness, user_id: str, score: int, number: int) -> None:
+    dm = bot.dms(user_id)[number - 1]
+    value = buttons(dm)[score]["value"]
+    assert bot.click(user_id, f"pulse.enps.{score}", value, message=dm).status == 200
+
+
+def test_results_of_a_given_run(bot: BotHarness) -> None:
+    start_run_n(bot, "enps", 1)
+    for user, score in zip(PEOPLE[:4], [10, 10, 9, 2], strict=True):
+        click_enps_in(bot, user, score, 1)
+    assert "closed" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "close enps"))
+    start_run_n(bot, "enps", 2)
+    for user, score in zip(PEOPLE[:3], [0, 3, 8], strict=True):
+        click_enps_in(bot, user, score, 2)
+
+    latest = results(bot, "enps")
+    assert "eNPS — run 2" in latest and "3 of 13 answered" in latest
+    assert "eNPS -67" in latest  # (0 − 2) / 3
+    second = results(bot, "enps", "run 2")
+    assert second == latest
+    first = results(bot, "enps", "run 1")
+    assert "eNPS — run 1" in first and "run 2" not in first
+    assert "4 of 13 answered" in first
+    assert "eNPS +50" in first  # (3 − 1) / 4
+    assert "3 promoters · 0 passives · 1 detractors" in first
+    assert "against the previous run" not in first  # run 1 has none before it
+    assert "(-117 against the previous run)" in latest  # −67 − (+50)
+    assert "eNPS — run 1" in results(bot, "enps", "RUN 1")
+
+    assert "`enps` has no run 3." in results(bot, "enps", "run 3")
+    assert "`enps` has no run 0." in results(bot, "enps", "run 0")
+    for bad in ("run two", "run", "run 1 2", "1"):
+        assert "is not a run number" in results(bot, "enps", bad), bad
