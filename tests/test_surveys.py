@@ -827,3 +827,50 @@ def test_results_of_a_given_run(bot: BotHarness) -> None:
     assert "`enps` has no run 0." in results(bot, "enps", "run 0")
     for bad in ("run two", "run", "run 1 2", "1"):
         assert "is not a run number" in results(bot, "enps", bad), bad
+
+
+def scale_form(workload: int, recognition: int) -> dict[str, Any]:
+    return answer_values([workload, recognition, 3, 3, 3])
+
+
+def test_scale_change_and_distribution_by_hand(bot: BotHarness) -> None:
+    start_run_n(bot, "pulse", 1)
+    run_value = buttons(bot.dms(PEOPLE[0])[0])[0]["value"]
+    # Run 1, workload 1 2 3: mean 2.0, none favourable; recognition 5 5 4: mean 4.7, all.
+    for user, (workload, recognition) in zip(PEOPLE, [(1, 5), (2, 5), (3, 4)], strict=False):
+        bot.submit(user, views.ANSWERS_CALLBACK, scale_form(workload, recognition), run_value)
+    first = results(bot, "pulse")
+    assert "mean *2.0* · 0% favourable (4–5) · 3 answers\n" in first
+    assert "mean *4.7* · 100% favourable (4–5) · 3 answers\n" in first
+    assert "against the previous run" not in first
+    bot.command(MANAGER, "/pulse", "close pulse")
+
+    start_run_n(bot, "pulse", 2)
+    run_value = buttons(bot.dms(PEOPLE[0])[1])[0]["value"]
+    # Run 2, workload 5 4 4 3: mean 4.0 (+2.0), 3 of 4 favourable, counts 0 0 1 2 1;
+    # recognition 3 3 3 5: mean 3.5 (−1.2 against 4.7), 1 of 4 favourable, counts 0 0 3 0 1.
+    pairs = [(5, 3), (4, 3), (4, 3), (3, 5)]
+    for user, (workload, recognition) in zip(PEOPLE, pairs, strict=False):
+        bot.submit(user, views.ANSWERS_CALLBACK, scale_form(workload, recognition), run_value)
+    second = results(bot, "pulse")
+    sections = second.split("\n*")
+    workload_text = next(s for s in sections if s.startswith("My workload"))
+    recognition_text = next(s for s in sections if s.startswith("I feel recognised"))
+    assert "mean *4.0* · 75% favourable (4–5) · 4 answers (+2.0 against the previous run)" in (
+        workload_text
+    )
+    assert "mean *3.5* · 25% favourable (4–5) · 4 answers (-1.2 against the previous run)" in (
+        recognition_text
+    )
+
+    def counts(section: str) -> list[tuple[int, str]]:
+        lines = [line for line in section.splitlines() if line.startswith("`")]
+        return [(int(line.split("` ")[1].split(" · ")[0]), line.split(" · ")[1]) for line in lines]
+
+    labels = ["1", "2", "3", "4", "5"]
+    assert counts(workload_text) == list(zip([0, 0, 1, 2, 1], labels, strict=True))
+    assert counts(recognition_text) == list(zip([0, 0, 3, 0, 1], labels, strict=True))
+    # Run 1 read again: its own figures, and still no change (nothing before it).
+    again = results(bot, "pulse", "run 1")
+    assert "mean *2.0* · 0% favourable (4–5) · 3 answers\n" in again
+    assert "against the previous run" not in again
