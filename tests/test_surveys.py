@@ -18,7 +18,7 @@ from bot.summary_post import compute_summary
 from bot.surveys import jobs, service
 from bot.surveys.model import Question, SurveyDefinition
 from bot.surveys.results import differencing_risks
-from bot.surveys.schedule import local_moment
+from bot.surveys.schedule import first_delivery, local_moment
 from bot.views import surveys as views
 from bot.views.summary import summary_blocks
 from storage import surveys as store
@@ -874,3 +874,46 @@ def test_scale_change_and_distribution_by_hand(bot: BotHarness) -> None:
     again = results(bot, "pulse", "run 1")
     assert "mean *2.0* · 0% favourable (4–5) · 3 answers\n" in again
     assert "against the previous run" not in again
+
+
+# ---- schedules: pause, and people without a time zone -----------------------------------------
+
+
+def scheduled(bot: BotHarness, name: str) -> store.SurveyRecord:
+    with bot.services.db.transaction() as session:
+        survey = store.find_survey(session, name)
+    assert survey is not None and survey.next_run_at is not None
+    return survey
+
+
+def run_count(bot: BotHarness) -> int:
+    with bot.services.db.transaction() as session:
+        return len(session.scalars(select(store.SurveyRun)).all())
+
+
+def test_a_paused_schedule_opens_no_run_until_it_is_resumed(bot: BotHarness) -> None:
+    services = bot.services
+    bot.command(MANAGER, "/pulse", "schedule enps weekly on monday at 10:00")
+    monday = scheduled(bot, "enps").next_run_at
+    assert monday is not None
+    day = monday.astimezone(services.settings.zone).date()
+    first = first_delivery(day, "10:00")  # the run's moment at UTC+14
+
+    paused = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "pause enps"))
+    assert "`enps` is paused" in paused
+    assert "paused" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "list"))
+    for moment in (first, monday, monday + timedelta(hours=12), monday + timedelta(days=1)):
+        assert jobs.open_due_runs(services, moment) == 0
+        assert jobs.dispatch_due_deliveries(services, moment) == 0
+    assert run_count(bot) == 0
+    assert all(bot.dms(user) == [] for user in PEOPLE)
+
+    resumed = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "resume enps"))
+    assert f"`enps` is running again. Next run: <!date^{int(monday.timestamp())}^" in resumed
+    assert scheduled(bot, "enps").next_run_at == monday  # still ahead: not skipped
+    assert jobs.open_due_runs(services, first - timedelta(minutes=1)) == 0
+    assert jobs.open_due_runs(services, first) == 1
+    jobs.dispatch_due_deliveries(services, monday)
+    rome = [u.id for u in bot.standin.workspace.users if u.id in PEOPLE and u.tz == "Europe/Rome"]
+    assert rome and all(len(bot.dms(user)) == 1 for user in rome)
+    assert run_count(bot) == 1
