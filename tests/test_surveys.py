@@ -411,7 +411,7 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
     assert "run 1 going out: each person gets the DM at 10:00 in their own time zone" in listing
 
     # …and each person gets the DM at 10:00 on Monday in their own zone, not a minute before.
-    zones = {u.id: u.tz for u in bot.standin.workspace.users if u.id in PEOPLE}
+    zones = {u.id: u.tz for u in bot.standin.workspace.users if u.id in PEOPLE and u.tz}
     assert {"Europe/Rome", "Europe/London", "America/New_York", "Asia/Tokyo"} <= set(zones.values())
     due = {user: local_moment(day, "10:00", ZoneInfo(tz)) for user, tz in zones.items()}
     for moment in sorted(set(due.values())):
@@ -917,3 +917,35 @@ def test_a_paused_schedule_opens_no_run_until_it_is_resumed(bot: BotHarness) -> 
     rome = [u.id for u in bot.standin.workspace.users if u.id in PEOPLE and u.tz == "Europe/Rome"]
     assert rome and all(len(bot.dms(user)) == 1 for user in rome)
     assert run_count(bot) == 1
+
+
+def test_someone_without_a_time_zone_gets_the_dm_at_the_runs_time_in_the_workspace_zone(
+    bot: BotHarness,
+) -> None:
+    services = bot.services
+    assert services.settings.timezone == "Europe/Rome"  # PULSEBOT_TIMEZONE
+    nobody_knows = SimUser(id="U93NOZON", name="no.zone", tz=None)
+    bot.standin.workspace.users.append(nobody_knows)
+    # The schedule's own zone is Tokyo: the fallback is the workspace's zone, not the schedule's.
+    reply = BotHarness.reply_text(
+        bot.command(MANAGER, "/pulse", "schedule enps weekly on monday at 10:00 in Asia/Tokyo")
+    )
+    assert "(Asia/Tokyo)" in reply
+    monday = scheduled(bot, "enps").next_run_at
+    assert monday is not None
+    day = monday.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    assert jobs.open_due_runs(services, first_delivery(day, "10:00")) == 1
+    rome_ten = local_moment(day, "10:00", ZoneInfo("Europe/Rome"))
+    assert rome_ten != monday and rome_ten != local_moment(day, "10:00", ZoneInfo("UTC"))
+    with services.db.transaction() as session:
+        (run,) = session.scalars(select(store.SurveyRun)).all()
+        delivery = store.delivery_of(session, run.id, nobody_knows.id)
+    assert delivery is not None and delivery.sent_at == rome_ten
+
+    jobs.dispatch_due_deliveries(services, rome_ten - timedelta(minutes=1))
+    assert len(bot.dms("U09HSATO")) == 1  # Tokyo's 10:00 came first
+    assert bot.dms(nobody_knows.id) == []
+    jobs.dispatch_due_deliveries(services, rome_ten)
+    assert len(bot.dms(nobody_knows.id)) == 1
+    assert len(bot.dms("U01GROSSI")) == 1  # with Rome's own people
+    assert bot.dms("U07JMILLE") == []  # New York's 10:00 is still to come
