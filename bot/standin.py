@@ -108,7 +108,9 @@ class SimUser:
     id: str
     name: str
     real_name: str = ""
-    tz: str = "UTC"
+    # None: a member Slack has no time zone for; users.info then leaves out tz, tz_label and
+    # tz_offset, and the bot must fall back to the workspace's zone.
+    tz: str | None = "UTC"
     locale: str = "en-US"
     email: str | None = None
     title: str = ""
@@ -123,16 +125,21 @@ class SimUser:
 
     def __post_init__(self) -> None:
         # Fail on a misspelt zone now rather than at the first users.info.
-        ZoneInfo(self.tz)
+        if self.tz is not None:
+            ZoneInfo(self.tz)
 
     @property
     def tz_offset(self) -> int:
         """Seconds east of UTC right now, as Slack reports it (DST included)."""
+        if self.tz is None:
+            return 0
         offset = datetime.now(ZoneInfo(self.tz)).utcoffset()
         return int(offset.total_seconds()) if offset is not None else 0
 
     @property
     def tz_label(self) -> str:
+        if self.tz is None:
+            return ""
         abbreviation = datetime.now(ZoneInfo(self.tz)).tzname() or self.tz
         return _TZ_LABELS.get(abbreviation, abbreviation)
 
@@ -158,9 +165,6 @@ class SimUser:
             "deleted": self.deleted,
             "color": "9f69e7",
             "real_name": self.real_name,
-            "tz": self.tz,
-            "tz_label": self.tz_label,
-            "tz_offset": self.tz_offset,
             "profile": profile,
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,
@@ -171,6 +175,8 @@ class SimUser:
             "is_app_user": False,
             "updated": _EPOCH,
         }
+        if self.tz is not None:
+            user |= {"tz": self.tz, "tz_label": self.tz_label, "tz_offset": self.tz_offset}
         if include_locale:
             user["locale"] = self.locale
         return user

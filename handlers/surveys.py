@@ -610,8 +610,11 @@ def register(app: App, services: Services) -> None:
     def submit_schedule(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         """Database work only, then the ack: its errors or the confirmation, in the modal."""
         texts = texts_for(context)
-        if not context.get("is_manager"):  # only managers get the modal; a forged one is dropped
-            ack()
+        if not context.get("is_manager"):  # only managers get the modal, but a submission can
+            # be forged by anyone who can sign one (or come from someone no longer a manager):
+            # refuse it in the form, which an empty ack would close as if it were saved
+            refused = texts("common.manager_only", command="/pulse schedule")
+            ack(views.modal_errors({"survey": refused}))
             return
         try:
             name, _, schedule = _schedule_from_state(view["state"]["values"])

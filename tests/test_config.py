@@ -113,6 +113,8 @@ def test_cli_exits_2_with_one_line(command: list[str]) -> None:
         "(e.g. Europe/Rome)"
     ]
     assert "Traceback" not in result.stderr
+    for value in REQUIRED.values():
+        assert value not in result.stderr + result.stdout
 
 
 def test_cli_reads_dotenv_file(tmp_path: pytest.TempPathFactory) -> None:
@@ -171,6 +173,7 @@ def test_serve_that_cannot_start_says_why_without_a_traceback(
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(expected.replace("{port}", port))
     assert "Traceback" not in result.stderr
-    assert "hunter2-pw" not in result.stderr
+    for value in ("hunter2-pw", *REQUIRED.values()):  # PULSEBOT_SECRET's value among them
+        assert value not in result.stderr + result.stdout
     if "DATABASE_URL" in overrides:  # the child that upgrades the schema said what it met
         assert "pulsebot: cannot upgrade the database at DATABASE_URL: " in result.stderr

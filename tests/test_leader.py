@@ -33,7 +33,13 @@ from bot.standin import SlackStandIn
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.scheduling import ScheduledEffect, apscheduler_jobs
-from tests.conftest import make_settings
+from tests.conftest import (
+    SECRETS,
+    TEST_BOT_TOKEN,
+    TEST_SECRET,
+    TEST_SIGNING_SECRET,
+    make_settings,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 # The bound: a standby instance leads within 30 s of the leader's death.
@@ -311,9 +317,9 @@ def test_serve_runs_the_scheduler_and_stops_cleanly_on_sigterm(
         if not key.startswith(("SLACK_", "PULSEBOT_", "DATABASE_URL"))
     }
     env.update(
-        SLACK_BOT_TOKEN="xoxb-test-0000-pulsebot",
-        SLACK_SIGNING_SECRET="test-signing-secret-0123456789",
-        PULSEBOT_SECRET="test-pulsebot-secret-please-change",
+        SLACK_BOT_TOKEN=TEST_BOT_TOKEN,
+        SLACK_SIGNING_SECRET=TEST_SIGNING_SECRET,
+        PULSEBOT_SECRET=TEST_SECRET,
         SLACK_API_URL=standin.url,
         DATABASE_URL=f"sqlite:///{database}",
         PYTHONPATH=str(REPO),
@@ -352,6 +358,9 @@ def test_serve_runs_the_scheduler_and_stops_cleanly_on_sigterm(
             process.kill()
             process.wait(timeout=10)
     assert any("stopping" in line for line in lines)
+    output = "".join(lines)
+    for secret in SECRETS:  # the bot token, the signing secret and PULSEBOT_SECRET
+        assert secret not in output
     # The lock was given up: another scheduler may start at once.
     lock = FileLeadershipLock(database.with_name("team.db.scheduler.lock"))
     assert lock.try_acquire()

@@ -273,6 +273,11 @@ def test_users_info_with_locale_and_time_zone(client: WebClient) -> None:
     assert "locale" not in tokyo  # only with include_locale
 
 
+def test_a_member_without_a_time_zone_has_no_tz_fields() -> None:
+    user = SimUser(id="U1", name="ann", tz=None).to_api("T1")
+    assert not {"tz", "tz_label", "tz_offset"} & set(user)
+
+
 def test_users_info_flags_guests_bots_and_deactivated_people(client: WebClient) -> None:
     assert client.users_info(user=PAUL)["user"]["is_restricted"] is True
     assert client.users_info(user=CHIARA)["user"]["deleted"] is True

@@ -18,7 +18,7 @@ from bot.summary_post import compute_summary
 from bot.surveys import jobs, service
 from bot.surveys.model import Question, SurveyDefinition
 from bot.surveys.results import differencing_risks
-from bot.surveys.schedule import local_moment
+from bot.surveys.schedule import first_delivery, local_moment
 from bot.views import surveys as views
 from bot.views.summary import summary_blocks
 from storage import surveys as store
@@ -325,8 +325,18 @@ def test_pulse_new_opens_the_compose_modal(bot: BotHarness) -> None:
 
 def test_templates_in_both_languages(bot: BotHarness) -> None:
     english = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "templates"))
+    assert "Built-in surveys" in english
     assert "`pulse` — Weekly pulse (6 questions)" in english
+    assert "`enps` — eNPS (2 questions)" in english
     assert "`engagement` — Quarterly engagement (10 questions)" in english
+    # Giulia is a workspace admin (so a manager) whose Slack locale is it-IT.
+    italian = BotHarness.reply_text(bot.command("U01GROSSI", "/pulse", "templates"))
+    assert "Sondaggi predefiniti" in italian
+    assert "`pulse` — Pulse settimanale (6 domande)" in italian
+    assert "`enps` — eNPS (2 domande)" in italian
+    assert "`engagement` — Engagement trimestrale (10 domande)" in italian
+    assert "Avviane uno ora con `/pulse start <id>`" in italian
+    assert not {"questions", "Weekly", "Built-in"} & set(italian.replace("(", " ").split())
 
 
 def test_close_updates_unanswered_dms_and_late_clicks_are_told_politely(bot: BotHarness) -> None:
@@ -391,7 +401,7 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
     assert "run 1 going out: each person gets the DM at 10:00 in their own time zone" in listing
 
     # …and each person gets the DM at 10:00 on Monday in their own zone, not a minute before.
-    zones = {u.id: u.tz for u in bot.standin.workspace.users if u.id in PEOPLE}
+    zones = {u.id: u.tz for u in bot.standin.workspace.users if u.id in PEOPLE and u.tz}
     assert {"Europe/Rome", "Europe/London", "America/New_York", "Asia/Tokyo"} <= set(zones.values())
     due = {user: local_moment(day, "10:00", ZoneInfo(tz)) for user, tz in zones.items()}
     for moment in sorted(set(due.values())):
@@ -737,3 +747,195 @@ def test_differencing_risks_by_hand(
     mine = SurveyDefinition(title="mine", questions=(ENPS_Q, Question(kind="text", text="Why?")))
     other = SurveyDefinition(title="other", questions=tuple(other_questions))
     assert differencing_risks(mine, PEERS, [(other, other_people)], min_responses=3) == risky
+
+
+# ---- results: comments, run N, change and distribution ------------------------------------------
+
+
+def comment_lines(text: str) -> list[str]:
+    return [line.removeprefix("> ") for line in text.splitlines() if line.startswith("> ")]
+
+
+def test_comments_are_shown_shuffled_not_in_answer_order(bot: BotHarness) -> None:
+    start(bot, "pulse")
+    wait_for_dms(bot, PEOPLE)
+    run_value = buttons(survey_dm(bot, PEOPLE[0]))[0]["value"]
+    written = [f"comment number {n:02d}" for n in range(len(PEOPLE))]
+    for user, comment in zip(PEOPLE, written, strict=True):
+        bot.submit(user, views.ANSWERS_CALLBACK, answer_values([3, 3, 3, 3, 3], comment), run_value)
+    with bot.services.db.transaction() as session:
+        stored = [a.text or "" for a in store.run_answers(session, 1) if a.question == 5]
+    assert sorted(stored) == written
+    # Neither the answer order nor the order the database hands them back in (which may be
+    # either, or the respondent keys' order): a real shuffle gives one of those two by chance
+    # twice in 13! (6·10⁹) — never.
+    shown = comment_lines(results(bot, "pulse"))
+    assert sorted(shown) == written  # every comment, once
+    assert shown not in (written, stored)
+    bot.command(MANAGER, "/pulse", "export pulse")
+    content = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
+    in_csv = [line.rsplit(",", 1)[1] for line in content.splitlines() if ",comment," in line]
+    assert sorted(in_csv) == written
+    assert in_csv not in (written, stored)
+
+
+def start_run_n(bot: BotHarness, survey: str, number: int) -> None:
+    assert f"Run {number} of `{survey}` is open" in start(bot, survey)
+    wait_for_dms(bot, PEOPLE, count=number)
+
+
+def click_enps_in(bot: BotHarness, user_id: str, score: int, number: int) -> None:
+    dm = bot.dms(user_id)[number - 1]
+    value = buttons(dm)[score]["value"]
+    assert bot.click(user_id, f"pulse.enps.{score}", value, message=dm).status == 200
+
+
+def test_results_of_a_given_run(bot: BotHarness) -> None:
+    start_run_n(bot, "enps", 1)
+    for user, score in zip(PEOPLE[:4], [10, 10, 9, 2], strict=True):
+        click_enps_in(bot, user, score, 1)
+    assert "closed" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "close enps"))
+    start_run_n(bot, "enps", 2)
+    for user, score in zip(PEOPLE[:3], [0, 3, 8], strict=True):
+        click_enps_in(bot, user, score, 2)
+
+    latest = results(bot, "enps")
+    assert "eNPS — run 2" in latest and "3 of 13 answered" in latest
+    assert "eNPS -67" in latest  # (0 − 2) / 3
+    second = results(bot, "enps", "run 2")
+    assert second == latest
+    first = results(bot, "enps", "run 1")
+    assert "eNPS — run 1" in first and "run 2" not in first
+    assert "4 of 13 answered" in first
+    assert "eNPS +50" in first  # (3 − 1) / 4
+    assert "3 promoters · 0 passives · 1 detractors" in first
+    assert "against the previous run" not in first  # run 1 has none before it
+    assert "(-117 against the previous run)" in latest  # −67 − (+50)
+    assert "eNPS — run 1" in results(bot, "enps", "RUN 1")
+
+    assert "`enps` has no run 3." in results(bot, "enps", "run 3")
+    assert "`enps` has no run 0." in results(bot, "enps", "run 0")
+    for bad in ("run two", "run", "run 1 2", "1"):
+        assert "is not a run number" in results(bot, "enps", bad), bad
+
+
+def scale_form(workload: int, recognition: int) -> dict[str, Any]:
+    return answer_values([workload, recognition, 3, 3, 3])
+
+
+def test_scale_change_and_distribution_by_hand(bot: BotHarness) -> None:
+    start_run_n(bot, "pulse", 1)
+    run_value = buttons(bot.dms(PEOPLE[0])[0])[0]["value"]
+    # Run 1, workload 1 2 3: mean 2.0, none favourable; recognition 5 5 4: mean 4.7, all.
+    for user, (workload, recognition) in zip(PEOPLE, [(1, 5), (2, 5), (3, 4)], strict=False):
+        bot.submit(user, views.ANSWERS_CALLBACK, scale_form(workload, recognition), run_value)
+    first = results(bot, "pulse")
+    assert "mean *2.0* · 0% favourable (4–5) · 3 answers\n" in first
+    assert "mean *4.7* · 100% favourable (4–5) · 3 answers\n" in first
+    assert "against the previous run" not in first
+    bot.command(MANAGER, "/pulse", "close pulse")
+
+    start_run_n(bot, "pulse", 2)
+    run_value = buttons(bot.dms(PEOPLE[0])[1])[0]["value"]
+    # Run 2, workload 5 4 4 3: mean 4.0 (+2.0), 3 of 4 favourable, counts 0 0 1 2 1;
+    # recognition 3 3 3 5: mean 3.5 (−1.2 against 4.7), 1 of 4 favourable, counts 0 0 3 0 1.
+    pairs = [(5, 3), (4, 3), (4, 3), (3, 5)]
+    for user, (workload, recognition) in zip(PEOPLE, pairs, strict=False):
+        bot.submit(user, views.ANSWERS_CALLBACK, scale_form(workload, recognition), run_value)
+    second = results(bot, "pulse")
+    sections = second.split("\n*")
+    workload_text = next(s for s in sections if s.startswith("My workload"))
+    recognition_text = next(s for s in sections if s.startswith("I feel recognised"))
+    assert "mean *4.0* · 75% favourable (4–5) · 4 answers (+2.0 against the previous run)" in (
+        workload_text
+    )
+    assert "mean *3.5* · 25% favourable (4–5) · 4 answers (-1.2 against the previous run)" in (
+        recognition_text
+    )
+
+    def counts(section: str) -> list[tuple[int, str]]:
+        lines = [line for line in section.splitlines() if line.startswith("`")]
+        return [(int(line.split("` ")[1].split(" · ")[0]), line.split(" · ")[1]) for line in lines]
+
+    labels = ["1", "2", "3", "4", "5"]
+    assert counts(workload_text) == list(zip([0, 0, 1, 2, 1], labels, strict=True))
+    assert counts(recognition_text) == list(zip([0, 0, 3, 0, 1], labels, strict=True))
+    # Run 1 read again: its own figures, and still no change (nothing before it).
+    again = results(bot, "pulse", "run 1")
+    assert "mean *2.0* · 0% favourable (4–5) · 3 answers\n" in again
+    assert "against the previous run" not in again
+
+
+# ---- schedules: pause, and people without a time zone -----------------------------------------
+
+
+def scheduled(bot: BotHarness, name: str) -> store.SurveyRecord:
+    with bot.services.db.transaction() as session:
+        survey = store.find_survey(session, name)
+    assert survey is not None and survey.next_run_at is not None
+    return survey
+
+
+def run_count(bot: BotHarness) -> int:
+    with bot.services.db.transaction() as session:
+        return len(session.scalars(select(store.SurveyRun)).all())
+
+
+def test_a_paused_schedule_opens_no_run_until_it_is_resumed(bot: BotHarness) -> None:
+    services = bot.services
+    bot.command(MANAGER, "/pulse", "schedule enps weekly on monday at 10:00")
+    monday = scheduled(bot, "enps").next_run_at
+    assert monday is not None
+    day = monday.astimezone(services.settings.zone).date()
+    first = first_delivery(day, "10:00")  # the run's moment at UTC+14
+
+    paused = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "pause enps"))
+    assert "`enps` is paused" in paused
+    assert "paused" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "list"))
+    for moment in (first, monday, monday + timedelta(hours=12), monday + timedelta(days=1)):
+        assert jobs.open_due_runs(services, moment) == 0
+        assert jobs.dispatch_due_deliveries(services, moment) == 0
+    assert run_count(bot) == 0
+    assert all(bot.dms(user) == [] for user in PEOPLE)
+
+    resumed = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "resume enps"))
+    assert f"`enps` is running again. Next run: <!date^{int(monday.timestamp())}^" in resumed
+    assert scheduled(bot, "enps").next_run_at == monday  # still ahead: not skipped
+    assert jobs.open_due_runs(services, first - timedelta(minutes=1)) == 0
+    assert jobs.open_due_runs(services, first) == 1
+    jobs.dispatch_due_deliveries(services, monday)
+    rome = [u.id for u in bot.standin.workspace.users if u.id in PEOPLE and u.tz == "Europe/Rome"]
+    assert rome and all(len(bot.dms(user)) == 1 for user in rome)
+    assert run_count(bot) == 1
+
+
+def test_someone_without_a_time_zone_gets_the_dm_at_the_runs_time_in_the_workspace_zone(
+    bot: BotHarness,
+) -> None:
+    services = bot.services
+    assert services.settings.timezone == "Europe/Rome"  # PULSEBOT_TIMEZONE
+    nobody_knows = SimUser(id="U93NOZON", name="no.zone", tz=None)
+    bot.standin.workspace.users.append(nobody_knows)
+    # The schedule's own zone is Tokyo: the fallback is the workspace's zone, not the schedule's.
+    reply = BotHarness.reply_text(
+        bot.command(MANAGER, "/pulse", "schedule enps weekly on monday at 10:00 in Asia/Tokyo")
+    )
+    assert "(Asia/Tokyo)" in reply
+    monday = scheduled(bot, "enps").next_run_at
+    assert monday is not None
+    day = monday.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    assert jobs.open_due_runs(services, first_delivery(day, "10:00")) == 1
+    rome_ten = local_moment(day, "10:00", ZoneInfo("Europe/Rome"))
+    assert rome_ten != monday and rome_ten != local_moment(day, "10:00", ZoneInfo("UTC"))
+    with services.db.transaction() as session:
+        (run,) = session.scalars(select(store.SurveyRun)).all()
+        delivery = store.delivery_of(session, run.id, nobody_knows.id)
+    assert delivery is not None and delivery.sent_at == rome_ten
+
+    jobs.dispatch_due_deliveries(services, rome_ten - timedelta(minutes=1))
+    assert len(bot.dms("U09HSATO")) == 1  # Tokyo's 10:00 came first
+    assert bot.dms(nobody_knows.id) == []
+    jobs.dispatch_due_deliveries(services, rome_ten)
+    assert len(bot.dms(nobody_knows.id)) == 1
+    assert len(bot.dms("U01GROSSI")) == 1  # with Rome's own people
+    assert bot.dms("U07JMILLE") == []  # New York's 10:00 is still to come

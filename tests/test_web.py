@@ -18,7 +18,7 @@ from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn
 from bot.web import ServerThread, make_wsgi_app
 from storage.db import Database
-from tests.conftest import TEST_BOT_TOKEN, TEST_SECRET, TEST_SIGNING_SECRET
+from tests.conftest import SECRETS, TEST_BOT_TOKEN, TEST_SECRET, TEST_SIGNING_SECRET
 from tests.harness import BotHarness
 
 
@@ -116,5 +116,5 @@ def test_pulsebot_serve_process(standin: SlackStandIn, tmp_path: str) -> None:
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=20)
-    assert TEST_BOT_TOKEN not in output
-    assert TEST_SIGNING_SECRET not in output
+    for secret in SECRETS:  # the bot token, the signing secret and PULSEBOT_SECRET
+        assert secret not in output

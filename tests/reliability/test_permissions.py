@@ -20,6 +20,7 @@ from storage.deals import Deal, DealEvent
 from storage.surveys import Survey, SurveyRun
 from tests.harness import BotHarness
 from tests.reliability.helpers import MANAGER, OTHER_REP, REP, deal_id, ephemeral_of
+from tests.test_surveys import schedule_form
 
 EN = Texts("en")
 
@@ -118,6 +119,49 @@ def test_a_forged_compose_submission_is_refused_for_an_employee(bot: BotHarness)
     payload["trigger_id"] = bot.requests.trigger_id()
     assert bot.dispatch(forged_interaction(bot, payload)).body == ""
     assert survey_rows(bot)[0] == before[0] + 1
+
+
+def test_a_forged_schedule_submission_is_refused_for_an_employee(bot: BotHarness) -> None:
+    """The `/pulse schedule` modal opens only for managers, but anyone can sign a submission."""
+
+    def schedules() -> list[tuple[str, str | None, str | None]]:
+        with bot.services.db.transaction() as session:
+            rows = session.scalars(select(Survey).order_by(Survey.id)).all()
+            return [(s.name, s.cadence, s.at_time) for s in rows]
+
+    bot.command(MANAGER, "/pulse", "start enps")  # the built-in survey is stored, unscheduled
+    assert bot.services.background.wait_idle()
+    payload = with_manager_elsewhere(
+        REP,
+        {
+            "type": "view_submission",
+            "api_app_id": "A0PULSE",
+            "trigger_id": bot.requests.trigger_id(),
+            "team": {"id": "T0PULSE01", "domain": "pulse-demo"},
+            "view": {
+                "id": "VFORGED03",
+                "type": "modal",
+                "callback_id": survey_views.SCHEDULE_CALLBACK,
+                "private_metadata": json.dumps({"user": MANAGER}),
+                "state": {"values": schedule_form("enps", "weekly", at_time="09:15")},
+                "blocks": [],
+            },
+        },
+    )
+    before, runs = schedules(), survey_rows(bot)
+    assert [cadence for _, cadence, _ in before] == [None]  # stored, not scheduled
+    response = bot.dispatch(forged_interaction(bot, payload))
+    assert response.status == 200
+    assert bot.services.background.wait_idle()
+    assert schedules() == before and survey_rows(bot) == runs
+    errors = json.loads(response.body)["errors"]  # told so, in the form; not closed as if done
+    assert errors == {"survey": EN("common.manager_only", command="/pulse schedule")}
+    # A manager's own submission still works.
+    payload["user"] = {"id": MANAGER, "username": "m", "team_id": "T0PULSE01"}
+    payload["trigger_id"] = bot.requests.trigger_id()
+    done = json.loads(bot.dispatch(forged_interaction(bot, payload)).body)
+    assert done["response_action"] == "update"
+    assert ("enps", "weekly", "09:15") in schedules()
 
 
 # ---- deals: the owner or a manager, no one else ------------------------------------------
