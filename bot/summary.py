@@ -18,6 +18,7 @@ from bot.surveys.results import enps
 from bot.surveys.service import SurveyPolicy
 from storage import deals as deal_store
 from storage import summary as store
+from storage import surveys as survey_store
 from storage.db import Database
 from storage.summary import ClosedRun, WeightEvent
 
@@ -267,9 +268,12 @@ def enps_trend(
                 continue
             counts = store.number_counts(session, run.run_id, index)
             answered = sum(counts.values())
+            record = survey_store.get_run(session, run.run_id)
             shown = (
                 answered >= policy.min_responses
                 and store.participants(session, run.run_id) >= policy.min_responses
+                and record is not None
+                and index not in surveys.withheld_questions(session, policy, record)
             )
             score = enps([n for n, c in counts.items() for _ in range(c)]).score if shown else None
             closed_on = run.closes_at.astimezone(zone).date()

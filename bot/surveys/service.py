@@ -385,6 +385,20 @@ def who_answered(session: Session, secret: str, run_id: int) -> frozenset[str]:
     )
 
 
+def withheld_questions(session: Session, policy: SurveyPolicy, run: RunRecord) -> set[int]:
+    """Questions of `run` hidden because a run open at the same time could be subtracted
+    from it (see differencing_risks); usually none, and then nobody's key is computed."""
+    overlapping = store.overlapping_runs(session, run)
+    if not overlapping:
+        return set()
+    return differencing_risks(
+        definition_of(run),
+        who_answered(session, policy.secret, run.id),
+        [(definition_of(o), who_answered(session, policy.secret, o.id)) for o in overlapping],
+        policy.min_responses,
+    )
+
+
 def get_run(db: Database, run_id: int) -> RunRecord | None:
     with db.transaction() as session:
         return store.get_run(session, run_id)
@@ -440,20 +454,21 @@ def run_results(
             run = matching[0]
         earlier = [r for r in runs if r.number < run.number]
         answers = [(a.question, a.number, a.text) for a in store.run_answers(session, run.id)]
-        previous = (
-            [(a.question, a.number, a.text) for a in store.run_answers(session, earlier[-1].id)]
-            if earlier
-            else None
-        )
+        previous = None
+        if earlier:
+            # A question withheld in the previous run gives no change either: current minus
+            # change would be the withheld figure.
+            hidden_before = withheld_questions(session, policy, earlier[-1])
+            previous = [
+                (a.question, a.number, a.text)
+                for a in store.run_answers(session, earlier[-1].id)
+                if a.question not in hidden_before
+            ]
         invited = store.invited_count(session, run.id)
         by_segment = store.segment_answers(session, run.id)
         invited_by_segment = store.invited_by_segment(session, run.id)
-        respondents = who_answered(session, policy.secret, run.id)
-        answered = len(respondents)
-        overlapping = [
-            (definition_of(other), who_answered(session, policy.secret, other.id))
-            for other in store.overlapping_runs(session, run)
-        ]
+        answered = store.respondent_count(session, run.id)
+        risky = withheld_questions(session, policy, run)
     definition = definition_of(run)
     # Below the threshold nothing per question shows, whatever each question's count.
     threshold = policy.min_responses if answered >= policy.min_responses else 10**9
@@ -472,7 +487,6 @@ def run_results(
             min_responses=policy.min_responses,
         ),
     )
-    risky = differencing_risks(definition, respondents, overlapping, policy.min_responses)
     return survey, withhold(results, risky), definition
 
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.i18n import Texts
 from bot.jobs import record_weekly_summary
+from bot.summary import enps_trend
 from bot.surveys import jobs, service
 from bot.surveys.templates import TEMPLATES
 from bot.views import surveys as survey_views
+from storage import surveys as store
 from tests.harness import BotHarness, block_text
 from tests.reliability.helpers import MANAGER
 
@@ -154,3 +157,48 @@ def test_two_overlapping_audiences_cannot_be_subtracted(bot: BotHarness) -> None
     click(reps[5], False, 10)
     assert "eNPS +100" in results("enps")
     assert "eNPS +60" in results("enps-copy")  # 9, 9, 9, 9 and 2
+
+
+def test_a_question_withheld_for_an_overlap_gives_no_trend_point_and_no_change(
+    bot: BotHarness,
+) -> None:
+    # The same two overlapping runs, closed. The withheld eNPS must not come back another way:
+    # as a point of the summary's trend chart, or as next run's "change against the previous".
+    service.create_survey(bot.services.db, "enps-copy", TEMPLATES["enps"], MANAGER)
+    bot.command(MANAGER, "/pulse", "start enps to <#C02SALES|sales>")
+    bot.command(MANAGER, "/pulse", "start enps-copy to <#C02SALES|sales> <@U04LROMAN>")
+    reps = ["U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE"]
+    bot.standin.wait_for(
+        lambda: all(len(bot.dms(u)) == 2 for u in reps) and bot.dms("U04LROMAN"),
+        describe="the DMs of both runs",
+    )
+    assert bot.services.background.wait_idle()
+    policy = jobs.policy_of(bot.services)
+    with bot.services.db.transaction() as session:
+        runs = {r.id: r for r in store.resolved_open_runs(session)}
+    for run_id in runs:
+        for user in [*reps, "U04LROMAN"]:
+            service.record_answers(
+                bot.services.db, policy, run_id, user, {0: (9, None)},
+                now=datetime.now(UTC), replace_all=False,
+            )  # fmt: skip
+    for survey in ("enps", "enps-copy"):
+        bot.command(MANAGER, "/pulse", f"close {survey}")
+    later = datetime.now(UTC) + timedelta(days=1)
+    points = enps_trend(bot.services.db, policy, later, ZoneInfo("UTC"))
+    assert [(p.survey_name, p.score) for p in points] == [("enps", None), ("enps-copy", None)]
+
+    # A second run of `enps`, overlapping nothing: its figures show, with no change.
+    bot.command(MANAGER, "/pulse", "start enps to <#C02SALES|sales>")
+    bot.standin.wait_for(lambda: all(len(bot.dms(u)) == 3 for u in reps), describe="run 2")
+    assert bot.services.background.wait_idle()
+    with bot.services.db.transaction() as session:
+        (second,) = store.resolved_open_runs(session)
+    for user in reps:
+        service.record_answers(
+            bot.services.db, policy, second.id, user, {0: (10, None)},
+            now=datetime.now(UTC), replace_all=False,
+        )  # fmt: skip
+    text = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "results enps"))
+    assert "eNPS +100" in text
+    assert "rispetto al turno precedente" not in text, text  # the manager reads Italian
