@@ -65,8 +65,11 @@ def test_http_slash_command_and_health(bot: BotHarness, server_url: str) -> None
 def test_health_is_503_when_the_database_does_not_answer(bot: BotHarness, tmp_path: str) -> None:
     broken = Database(f"sqlite:///{tmp_path}/missing-dir/x.db")
     services = dataclasses.replace(bot.services, db=broken)
-    with ServerThread(make_wsgi_app(bot.app, services)) as server:
-        status, body = get(server.url + "/healthz")
+    try:
+        with ServerThread(make_wsgi_app(bot.app, services)) as server:
+            status, body = get(server.url + "/healthz")
+    finally:
+        broken.dispose()  # its checkpoint thread would go on failing after the test
     assert status == 503
     assert json.loads(body) == {"status": "unavailable"}
 
