@@ -271,7 +271,7 @@ def enps_trend(
             record = survey_store.get_run(session, run.run_id)
             shown = (
                 answered >= policy.min_responses
-                and store.participants(session, run.run_id) >= policy.min_responses
+                and survey_store.respondent_count(session, run.run_id) >= policy.min_responses
                 and record is not None
                 and index not in surveys.withheld_questions(session, policy, record)
             )

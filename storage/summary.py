@@ -81,17 +81,6 @@ def number_counts(session: Session, run_id: int, question: int) -> dict[int, int
     return {int(number or 0): int(count) for number, count in rows}
 
 
-def participants(session: Session, run_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(SurveyRespondent)
-            .where(SurveyRespondent.run_id == run_id)
-        )
-        or 0
-    )
-
-
 def answered_runs(
     session: Session, user_id: str, key_of: Callable[[int], str], limit: int
 ) -> list[ClosedRun]:
