@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Update
 
 from storage.base import Base, UTCDateTime, upsert_statement, utcnow
@@ -80,6 +80,11 @@ class OneOnOneOccurrence(Base):
     day_before_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hour_before_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     after_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set once both people are known to have the DM; claimed and not done for long means the
+    # sender was interrupted, and the tick completes it from the DM history.
+    day_before_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hour_before_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    after_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OneOnOneTopic(Base):
@@ -348,7 +353,7 @@ def started(session: Session, now: datetime) -> list[OccurrenceRecord]:
     return [_occurrence(row) for row in rows]
 
 
-_MARKERS = {
+_MARKERS: dict[Notice, InstrumentedAttribute[datetime | None]] = {
     "day_before": OneOnOneOccurrence.day_before_at,
     "hour_before": OneOnOneOccurrence.hour_before_at,
     "after": OneOnOneOccurrence.after_at,
@@ -390,6 +395,36 @@ def claim_notice(session: Session, occurrence_id: int, notice: Notice, now: date
         .values({marker.key: now}),
     )
     return bool(claimed)
+
+
+_DONE: dict[Notice, InstrumentedAttribute[datetime | None]] = {
+    "day_before": OneOnOneOccurrence.day_before_done_at,
+    "hour_before": OneOnOneOccurrence.hour_before_done_at,
+    "after": OneOnOneOccurrence.after_done_at,
+}
+
+
+def finish_notice(session: Session, occurrence_id: int, notice: Notice, now: datetime) -> None:
+    session.execute(
+        update(OneOnOneOccurrence)
+        .where(OneOnOneOccurrence.id == occurrence_id)
+        .values({_DONE[notice].key: now})
+    )
+
+
+def interrupted_notices(
+    session: Session, *, claimed_after: datetime, claimed_before: datetime
+) -> list[tuple[OccurrenceRecord, Notice]]:
+    """Notices claimed in (claimed_after, claimed_before) and never finished."""
+    found: list[tuple[OccurrenceRecord, Notice]] = []
+    for notice, marker in _MARKERS.items():
+        rows = session.scalars(
+            select(OneOnOneOccurrence).where(
+                marker > claimed_after, marker < claimed_before, _DONE[notice].is_(None)
+            )
+        )
+        found.extend((_occurrence(row), notice) for row in rows)
+    return found
 
 
 def week_counts(session: Session, start: datetime, end: datetime, now: datetime) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from bot.summary import week_containing
 from bot.summary_post import compute_summary
 from bot.views import oneonones as views
 from bot.views.summary import summary_blocks
+from storage import oneonones as store
 from storage.db import Database
 from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
 from tests.conftest import make_settings
@@ -1029,3 +1030,35 @@ def test_the_next_day_before_dm_carries_the_open_follow_ups_of_the_last_meeting(
     # The hour-before reminder counts them all: the follow-up and 16 topics.
     assert tick(bot, datetime(2026, 12, 17, 9, 10, tzinfo=UTC)) == 2
     assert "(17 topics on the agenda)" in dms(bot, OLIVER)[-1]
+
+
+def test_a_dm_whose_sender_died_after_the_claim_goes_out_once(bot: BotHarness) -> None:
+    schedule_amelia_oliver(bot)  # Thu 3 Dec 10:00 London
+    bot.services.background.wait_idle()
+    claimed = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
+    with bot.services.db.transaction() as session:  # the day-before DM, claimed; then a crash
+        (occurrence,) = store.due_for(
+            session, "day_before", status="scheduled", by_end=False,
+            after=claimed, before=claimed + timedelta(days=1),
+        )  # fmt: skip
+        assert store.claim_notice(session, occurrence.id, "day_before", claimed)
+    before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER)}
+    assert tick(bot, claimed + timedelta(minutes=5)) == 0  # it may still be on its way
+    assert tick(bot, claimed + timedelta(minutes=11)) == 2  # not in either DM: sent now
+    assert tick(bot, claimed + timedelta(minutes=12)) == 0
+    for user in (AMELIA, OLIVER):
+        assert len(bot.dms(user)) == before[user] + 1
+        assert "is tomorrow" in dms(bot, user)[-1]
+
+
+def test_a_dm_slack_refused_one_of_the_two_is_tried_again_for_that_one(bot: BotHarness) -> None:
+    schedule_amelia_oliver(bot)
+    bot.services.background.wait_idle()
+    before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER)}
+    now = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
+    bot.standin.fail_next("chat.postMessage", status=200, error="fatal_error")  # Amelia's
+    assert tick(bot, now) == 1
+    assert (len(bot.dms(AMELIA)), len(bot.dms(OLIVER))) == (before[AMELIA], before[OLIVER] + 1)
+    assert tick(bot, now + timedelta(minutes=11)) == 1  # Oliver's is in his DM: only Amelia's
+    assert tick(bot, now + timedelta(minutes=12)) == 0
+    assert (len(bot.dms(AMELIA)), len(bot.dms(OLIVER))) == (before[AMELIA] + 1, before[OLIVER] + 1)

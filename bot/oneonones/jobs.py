@@ -2,14 +2,18 @@
 (the agenda the day before, a reminder an hour before, the outcomes prompt after) go once.
 
 Each DM is claimed by setting its marker column in a committed transaction before Slack is
-called, so a tick that fires twice, or two instances ticking at once, send it once. A crash
-between the claim and the send loses that DM rather than risking two (as the weekly summary).
+called, so a tick that fires twice, or two instances ticking at once, send it once; it is
+marked done once both people have it. A claim not done after INTERRUPTED_AFTER (a crash, or
+Slack refusing one of the two) is completed once: each person's DM history, where every
+such DM carries its occurrence and notice in its metadata, tells who still needs it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
@@ -17,6 +21,7 @@ from slack_sdk.models.blocks import Block
 from bot.i18n import Texts
 from bot.oneonones import service
 from bot.services import Services
+from bot.slack_client import find_message_by_metadata
 from bot.views import oneonones as views
 from storage import oneonones as store
 from storage.oneonones import HELD, SCHEDULED, Notice, OccurrenceRecord, SeriesRecord
@@ -27,13 +32,15 @@ DAY_BEFORE = timedelta(hours=24)
 HOUR_BEFORE = timedelta(hours=1)
 # After a long outage, an outcomes prompt for a meeting older than this is no longer useful.
 AFTER_PATIENCE = timedelta(hours=24)
+INTERRUPTED_AFTER = timedelta(minutes=10)
+NOTICE_EVENT = "pulsebot_oneonone_dm"  # message metadata: how a sent 1:1 DM is found again
 
 
 def send_oneonone_reminders(services: Services, now: datetime) -> int:
     """Everything due up to `now`; returns how many DMs were sent."""
     db = services.db
     service.hold_started(db, now)
-    sent = 0
+    sent = _complete_interrupted(services, now)
     with db.transaction() as session:
         day_before = store.due_for(
             session,
@@ -71,18 +78,89 @@ def _notify(services: Services, occurrence: OccurrenceRecord, notice: Notice, no
         agenda = store.agenda(session, occurrence.series_id)
     if series is None or series.cancelled_at is not None:
         return 0
+    sent = sum(
+        _send(services, notice, series, occurrence, agenda=agenda, reader_id=reader_id)
+        for reader_id in (series.manager_id, series.person_id)
+    )
+    if sent == 2:  # otherwise _complete_interrupted tries the missing one again, once
+        with services.db.transaction() as session:
+            store.finish_notice(session, occurrence.id, notice, now)
+    return sent
+
+
+def _send(
+    services: Services,
+    notice: Notice,
+    series: SeriesRecord,
+    occurrence: OccurrenceRecord,
+    *,
+    agenda: list[store.TopicRecord],
+    reader_id: str,
+) -> int:
+    text, blocks = _render(services, notice, series, occurrence, agenda=agenda, reader_id=reader_id)
+    try:
+        services.client.chat_postMessage(
+            channel=reader_id,
+            text=text,
+            blocks=blocks,
+            metadata={
+                "event_type": NOTICE_EVENT,
+                "event_payload": {"occurrence": occurrence.id, "notice": notice},
+            },
+        )
+    except SlackApiError as exc:
+        log.warning("1:1 %s DM not sent: %s", notice, exc.response.get("error"))
+        return 0
+    return 1
+
+
+def _complete_interrupted(services: Services, now: datetime) -> int:
+    """Send the DMs of interrupted claims to whoever does not have them yet, then mark the
+    claims done either way: one more try, not a loop against a Slack that keeps refusing."""
+    with services.db.transaction() as session:
+        interrupted = store.interrupted_notices(
+            session, claimed_after=now - AFTER_PATIENCE, claimed_before=now - INTERRUPTED_AFTER
+        )
+    sent = 0
+    for occurrence, notice in interrupted:
+        sent += _complete(services, occurrence, notice, now)
+        with services.db.transaction() as session:
+            store.finish_notice(session, occurrence.id, notice, now)
+    return sent
+
+
+def _complete(
+    services: Services, occurrence: OccurrenceRecord, notice: Notice, now: datetime
+) -> int:
+    # A reminder after the meeting began, or a prompt a day late, helps nobody.
+    timely = (
+        occurrence.ends_at > now - AFTER_PATIENCE
+        if notice == "after"
+        else occurrence.starts_at > now
+    )
+    with services.db.transaction() as session:
+        series = store.get_series(session, occurrence.series_id)
+        agenda = store.agenda(session, occurrence.series_id)
+    if series is None or series.cancelled_at is not None or not timely:
+        return 0
     sent = 0
     for reader_id in (series.manager_id, series.person_id):
-        text, blocks = _render(
-            services, notice, series, occurrence, agenda=agenda, reader_id=reader_id
-        )
         try:
-            services.client.chat_postMessage(channel=reader_id, text=text, blocks=blocks)
+            found = find_message_by_metadata(
+                services.client, reader_id, NOTICE_EVENT, _is_notice(occurrence.id, notice)
+            )
         except SlackApiError as exc:
-            log.warning("1:1 %s DM not sent: %s", notice, exc.response.get("error"))
+            log.warning("cannot check an interrupted 1:1 DM: %s", exc.response.get("error"))
             continue
-        sent += 1
+        if found is None:
+            sent += _send(services, notice, series, occurrence, agenda=agenda, reader_id=reader_id)
     return sent
+
+
+def _is_notice(occurrence_id: int, notice: Notice) -> Callable[[dict[str, Any]], bool]:
+    return lambda payload: (
+        payload.get("occurrence") == occurrence_id and payload.get("notice") == notice
+    )
 
 
 def _render(
