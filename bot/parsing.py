@@ -587,7 +587,7 @@ def _is_marker(token: str) -> bool:
 def parse_new_deal_args(
     args: Sequence[str],
     *,
-    stages: Sequence[str],
+    stages: Sequence[str] | Mapping[str, str],
     default_currency: str,
     today: date,
     language: str = "en",
@@ -600,7 +600,9 @@ def parse_new_deal_args(
     """
     if not args:
         raise ParseError("deal.new.missing_name", usage=NEW_DEAL_USAGE)
-    stage_by_key = {deal_name_key(stage): stage for stage in stages}
+    # `stages`: the stage names, or each word a stage may be typed as mapped to its name.
+    words = stages if isinstance(stages, Mapping) else {stage: stage for stage in stages}
+    stage_by_key = {deal_name_key(word): stage for word, stage in words.items()}
     max_stage_words = max((len(key.split()) for key in stage_by_key), default=0)
 
     def stage_at(i: int) -> tuple[str, int] | None:

@@ -398,3 +398,20 @@ def test_owner_hand_over_refusals(bot: BotHarness) -> None:
     assert "Missing the person" in say(bot, REP, "owner kramerica")
     assert count_rows(bot) == before
     assert deal_row(bot, "kramerica").owner_id == REP
+
+
+def test_stages_are_understood_by_the_names_shown_in_italian(bot: BotHarness) -> None:
+    # The Italian help and cards call `proposal` "proposta": typing what one reads must work.
+    assert "Ferrari" in say(bot, ITALIAN_REP, "new Ferrari 40k proposta")
+    say(bot, ITALIAN_REP, "stage ferrari negoziazione")
+    say(bot, ITALIAN_REP, "new Ducati 10k qualificato")
+    with bot.services.db.transaction() as session:
+        stages = {name: stage for name, stage in session.execute(select(Deal.name, Deal.stage))}
+    assert stages == {"Ferrari": "negotiation", "Ducati": "qualified"}
+    listing = say(bot, ITALIAN_REP, "list qualificato")
+    assert "Ducati" in listing and "Ferrari" not in listing
+    say(bot, ITALIAN_REP, "stage ducati persa budget tagliato")  # lost, with its reason
+    with bot.services.db.transaction() as session:
+        lost = session.execute(select(Deal.stage, Deal.lost_reason).where(Deal.name == "Ducati"))
+        assert lost.one() == ("lost", "budget tagliato")
+    assert "stage" in say(bot, REP, "stage ferrari proposal")  # the English names still work

@@ -7,6 +7,8 @@ from datetime import date
 
 from bot.deals.metrics import PipelineReport, pipeline_report
 from bot.deals.service import Actor, DealCard, DealChange, DealError, DealService, DealView
+from bot.deals.stages import Pipeline
+from bot.i18n import LANGUAGES, Texts
 from bot.parsing import (
     Money,
     ParseError,
@@ -132,7 +134,7 @@ def _dispatch(
             return OpenNewDealForm()
         new = parse_new_deal_args(
             args,
-            stages=pipeline.names,
+            stages=stage_words(pipeline),
             default_currency=service.currency,
             today=today,
             language=language,
@@ -153,7 +155,9 @@ def _dispatch(
     if subcommand == "back":
         return service.back(actor, ref, _rest(args, 1) or None)
     if subcommand == "stage":
-        return service.set_stage(actor, ref, _need(args, 1, "stage"), _rest(args, 2) or None)
+        word = _need(args, 1, "stage")
+        stage = stage_words(pipeline).get(word.strip().lower(), word)
+        return service.set_stage(actor, ref, stage, _rest(args, 2) or None)
     if subcommand == "won":
         return service.won(actor, ref, _rest(args, 1) or None)
     if subcommand == "lost":
@@ -182,6 +186,20 @@ def _dispatch(
     return ShowHelp(tuple(pipeline.open_names), unknown=subcommand)
 
 
+def stage_words(pipeline: Pipeline) -> dict[str, str]:
+    """Each word a stage may be typed as, lower case: its name, and the label help and cards
+    show for it in each language (`proposta` is `proposal`)."""
+    words: dict[str, str] = {}
+    for language in LANGUAGES:
+        texts = Texts(language)
+        for name in pipeline.names:
+            key = f"deal.stage.{name}"
+            if texts.has(key):
+                words.setdefault(texts(key).lower(), name)
+    words.update({name: name for name in pipeline.names})  # a name always means itself
+    return words
+
+
 def _listing(service: DealService, actor: Actor, args: list[str]) -> DealListing:
     word = args[0] if args else "mine"
     folded = word.lower()
@@ -202,7 +220,7 @@ def _listing(service: DealService, actor: Actor, args: list[str]) -> DealListing
             owner_id=user, stages=service.pipeline.open_names, limit=LIST_LIMIT
         )
         return DealListing("user", deals, total, subject=user)
-    stage = service.pipeline.find(word)
+    stage = stage_words(service.pipeline).get(folded)
     if stage is not None:
         deals, total = service.list_deals(stages=[stage], limit=LIST_LIMIT)
         return DealListing("stage", deals, total, subject=stage)
