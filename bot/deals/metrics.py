@@ -91,10 +91,6 @@ def pipeline_report(
     weighted_total: dict[str, Decimal] = {}
     open_count = 0
     open_count_by_currency: dict[str, int] = {}
-    for row in totals:  # open stages only
-        open_count_by_currency[row.currency] = (
-            open_count_by_currency.get(row.currency, 0) + row.count
-        )
     for stage in pipeline.open_stages:
         rows = [t for t in totals if t.stage == stage.name]
         amounts: dict[str, Decimal] = {}
@@ -104,6 +100,9 @@ def pipeline_report(
             _add(weighted, row.currency, row.weighted)
             _add(open_amount, row.currency, row.amount)
             _add(weighted_total, row.currency, row.weighted)
+            open_count_by_currency[row.currency] = (
+                open_count_by_currency.get(row.currency, 0) + row.count
+            )
         count = sum(row.count for row in rows)
         open_count += count
         lines.append(

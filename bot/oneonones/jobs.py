@@ -138,10 +138,12 @@ def _complete(
         if notice == "after"
         else occurrence.starts_at > now
     )
+    if not timely:
+        return 0
     with services.db.transaction() as session:
         series = store.get_series(session, occurrence.series_id)
         agenda = store.agenda(session, occurrence.series_id)
-    if series is None or series.cancelled_at is not None or not timely:
+    if series is None or series.cancelled_at is not None:
         return 0
     sent = 0
     for reader_id in (series.manager_id, series.person_id):
