@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest reliability demo serve bench clean
+.PHONY: install test lint typecheck pytest test-any-day reliability demo serve bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The suite (SQLite) at dates that break date arithmetic: DST nights, 29 February, New Year's
+# Eve... under Debian's faketime (apt-get install -y faketime). One moment of your own:
+# make test-any-day AT=2027-06-15T12:00Z ZONE=Asia/Tokyo
+test-any-day: $(STAMP)
+	$(BIN)/python -m tests.any_day $(if $(AT),--at $(AT) --zone $(or $(ZONE),UTC)) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
 # The slow reliability cases (kill -9 mid-job, Slack Web API outages, the load run); `make test`
 # runs the quick ones. PostgreSQL cases need PULSEBOT_TEST_DATABASE_URL, like `make test`.

@@ -12,6 +12,7 @@ from slack_bolt import App
 
 import handlers
 from bot.background import Background
+from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
@@ -20,7 +21,9 @@ from bot.slack_client import make_web_client
 from storage.db import Database
 
 
-def build_services(settings: Settings, *, db: Database | None = None) -> Services:
+def build_services(
+    settings: Settings, *, db: Database | None = None, clock: Clock = system_clock
+) -> Services:
     database = db or Database(settings.database_url)
     client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     directory = Directory(
@@ -28,8 +31,9 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         client,
         managers=settings.managers,
         default_language=settings.language,
+        clock=clock,
     )
-    deals = DealService(database, settings.pipeline, currency=settings.currency)
+    deals = DealService(database, settings.pipeline, currency=settings.currency, clock=clock)
     return Services(
         settings=settings,
         db=database,
@@ -37,6 +41,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         directory=directory,
         deals=deals,
         background=Background(),
+        clock=clock,
     )
 
 

@@ -7,7 +7,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -174,7 +173,7 @@ def summary(post: bool, week_label: str | None, chart_path: str | None) -> None:
     """Print the weekly manager summary; with --post, send it to Slack too."""
     settings = _settings()
     services = build_services(settings)
-    now = datetime.now(UTC)
+    now = services.clock()
     try:
         week = (
             parse_week(week_label, settings.zone)

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -220,7 +220,7 @@ def play_deals(team: DemoTeam, manager_id: str) -> None:
     for message in team.slack.channel_messages(sales):
         team.say(_indent(render_message({"text": message.text, "blocks": message.blocks})))
 
-    later = datetime.now(UTC) + timedelta(days=21)
+    later = team.services.clock() + timedelta(days=21)
     london_nine = later.astimezone(ZoneInfo("Europe/London")).replace(hour=9, minute=5)
     team.say("\n… three weeks pass with no news on Initech. At 09:00 in London:")
     before = len(team.slack.messages_for(oliver))
@@ -366,7 +366,7 @@ def play_summary(team: DemoTeam, manager_id: str, workdir: Path) -> None:
     team.opens_home(manager_id)
     team.types(manager_id, "/pulse", "summary")
     services.background.wait_idle()
-    now = datetime.now(UTC)
+    now = services.clock()
     week = week_containing(now, services.settings.zone)  # this week: the scenes above are in it
     summary = compute_summary(services, week, now)
     posted = post_summary(services, summary, summary_destinations(services))

@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.clock import Clock, system_clock
 from bot.config import Language
 from bot.i18n import language_for
 from storage import directory as store
@@ -53,8 +54,10 @@ class Directory:
         *,
         managers: frozenset[str],
         default_language: Language,
+        clock: Clock = system_clock,
     ) -> None:
         self._db = db
+        self._clock = clock
         self._client = client
         self._quick_client = WebClient(
             token=client.token,
@@ -105,7 +108,7 @@ class Directory:
             return None
         record = user_record_from_slack(response["user"])
         with self._db.transaction() as session:
-            store.upsert_users(session, [record])
+            store.upsert_users(session, [record], self._clock())
         return record
 
     def sync(self) -> int:
@@ -116,7 +119,7 @@ class Directory:
             for user in page.get("members", [])
         ]
         with self._db.transaction() as session:
-            count = store.upsert_users(session, records)
+            count = store.upsert_users(session, records, self._clock())
         with self._lock:
             self._cache.clear()
         log.info("directory synchronised: %d users", count)

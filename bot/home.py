@@ -21,7 +21,6 @@ from bot.views.oneonones import home_section as oneonone_section
 from storage import deals as deal_store
 from storage import summary as summary_store
 from storage import surveys as survey_store
-from storage.base import utcnow
 from storage.directory import UserRecord
 
 HOME_DEALS = 12
@@ -95,7 +94,7 @@ def build_home(
     services: Services, user: UserRecord, *, is_manager: bool, language: Language
 ) -> View:
     texts = Texts(language)
-    now = utcnow()
+    now = services.clock()
     deals, total = services.deals.list_deals(
         owner_id=user.user_id, stages=services.deals.pipeline.open_names, limit=HOME_DEALS
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deals import nudges as deals_nudges
@@ -64,7 +64,8 @@ def bound_services() -> Services:
 
 def run_body(body: JobBody) -> int:
     """Run `body` with the bound Services at the current time."""
-    return body(bound_services(), datetime.now(UTC))
+    services = bound_services()
+    return body(services, services.clock())
 
 
 # Entry points: what the job store names. They take no arguments, so only a name is pickled.
@@ -146,7 +147,7 @@ def record_weekly_summary(services: Services, now: datetime) -> int:
     destinations = summary_destinations(services)
     with services.db.transaction() as session:
         done = effect_done(session, key)
-        first = not done and claim_effect(session, key + IN_PROGRESS)
+        first = not done and claim_effect(session, key + IN_PROGRESS, now)
     if done:
         log.info("weekly summary %s was already done; nothing to do", key)
         return 0
@@ -155,7 +156,7 @@ def record_weekly_summary(services: Services, now: datetime) -> int:
         return 0
     if not destinations:
         with services.db.transaction() as session:
-            finish_effect(session, key)
+            finish_effect(session, key, now)
         log.warning(
             "weekly summary %s recorded but not posted: set PULSEBOT_MANAGERS_CHANNEL or "
             "PULSEBOT_MANAGERS",
@@ -171,7 +172,7 @@ def record_weekly_summary(services: Services, now: datetime) -> int:
         log.exception("weekly summary %s failed; released, so the next firing retries", key)
         raise
     with services.db.transaction() as session:
-        finish_effect(session, key)
+        finish_effect(session, key, now)
     log.info("weekly summary %s recorded: posted %d time(s)", key, len(posted))
     return 1
 
@@ -196,7 +197,7 @@ def finish_interrupted_summaries(services: Services, now: datetime) -> int:
             summary = compute_summary(services, reported_week(claimed_at, zone), now)
             post_summary(services, summary, missing, key=key)
         with services.db.transaction() as session:
-            finish_effect(session, key)
+            finish_effect(session, key, now)
         log.warning(
             "weekly summary %s was interrupted; finished it: posted to %d of %d destinations",
             key,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from bot.background import Background
+from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
@@ -21,3 +22,5 @@ class Services:
     directory: Directory
     deals: DealService
     background: Background
+    # Every "now" the listeners and jobs use; tests and the demo give a FrozenClock.
+    clock: Clock = system_clock

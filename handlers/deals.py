@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -41,7 +41,7 @@ def actor_of(context: BoltContext) -> Actor:
 
 def local_today(services: Services, context: BoltContext) -> date:
     """Dates like `tomorrow` mean the person's tomorrow, in their own time zone."""
-    return datetime.now(user_of(context).zone(services.settings.zone)).date()
+    return services.clock().astimezone(user_of(context).zone(services.settings.zone)).date()
 
 
 def announce_later(services: Services, change: DealChange) -> None:
@@ -72,7 +72,7 @@ def send_export(services: Services, user_id: str, texts: Texts) -> None:
         texts,
         "/deal export",
         content=export.content,
-        filename=f"pulsebot-deals-{date.today().isoformat()}.csv",
+        filename=f"pulsebot-deals-{services.clock().date().isoformat()}.csv",
         title="pulsebot deals",
         initial_comment=texts("deal.export.done", deals=export.deals, events=export.events),
     )

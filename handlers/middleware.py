@@ -49,7 +49,7 @@ class RetryDeduplication(Middleware):
         key = delivery_key(req.body)
         if key is not None:
             with self._services.db.single_statement() as connection:
-                first = claim_request(connection, key)
+                first = claim_request(connection, key, self._services.clock())
             if not first:
                 retry = req.headers.get("x-slack-retry-num", ["-"])[0]
                 log.info("duplicate delivery %s (retry %s) acknowledged, not redone", key, retry)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,10 +38,6 @@ log = logging.getLogger(__name__)
 
 # Renders a DM for its reader, in their language and time zone.
 RenderFor = Callable[[Texts, ZoneInfo], tuple[str, list[Block]]]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _error(texts: Texts, exc: OneOnOneError) -> tuple[str, list[Block]]:
@@ -157,7 +152,7 @@ def register(app: App, services: Services) -> None:
         """Database work and the reply; what needs the Web API comes back as a callable."""
         user = user_of(context)
         zone = user.zone(fallback_zone)
-        now = _now()
+        now = services.clock()
         if isinstance(request, SimpleRequest) and request.subcommand == "schedule":
             trigger, modal = command["trigger_id"], views.schedule_modal(texts, zone)
             return [], lambda: open_view(trigger, modal)
@@ -232,7 +227,10 @@ def register(app: App, services: Services) -> None:
         response_url = body.get("response_url")
         try:
             skipped = service.skip(
-                db, user.user_id, occurrence_id=_int(body["actions"][0].get("value")), now=_now()
+                db,
+                user.user_id,
+                occurrence_id=_int(body["actions"][0].get("value")),
+                now=services.clock(),
             )
         except OneOnOneError as exc:
             ack()
@@ -274,7 +272,9 @@ def register(app: App, services: Services) -> None:
         try:
             request = _schedule_from_state(view["state"]["values"])
             person = person_named(request.person_id)
-            series, first = service.schedule(db, user, person, request, zone=zone, now=_now())
+            series, first = service.schedule(
+                db, user, person, request, zone=zone, now=services.clock()
+            )
         except ScheduleFormErrors as problems:
             errors = {block: _error(texts, exc)[0] for block, exc in problems.errors.items()}
             ack(response_action="errors", errors=errors)
@@ -295,7 +295,11 @@ def register(app: App, services: Services) -> None:
         text = _value(view["state"]["values"], "topic")
         try:
             series, upcoming = service.add_topic(
-                db, user.user_id, series_id=_metadata(view, "series"), text=text, now=_now()
+                db,
+                user.user_id,
+                series_id=_metadata(view, "series"),
+                text=text,
+                now=services.clock(),
             )
         except OneOnOneError as exc:
             ack(response_action="errors", errors={"topic": _error(texts, exc)[0]})
@@ -318,7 +322,7 @@ def register(app: App, services: Services) -> None:
         text = _value(view["state"]["values"], "notes")
         try:
             service.save_notes(
-                db, user_of(context).user_id, _metadata(view, "series"), text, _now()
+                db, user_of(context).user_id, _metadata(view, "series"), text, services.clock()
             )
         except OneOnOneError as exc:
             ack(response_action="errors", errors={"notes": _error(texts, exc)[0]})
@@ -339,7 +343,7 @@ def register(app: App, services: Services) -> None:
                 outcome=_value(values, "outcome"),
                 followups=_value(values, "followups").splitlines(),
                 done=[d for d in done if d],
-                now=_now(),
+                now=services.clock(),
             )
         except OneOnOneError as exc:
             ack(response_action="errors", errors={"outcome": _error(texts, exc)[0]})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -32,7 +31,7 @@ def summary_command(
         refused = texts("common.manager_only", command="/pulse summary")
         ack(text=refused, blocks=notice(refused))
         return
-    now = datetime.now(UTC)
+    now = services.clock()
     zone = services.settings.zone
     try:
         if len(args) > 1:
@@ -74,7 +73,7 @@ def register(app: App, services: Services) -> None:
         ack()
         if not context.get("is_manager"):
             return
-        now = datetime.now(UTC)
+        now = services.clock()
         services.background.submit(
             send_preview,
             services,

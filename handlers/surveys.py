@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -82,10 +82,6 @@ DM_RECORD_PATIENCE = 30.0
 
 # Work for after the ack: a function and the plain values it needs (see Background.submit).
 After = tuple[Callable[..., object], tuple[object, ...]]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _scheduled_message(texts: Texts, survey: SurveyRecord, next_run: datetime) -> str:
@@ -263,7 +259,7 @@ def register(app: App, services: Services) -> None:
     ) -> tuple[str, list[Any], After | None]:
         """Database work and the reply; what needs Slack's Web API is returned for later."""
         user_id = user_of(context).user_id
-        now = _now()
+        now = services.clock()
         if subcommand == "templates":
             return texts("pulse.list.templates_title"), views.templates_blocks(texts), None
         if subcommand == "list":
@@ -346,7 +342,7 @@ def register(app: App, services: Services) -> None:
         services.client.views_open(trigger_id=trigger_id, view=view)
 
     def send_run(run_id: int) -> None:
-        now = _now()
+        now = services.clock()
         jobs.resolve_audiences(services, now)
         jobs.dispatch_due_deliveries(services, now, run_id=run_id)
 
@@ -419,7 +415,7 @@ def register(app: App, services: Services) -> None:
         texts = Texts(language)
         run = service.get_run(db, run_id)
         definition = definitions.get(run_id)
-        if run is None or definition is None or not service.is_open(run, _now()):
+        if run is None or definition is None or not service.is_open(run, services.clock()):
             tell_privately(services, user_id, response_url, texts("pulse.dm.closed_click"))
             return
         where = dm_of(run_id, user_id, channel, ts)
@@ -441,7 +437,7 @@ def register(app: App, services: Services) -> None:
         """Start / Change my answers / Add a comment: the modal with the current answers."""
         texts = Texts(language)
         run, current = service.current_answers(db, policy, run_id, user_id)
-        if run is None or not service.is_open(run, _now()):
+        if run is None or not service.is_open(run, services.clock()):
             tell_privately(services, user_id, response_url, texts("pulse.dm.closed_click"))
             return
         definition = definitions.get(run_id)
@@ -495,7 +491,7 @@ def register(app: App, services: Services) -> None:
             ack()  # a forged or stale value: nothing to record
             return
         outcome = service.record_answers(
-            db, policy, run_id, user_id, {0: (score, None)}, now=_now(), replace_all=False
+            db, policy, run_id, user_id, {0: (score, None)}, now=services.clock(), replace_all=False
         )
         ack()
         if not outcome.recorded:
@@ -567,7 +563,7 @@ def register(app: App, services: Services) -> None:
             return
         user_id = user_of(context).user_id
         outcome = service.record_answers(
-            db, policy, run_id, user_id, answers, now=_now(), replace_all=True
+            db, policy, run_id, user_id, answers, now=services.clock(), replace_all=True
         )
         if not outcome.recorded:
             ack(views.modal_errors({"q0": texts("pulse.dm.closed_click")}))
@@ -596,7 +592,7 @@ def register(app: App, services: Services) -> None:
             run_id,
             user_of(context).user_id,
             {last: (None, comment)},
-            now=_now(),
+            now=services.clock(),
             replace_all=False,
         )
         if not outcome.recorded:
@@ -619,7 +615,7 @@ def register(app: App, services: Services) -> None:
         try:
             name, _, schedule = _schedule_from_state(view["state"]["values"])
             survey, next_run = service.schedule_survey(
-                db, policy, name, schedule, user_id=user_of(context).user_id, now=_now()
+                db, policy, name, schedule, user_id=user_of(context).user_id, now=services.clock()
             )
         except SurveyError as exc:
             ack(
@@ -653,7 +649,7 @@ def register(app: App, services: Services) -> None:
             definition = SurveyDefinition(
                 title=field("title"), questions=parse_questions(field("questions"))
             )
-            service.create_survey(db, name, definition, user_of(context).user_id)
+            service.create_survey(db, name, definition, user_of(context).user_id, services.clock())
         except SurveyError as exc:
             block = (
                 "name"

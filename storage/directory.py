@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+from storage.base import Base, UTCDateTime, upsert_statement
 
 
 class DirectoryUser(Base):
@@ -26,7 +26,7 @@ class DirectoryUser(Base):
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     is_restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +86,8 @@ def list_users(session: Session) -> list[UserRecord]:
     return [_record(row) for row in rows]
 
 
-def upsert_users(session: Session, users: Iterable[UserRecord]) -> int:
-    """Insert or refresh users; returns how many rows were written."""
+def upsert_users(session: Session, users: Iterable[UserRecord], now: datetime) -> int:
+    """Insert or refresh users, as fetched at `now`; returns how many rows were written."""
     rows = [
         {
             "user_id": u.user_id,
@@ -100,7 +100,7 @@ def upsert_users(session: Session, users: Iterable[UserRecord]) -> int:
             "is_bot": u.is_bot,
             "is_restricted": u.is_restricted,
             "deleted": u.deleted,
-            "fetched_at": utcnow(),
+            "fetched_at": now,
         }
         for u in users
     ]

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Update
 
-from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+from storage.base import Base, UTCDateTime, upsert_statement
 
 MAX_TOPIC = 500
 MAX_NOTE = 3000
@@ -58,7 +58,7 @@ class OneOnOneSeries(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64))
     anchor_date: Mapped[date] = mapped_column(Date)  # the first occurrence's local date
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -103,7 +103,7 @@ class OneOnOneTopic(Base):
     author_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(String(MAX_TOPIC))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     held_in: Mapped[int | None] = mapped_column(
         ForeignKey("oneonone_occurrences.id", ondelete="SET NULL")
     )
@@ -122,7 +122,7 @@ class OneOnOneNote(Base):
     author_id: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # ---- plain records ----------------------------------------------------------------------------

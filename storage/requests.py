@@ -11,14 +11,14 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
 
-from storage.base import Base, UTCDateTime, utcnow
+from storage.base import Base, UTCDateTime
 
 
 class HandledRequest(Base):
     __tablename__ = "handled_requests"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 def _claim_statement(dialect: str) -> Executable:
@@ -47,8 +47,8 @@ def _claim_statement(dialect: str) -> Executable:
 _CLAIM_STATEMENTS: dict[str, Executable] = {}
 
 
-def claim_request(connection: Connection, key: str) -> bool:
-    """Record `key`; False when it was recorded before (a retry or a replay).
+def claim_request(connection: Connection, key: str, now: datetime) -> bool:
+    """Record `key`, handled at `now`; False when it was recorded before (a retry or a replay).
 
     Core and one statement: this runs on every request, before Slack gets its answer. Give
     it a connection of its own (`Database.single_statement()`): on PostgreSQL it commits by
@@ -56,7 +56,7 @@ def claim_request(connection: Connection, key: str) -> bool:
     """
     statement = _claim_statement(connection.dialect.name)
     # RETURNING, not rowcount: an ORM-executed INSERT may report rowcount -1.
-    return connection.execute(statement, {"key": key, "handled_at": utcnow()}).first() is not None
+    return connection.execute(statement, {"key": key, "handled_at": now}).first() is not None
 
 
 def release_request(session: Session, key: str) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import Column, Float, LargeBinary, String, Table, Unicode, delet
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+from storage.base import Base, UTCDateTime, upsert_statement
 
 JOBS_TABLE = "apscheduler_jobs"
 
@@ -31,14 +31,15 @@ class ScheduledEffect(Base):
     __tablename__ = "scheduled_effects"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    done_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-def claim_effect(session: Session, key: str) -> bool:
-    """Record `key`; False when it was recorded before (the effect was already done)."""
+def claim_effect(session: Session, key: str, now: datetime) -> bool:
+    """Record `key` as done at `now`; False when it was recorded before (the effect was
+    already done)."""
     statement = (
         upsert_statement(session, ScheduledEffect)
-        .values(key=key, done_at=utcnow())
+        .values(key=key, done_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(ScheduledEffect.key)
     )
@@ -90,7 +91,7 @@ def take_over_effect(session: Session, key: str, claimed_at: datetime, now: date
     return result.rowcount == 1
 
 
-def finish_effect(session: Session, key: str) -> None:
-    """The effect is done: its key recorded, its in-progress claim gone."""
-    claim_effect(session, key)
+def finish_effect(session: Session, key: str, now: datetime) -> None:
+    """The effect is done at `now`: its key recorded, its in-progress claim gone."""
+    claim_effect(session, key, now)
     release_effect(session, key + IN_PROGRESS)

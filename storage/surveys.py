@@ -29,7 +29,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import Executable
 
-from storage.base import Base, UTCDateTime, upsert_statement, utcnow
+from storage.base import Base, UTCDateTime, upsert_statement
 from storage.scheduling import forget_effects
 
 # Delivery states: pending → sending (claimed, Slack call in flight) → sent | failed.
@@ -55,7 +55,7 @@ class Survey(Base):
     # The questions as JSON (bot.surveys.model.SurveyDefinition.to_json).
     definition: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The schedule; cadence None means "only started by hand".
     cadence: Mapped[str | None] = mapped_column(String(16))
     on_weekday: Mapped[int | None] = mapped_column(Integer)
@@ -279,9 +279,16 @@ def list_surveys(session: Session) -> list[SurveyRecord]:
 
 
 def add_survey(
-    session: Session, *, name: str, definition: str, created_by: str, template_id: str | None
+    session: Session,
+    *,
+    name: str,
+    definition: str,
+    created_by: str,
+    template_id: str | None,
+    now: datetime,
 ) -> SurveyRecord:
     row = Survey(
+        created_at=now,
         name=name,
         name_key=name.casefold(),
         definition=definition,

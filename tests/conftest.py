@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
 from bot.logs import configure_logging
 from bot.standin import SlackStandIn, Workspace
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
 from storage.scratch import scratch_schema
+from tests.faketime_compat import UNDER_FAKETIME, faked_start, rerun_ready_for_faketime
 from tests.harness import BotHarness
 
 PG_ENV = "PULSEBOT_TEST_DATABASE_URL"
@@ -27,6 +30,31 @@ TEST_SIGNING_SECRET = "test-signing-secret-0123456789"
 TEST_BOT_TOKEN = "xoxb-test-0000-pulsebot"
 TEST_SECRET = "test-pulsebot-secret-please-change"
 SECRETS = (TEST_BOT_TOKEN, TEST_SIGNING_SECRET, TEST_SECRET)
+
+# Where every test's clock stands unless the test sets it: Tuesday 1 December 2026, 09:00 UTC
+# (10:00 in Rome, 04:00 in New York). `make test-any-day` moves it with PULSEBOT_TEST_NOW
+# (and the machine's clock with faketime), so a test that quietly depends on the day fails.
+PINNED_NOW_ENV = "PULSEBOT_TEST_NOW"
+DEFAULT_PINNED_NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+# Under faketime (by hand: `faketime -f "@2027-03-28 01:30:00" .venv/bin/pytest`), tests pin
+# the faked moment the run started at, so the whole suite runs on that day.
+FAKED_START = faked_start() if UNDER_FAKETIME else None
+
+
+def pinned_now() -> datetime:
+    """The instant tests start at: PULSEBOT_TEST_NOW (ISO 8601, UTC when no offset) if set,
+    else where faketime started the run, else DEFAULT_PINNED_NOW."""
+    value = os.environ.get(PINNED_NOW_ENV)
+    if not value:
+        return FAKED_START or DEFAULT_PINNED_NOW
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    rerun_ready_for_faketime(config)
 
 
 class SecretWatch(logging.Handler):
@@ -136,13 +164,19 @@ def make_settings(**overrides: object) -> Settings:
 
 
 @pytest.fixture
-def bot(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+def clock() -> FrozenClock:
+    """What the code under test takes for now: pinned, and moved only by the test."""
+    return FrozenClock(pinned_now())
+
+
+@pytest.fixture
+def bot(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[BotHarness]:
     """The whole bot, in memory, on both databases, talking to the stand-in."""
     settings = make_settings(
         SLACK_API_URL=standin.url,
         DATABASE_URL=make_url(str(db.engine.url)).render_as_string(hide_password=False),
     )
-    harness = BotHarness.boot(settings, db=db, standin=standin)
+    harness = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
     yield harness
     harness.close()
 

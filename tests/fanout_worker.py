@@ -6,6 +6,7 @@ import sys
 from datetime import datetime
 
 from bot.app import build_services
+from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.surveys import jobs
 
@@ -20,8 +21,9 @@ def main(database_url: str, api_url: str, secret: str, now: str) -> None:
         DATABASE_URL=database_url,
         PULSEBOT_TIMEZONE="Europe/Rome",
     )
-    services = build_services(settings)
-    jobs.dispatch_due_deliveries(services, datetime.fromisoformat(now))
+    clock = FrozenClock(datetime.fromisoformat(now))
+    services = build_services(settings, clock=clock)
+    jobs.dispatch_due_deliveries(services, clock())
 
 
 if __name__ == "__main__":

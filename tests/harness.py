@@ -10,6 +10,7 @@ from slack_bolt import App, BoltResponse
 from sqlalchemy import MetaData
 
 from bot.app import build_app, build_services
+from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.services import Services
 from bot.slack_requests import SignedRequest, SlackRequests
@@ -25,14 +26,17 @@ class BotHarness:
     services: Services
     standin: SlackStandIn
     requests: SlackRequests
+    clock: FrozenClock  # what the bot takes for now: set it or move it on, it never ticks
 
     @classmethod
-    def boot(cls, settings: Settings, *, db: Database, standin: SlackStandIn) -> BotHarness:
+    def boot(
+        cls, settings: Settings, *, db: Database, standin: SlackStandIn, clock: FrozenClock
+    ) -> BotHarness:
         upgrade(db.engine)
-        services = build_services(settings, db=db)
+        services = build_services(settings, db=db, clock=clock)
         app = build_app(services)
         requests = SlackRequests(settings.slack_signing_secret.get_secret_value())
-        return cls(app=app, services=services, standin=standin, requests=requests)
+        return cls(app=app, services=services, standin=standin, requests=requests, clock=clock)
 
     def dispatch(self, request: SignedRequest) -> BoltResponse:
         return self.app.dispatch(request.bolt())

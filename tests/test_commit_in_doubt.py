@@ -48,7 +48,7 @@ def test_a_connection_lost_at_commit_is_in_doubt_and_the_change_may_be_kept(
     db: Database, commit_then_lose_connection: list[int]
 ) -> None:
     with pytest.raises(CommitInDoubt), db.transaction() as session:
-        session.add(HandledRequest(key="k1"))
+        session.add(HandledRequest(key="k1", handled_at=NOW))
     with pytest.raises(CommitInDoubt), db.begin() as connection:
         connection.execute(insert(HandledRequest).values(key="k2", handled_at=NOW))
     assert len(commit_then_lose_connection) == 2
@@ -61,7 +61,7 @@ def test_a_connection_lost_before_commit_is_a_plain_outage(db: Database) -> None
     # Lost in the middle of the work: no COMMIT was sent, the server rolls back. Not in doubt.
     lost = DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True)
     with pytest.raises(DBAPIError) as raised, db.transaction() as session:
-        session.add(HandledRequest(key="k3"))
+        session.add(HandledRequest(key="k3", handled_at=NOW))
         raise lost
     assert raised.value is lost
     with db.engine.connect() as connection:

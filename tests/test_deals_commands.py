@@ -119,6 +119,21 @@ def test_the_story_of_a_deal(bot: BotHarness) -> None:
     assert "Globex (#1)" in card and "budget cut" in card and "History" in card
 
 
+def test_a_list_line_longer_than_a_section_is_clipped_not_left_empty(bot: BotHarness) -> None:
+    """A next step of "&" escapes to five times its length: its line alone overflows a section.
+    (Lists once put such a line after an empty section, which Slack refuses; whether the line
+    crossed the limit hung on the length of the due date, so on the day of the month.)"""
+    say(bot, REP, "new Acme 1k")
+    say(bot, REP, "new Globex 2k")
+    say(bot, REP, "next acme " + "&" * 1990 + " due:2026-12-24")
+    for text in ("list", "list all"):
+        reply = BotHarness.reply(bot.command(REP, "/deal", text))
+        assert validate_blocks(reply["blocks"]) == []
+        sections = [b["text"]["text"] for b in reply["blocks"] if b["type"] == "section"]
+        assert all(sections) and all(len(t) <= 3000 for t in sections)
+        assert "Globex" in "\n".join(sections) and sections[1].endswith("…")
+
+
 def test_advance_from_negotiation_says_won_or_lost(bot: BotHarness) -> None:
     say(bot, REP, "new Initech 10k negotiation")
     text = say(bot, REP, "advance initech")

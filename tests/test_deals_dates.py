@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 
+from bot.clock import FrozenClock
 from tests.harness import BotHarness, block_text
 from tests.test_deals_commands import ITALIAN_REP, REP, count_rows, deal_row, say
 
@@ -21,9 +20,8 @@ IN_2_WEEKS = date(2026, 6, 24)
 
 
 @pytest.fixture(autouse=True)
-def frozen() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+def frozen(clock: FrozenClock) -> None:
+    clock.now = NOW
 
 
 @pytest.mark.parametrize(

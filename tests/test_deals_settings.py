@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 from sqlalchemy.engine import make_url
 
+from bot.clock import FrozenClock
 from bot.standin import SlackStandIn
 from storage.db import Database
 from tests.conftest import make_settings
@@ -23,14 +23,14 @@ CURRENCY = "USD"
 
 
 @pytest.fixture
-def bot(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+def bot(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[BotHarness]:
     settings = make_settings(
         SLACK_API_URL=standin.url,
         DATABASE_URL=make_url(str(db.engine.url)).render_as_string(hide_password=False),
         PULSEBOT_STAGES=STAGES,
         PULSEBOT_CURRENCY=CURRENCY.lower(),  # read case-insensitively
     )
-    harness = BotHarness.boot(settings, db=db, standin=standin)
+    harness = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
     yield harness
     harness.close()
 
@@ -89,11 +89,11 @@ def test_help_names_the_custom_stages(bot: BotHarness) -> None:
 
 def test_stale_days_come_from_the_custom_stages(bot: BotHarness) -> None:
     start = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
-    with time_machine.travel(start, tick=False):
-        say(bot, REP, "new Quick 1k contract")  # stale after 3 days
-        say(bot, REP, "new Slow 1k discovery")  # stale after 10 days
-    with time_machine.travel(start + timedelta(days=4), tick=False):
-        stalled = say(bot, REP, "stalled")
+    bot.clock.now = start
+    say(bot, REP, "new Quick 1k contract")  # stale after 3 days
+    say(bot, REP, "new Slow 1k discovery")  # stale after 10 days
+    bot.clock.now = start + timedelta(days=4)
+    stalled = say(bot, REP, "stalled")
     assert "Stalled deals (1)" in stalled and "Quick" in stalled and "Slow" not in stalled
 
 

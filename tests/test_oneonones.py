@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import func, select
 
-import handlers.oneonones
+from bot.clock import FrozenClock
 from bot.i18n import Texts
 from bot.oneonones.commands import SCHEDULE_FORM_BLOCKS
 from bot.oneonones.jobs import send_oneonone_reminders
@@ -47,21 +47,10 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}|{user_id.lower()}>"
 
 
-class Clock:
-    """What the listeners take for now (the scheduler's tick is given its own `now`)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moment = Clock(TUESDAY)
-    monkeypatch.setattr(handlers.oneonones, "_now", moment)
-    return moment
+@pytest.fixture(autouse=True)
+def tuesday(clock: FrozenClock) -> None:
+    """Every test here starts on TUESDAY: the dates they check count from it."""
+    clock.now = TUESDAY
 
 
 def say(bot: BotHarness, user_id: str, text: str) -> str:
@@ -132,7 +121,7 @@ def test_help_in_english_and_italian(bot: BotHarness) -> None:
     assert "I don't know `/oneonone frobnicate`" in unknown and "/oneonone list" in unknown
 
 
-def test_schedule_shows_each_person_their_own_time(bot: BotHarness, clock: Clock) -> None:
+def test_schedule_shows_each_person_their_own_time(bot: BotHarness, clock: FrozenClock) -> None:
     reply = say(bot, LUCA, f"schedule {mention(JAMES)} every 2 weeks on thursday at 10:00")
     assert "1:1 with <@U07JMILLE> scheduled, every 2 weeks, 60 min" in reply
     assert "Thu 2026-12-03 10:00 (Europe/Rome)" in reply
@@ -145,7 +134,7 @@ def test_schedule_shows_each_person_their_own_time(bot: BotHarness, clock: Clock
     assert "(you lead it)" in say(bot, LUCA, "list")
 
 
-def test_italian_grammar_and_minutes(bot: BotHarness, clock: Clock) -> None:
+def test_italian_grammar_and_minutes(bot: BotHarness, clock: FrozenClock) -> None:
     reply = say(
         bot, MARCO, f"schedule {mention(FRANCESCA)} ogni 4 settimane il venerdì alle 9:30 per 45"
     )
@@ -189,7 +178,7 @@ def test_italian_grammar_and_minutes(bot: BotHarness, clock: Clock) -> None:
     ],
 )  # fmt: skip
 def test_bad_input_gets_a_clear_ephemeral_answer_and_changes_nothing(
-    bot: BotHarness, db: Database, clock: Clock, text: str, expected: str
+    bot: BotHarness, db: Database, clock: FrozenClock, text: str, expected: str
 ) -> None:
     reply = say(bot, AMELIA, text)
     assert ":warning:" in reply
@@ -198,7 +187,7 @@ def test_bad_input_gets_a_clear_ephemeral_answer_and_changes_nothing(
 
 
 def test_a_second_series_with_the_same_person_is_refused(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)
     again = say(bot, AMELIA, f"schedule {mention(OLIVER)} every week on monday at 11:00")
@@ -209,7 +198,7 @@ def test_a_second_series_with_the_same_person_is_refused(
 
 
 def test_a_time_skipped_by_daylight_saving_is_refused(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     clock.now = datetime(2027, 3, 22, 12, 0, tzinfo=UTC)  # the Sunday after is the change
     reply = say(bot, LUCA, f"schedule {mention(MARCO)} every week on sunday at 02:30")
@@ -269,7 +258,7 @@ def series_rows(db: Database) -> list[tuple[object, ...]]:
 
 
 def test_schedule_alone_opens_the_form_in_the_askers_language(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     view = opened_schedule_form(bot, AMELIA)
     assert view["title"]["text"] == "Schedule a 1:1"
@@ -306,7 +295,7 @@ def test_schedule_alone_opens_the_form_in_the_askers_language(
 
 
 def test_the_form_schedules_the_same_series_as_the_typed_command(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     opened_schedule_form(bot, AMELIA)
     response = bot.submit(AMELIA, views.SCHEDULE_MODAL, schedule_form())
@@ -364,7 +353,7 @@ def test_the_form_schedules_the_same_series_as_the_typed_command(
     ],
 )  # fmt: skip
 def test_each_bad_field_is_answered_under_itself_and_saves_nothing(
-    bot: BotHarness, clock: Clock, form: dict[str, Any], block: str, expected: str
+    bot: BotHarness, clock: FrozenClock, form: dict[str, Any], block: str, expected: str
 ) -> None:
     answer = BotHarness.reply(bot.submit(AMELIA, views.SCHEDULE_MODAL, form))
     assert answer["response_action"] == "errors"
@@ -376,7 +365,7 @@ def test_each_bad_field_is_answered_under_itself_and_saves_nothing(
 
 
 def test_the_form_answers_every_bad_field_at_once_in_the_askers_language(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     form = schedule_form(person=FRANCESCA, every="3", at_time="7", minutes="999")
     errors = BotHarness.reply(bot.submit(MARCO, views.SCHEDULE_MODAL, form))["errors"]
@@ -388,7 +377,7 @@ def test_the_form_answers_every_bad_field_at_once_in_the_askers_language(
 
 
 def test_the_form_refuses_a_time_skipped_by_daylight_saving_under_the_time(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     clock.now = datetime(2027, 3, 22, 12, 0, tzinfo=UTC)  # the Sunday after is the change
     form = schedule_form(person=MARCO, every="1", weekday="sunday", at_time="02:30")
@@ -402,7 +391,7 @@ def test_the_form_refuses_a_time_skipped_by_daylight_saving_under_the_time(
 
 
 def test_agenda_the_day_before_reminder_an_hour_before_outcomes_after_each_once(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)  # Thu 3 Dec 10:00 London = 10:00 UTC, until 11:00
     assert "Added to the agenda of your next 1:1 with <@U05OSMITH>" in say(
@@ -439,7 +428,7 @@ def test_agenda_the_day_before_reminder_an_hour_before_outcomes_after_each_once(
 
 
 def test_ticks_racing_and_a_restart_send_each_dm_once(
-    bot: BotHarness, db: Database, standin: SlackStandIn, clock: Clock
+    bot: BotHarness, db: Database, standin: SlackStandIn, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)
     bot.services.background.wait_idle()
@@ -449,9 +438,9 @@ def test_ticks_racing_and_a_restart_send_each_dm_once(
     settings = make_settings(
         SLACK_API_URL=standin.url, DATABASE_URL=db.engine.url.render_as_string(False)
     )
-    restarted = BotHarness.boot(settings, db=db, standin=standin)
+    restarted = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
     second = Database(db.engine.url)
-    twin = BotHarness.boot(settings, db=second, standin=standin)
+    twin = BotHarness.boot(settings, db=second, standin=standin, clock=clock)
     try:
         now = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
         results: list[int] = []
@@ -480,7 +469,7 @@ def test_ticks_racing_and_a_restart_send_each_dm_once(
 
 
 def test_skip_from_the_dm_moves_the_agenda_to_the_next_meeting(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)
     say(bot, OLIVER, f"add {mention(AMELIA)} Holiday plans")
@@ -502,7 +491,7 @@ def test_skip_from_the_dm_moves_the_agenda_to_the_next_meeting(
     assert tick(bot, datetime(2026, 12, 3, 11, 10, tzinfo=UTC)) == 0
 
 
-def test_add_a_topic_from_the_dm(bot: BotHarness, clock: Clock) -> None:
+def test_add_a_topic_from_the_dm(bot: BotHarness, clock: FrozenClock) -> None:
     schedule_amelia_oliver(bot)
     tick(bot, datetime(2026, 12, 2, 10, 30, tzinfo=UTC))
     agenda = bot.dms(AMELIA)[-1]
@@ -521,7 +510,7 @@ def test_add_a_topic_from_the_dm(bot: BotHarness, clock: Clock) -> None:
 
 
 def test_outcomes_are_private_and_follow_ups_carry_over_until_done(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)
     tick(bot, datetime(2026, 12, 3, 11, 1, tzinfo=UTC))  # held; the outcomes DM goes
@@ -559,7 +548,7 @@ def test_outcomes_are_private_and_follow_ups_carry_over_until_done(
 
 
 def test_nobody_else_sees_the_agenda_or_the_notes(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)
     say(bot, OLIVER, f"add {mention(AMELIA)} Feeling stretched thin")
@@ -598,7 +587,7 @@ def test_nobody_else_sees_the_agenda_or_the_notes(
 
 
 def test_only_the_manager_cancels_and_the_person_is_told(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)
     refused = say(bot, OLIVER, f"cancel {mention(AMELIA)}")
@@ -641,7 +630,7 @@ def reminders(bot: BotHarness, user_id: str) -> list[str]:
 
 
 def test_spring_forward_moves_a_later_meeting_by_the_gap_and_fires_once(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     clock.now = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
     say(bot, LUCA, f"schedule {mention(OLIVER)} every week on sunday at 02:30 for 30")
@@ -662,7 +651,7 @@ def test_spring_forward_moves_a_later_meeting_by_the_gap_and_fires_once(
 
 
 def test_fall_back_takes_the_first_of_a_repeated_time_and_fires_once(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     clock.now = datetime(2026, 10, 19, 12, 0, tzinfo=UTC)
     say(bot, LUCA, f"schedule {mention(OLIVER)} every week on sunday at 02:30 for 30")
@@ -682,7 +671,7 @@ def test_fall_back_takes_the_first_of_a_repeated_time_and_fires_once(
 
 
 def test_the_summary_counts_held_skipped_and_overdue_only(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)  # Thu 3 Dec: held
     say(bot, AMELIA, f"add {mention(OLIVER)} Secret topic")
@@ -780,7 +769,7 @@ GONE = {
 @pytest.mark.parametrize("outsider", [JAMES, GIULIA], ids=["third_person", "another_manager"])
 @pytest.mark.parametrize("action_id", FORGED_CLICKS)
 def test_a_forged_click_on_someone_elses_1to1_is_refused_and_changes_nothing(
-    bot: BotHarness, db: Database, clock: Clock, outsider: str, action_id: str
+    bot: BotHarness, db: Database, clock: FrozenClock, outsider: str, action_id: str
 ) -> None:
     prompt, agenda, _ = a_held_meeting_and_the_next(bot)
     source = prompt if action_id == views.OUTCOMES else agenda
@@ -841,7 +830,13 @@ def forged_submission(
      (views.OUTCOMES_MODAL, "outcome")],
 )  # fmt: skip
 def test_a_forged_modal_submission_for_someone_elses_1to1_is_refused_and_changes_nothing(
-    bot: BotHarness, db: Database, clock: Clock, *, outsider: str, callback_id: str, block: str
+    bot: BotHarness,
+    db: Database,
+    clock: FrozenClock,
+    *,
+    outsider: str,
+    callback_id: str,
+    block: str,
 ) -> None:
     _, _, outcomes_modal = a_held_meeting_and_the_next(bot)
     values, metadata = forged_submission(bot, callback_id, outcomes_modal)
@@ -884,7 +879,7 @@ def timed(call: Callable[[], T]) -> tuple[T, float]:
 
 @pytest.mark.parametrize("trouble", SLACK_TROUBLE)
 def test_schedule_while_slack_cannot_look_the_person_up_answers_in_time_try_again(
-    bot: BotHarness, db: Database, clock: Clock, trouble: str
+    bot: BotHarness, db: Database, clock: FrozenClock, trouble: str
 ) -> None:
     """Oliver is not known yet, and users.info is slow or failing: the typed command and the
     form answer within Slack's 3 seconds with "try again", not "I cannot find"; once Slack
@@ -911,7 +906,7 @@ def test_schedule_while_slack_cannot_look_the_person_up_answers_in_time_try_agai
 
 
 def test_schedule_in_italian_while_slack_is_down_and_an_unknown_person_is_still_unknown(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     say(bot, MARCO, "list")
     bot.standin.fail_next("users.info", count=1000, status=503)
@@ -940,7 +935,7 @@ def home_showing(bot: BotHarness, user_id: str, *expected: str, absent: str = ""
 
 
 def test_home_shows_the_next_1to1_in_the_viewers_own_zone_and_follows_topics_and_skips(
-    bot: BotHarness, clock: Clock
+    bot: BotHarness, clock: FrozenClock
 ) -> None:
     say(bot, LUCA, f"schedule {mention(JAMES)} every 2 weeks on thursday at 10:00")
     # Luca's Home, refreshed by his own command, in Rome time; James's, opened, in New York's.
@@ -986,7 +981,7 @@ def test_home_shows_the_next_1to1_in_the_viewers_own_zone_and_follows_topics_and
 
 
 def test_the_next_day_before_dm_carries_the_open_follow_ups_of_the_last_meeting(
-    bot: BotHarness, db: Database, clock: Clock
+    bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
     schedule_amelia_oliver(bot)  # Thu 3 Dec, then Thu 17 Dec
     say(bot, OLIVER, f"add {mention(AMELIA)} Holiday rota")  # discussed on 3 Dec

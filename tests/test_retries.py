@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from handlers.middleware import delivery_key
 from storage.db import Database
 from storage.requests import claim_request
 from tests.harness import BotHarness
+
+MOMENT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 # A retried event, block action, form and command: tests/reliability/test_replays.py.
 
@@ -60,9 +63,9 @@ def test_a_delivery_key_commits_by_itself_and_leaves_durable_commits_alone(db: D
     """The claim is one statement with its own transaction; on PostgreSQL it turns off the
     WAL flush wait for that transaction only, never for the pooled connection afterwards."""
     with db.single_statement() as connection:
-        assert claim_request(connection, "event:Ev-durable")
+        assert claim_request(connection, "event:Ev-durable", MOMENT)
     with db.single_statement() as connection:
-        assert not claim_request(connection, "event:Ev-durable")
+        assert not claim_request(connection, "event:Ev-durable", MOMENT)
         if db.dialect == "postgresql":
             setting = connection.execute(text("SHOW synchronous_commit")).scalar()
             assert setting == "on"
@@ -88,6 +91,6 @@ def test_a_pooled_connection_killed_by_the_server_is_replaced_before_use(db: Dat
         killer.dispose()
     time.sleep(0.2)  # the termination notice reaches the idle socket
     with db.single_statement() as connection:
-        assert claim_request(connection, "event:Ev-after-restart")
+        assert claim_request(connection, "event:Ev-after-restart", MOMENT)
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid

@@ -16,10 +16,11 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.util import ref_to_obj
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot import jobs
 from bot.app import build_services
+from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.scheduler import (
     DEAL_DIGEST_JOBS,
@@ -78,8 +79,9 @@ def services_on(db: Database, **overrides: str) -> Services:
 
 
 @pytest.fixture
-def frozen() -> Iterator[Any]:
-    """Travel in time with the clock stopped: `frozen(when)`; APScheduler reads the same clock."""
+def frozen(clock: FrozenClock) -> Iterator[Any]:
+    """Travel in time with the clock stopped: `frozen(when)`. APScheduler reads the machine's
+    clock (time-machine moves it); the bot's own clock is moved with it."""
     travellers: list[Any] = []
 
     def travel(when: datetime) -> None:
@@ -88,6 +90,7 @@ def frozen() -> Iterator[Any]:
         traveller = time_machine.travel(when, tick=False)
         traveller.start()
         travellers.append(traveller)
+        clock.now = when
 
     yield travel
     while travellers:
@@ -320,11 +323,7 @@ def test_each_job_fired_twice_acts_once(bot: BotHarness, frozen: Any) -> None:
     services = bot.services
     frozen(rome(2026, 11, 23, 9))
     with services.db.engine.begin() as connection:
-        claim_request(connection, "event:Ev-old")
-    with services.db.transaction() as session:
-        session.execute(
-            update(HandledRequest).values(handled_at=datetime.now(UTC) - timedelta(days=2))
-        )
+        claim_request(connection, "event:Ev-old", bot.clock() - timedelta(days=2))
     runner = Runner(services)
     runner.start()
     try:

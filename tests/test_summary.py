@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.chart import PNG_SIGNATURE, summary_chart
+from bot.clock import FrozenClock
 from bot.deals.service import Actor, DealService
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.i18n import Texts
@@ -271,14 +272,14 @@ MANAGER = "U06AJONES"
 
 
 @pytest.fixture
-def managed(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+def managed(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[BotHarness]:
     settings = make_settings(
         SLACK_API_URL=standin.url,
         DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
         PULSEBOT_MANAGERS=MANAGER,
         PULSEBOT_MANAGERS_CHANNEL="C03MANAGERS",
     )
-    harness = BotHarness.boot(settings, db=db, standin=standin)
+    harness = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
     yield harness
     harness.close()
 
@@ -354,6 +355,7 @@ def test_app_home_for_an_employee_and_a_manager(managed: BotHarness) -> None:
     bot.submit(person, "pulse.answers", answers, run_id)
     assert "[Change my answers]" in home_of(person, 2)  # refreshed after their own answer
     bot.command(MANAGER, "/pulse", "close pulse")
+    bot.clock.advance(timedelta(minutes=5))
     bot.dispatch(bot.requests.app_home_opened(person))
     past = home_of(person, 3)
     assert "Surveys you answered" in past and "*5*" in past

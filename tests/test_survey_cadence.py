@@ -8,9 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from sqlalchemy import update
 
+from bot.clock import FrozenClock
 from bot.standin import SlackStandIn, validate_view
 from bot.surveys import jobs
 from bot.surveys.schedule import first_delivery, local_moment
@@ -28,20 +28,20 @@ NY = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
-def bot(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+def bot(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[BotHarness]:
     settings = make_settings(  # the workspace is in Europe/Rome
         SLACK_API_URL=standin.url,
         DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
         PULSEBOT_MANAGERS=f"{MANAGER},{ITALIAN_MANAGER}",
     )
-    harness = BotHarness.boot(settings, db=db, standin=standin)
+    harness = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
     yield harness
     harness.close()
 
 
 def schedule(bot: BotHarness, text: str, *, at: datetime, user: str = MANAGER) -> str:
-    with time_machine.travel(at, tick=False):
-        return BotHarness.reply_text(bot.command(user, "/pulse", f"schedule {text}"))
+    bot.clock.now = at
+    return BotHarness.reply_text(bot.command(user, "/pulse", f"schedule {text}"))
 
 
 def survey(bot: BotHarness, name: str) -> SurveyRecord:
@@ -100,9 +100,9 @@ def test_first_monday_in_new_york_opens_once_and_reaches_each_person_at_their_ti
 
     # Paused and resumed, it comes back in its own zone.
     at = datetime(2026, 2, 10, 12, tzinfo=UTC)
-    with time_machine.travel(at, tick=False):
-        bot.command(MANAGER, "/pulse", "pause enps")
-        bot.command(MANAGER, "/pulse", "resume enps")
+    bot.clock.now = at
+    bot.command(MANAGER, "/pulse", "pause enps")
+    bot.command(MANAGER, "/pulse", "resume enps")
     assert survey(bot, "enps").next_run_at == datetime(2026, 3, 2, 14, tzinfo=UTC)
 
 
@@ -146,8 +146,8 @@ def test_cron_in_another_zone_keeps_the_run_on_its_own_date(bot: BotHarness) -> 
 
 def test_an_occurrence_while_a_run_is_still_open_is_skipped(bot: BotHarness) -> None:
     now = datetime(2026, 1, 10, 12, tzinfo=UTC)  # a Saturday
-    with time_machine.travel(now, tick=False):
-        started = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "start enps open 10d"))
+    bot.clock.now = now
+    started = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "start enps open 10d"))
     assert "Run 1 of `enps` is open" in started
     schedule(bot, "enps weekly on monday at 10:00", at=now)
     monday = datetime(2026, 1, 12, 9, tzinfo=UTC)  # 10:00 in Rome
@@ -160,8 +160,8 @@ def test_an_occurrence_while_a_run_is_still_open_is_skipped(bot: BotHarness) -> 
     assert survey(bot, "enps").next_run_at == following  # skipped, not postponed
     assert jobs.open_due_runs(services, following) == 0
 
-    with time_machine.travel(following + timedelta(days=2), tick=False):
-        bot.command(MANAGER, "/pulse", "close enps")
+    bot.clock.now = following + timedelta(days=2)
+    bot.command(MANAGER, "/pulse", "close enps")
     next_monday = datetime(2026, 1, 26, 9, tzinfo=UTC)
     assert jobs.open_due_runs(services, next_monday) == 1
     assert [run.number for run in runs(bot, "enps")] == [1, 2]

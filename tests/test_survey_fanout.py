@@ -8,12 +8,13 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.clock import FrozenClock
 from bot.standin import SimUser, SlackStandIn, Workspace
 from bot.surveys import jobs, service
 from bot.surveys.schedule import Audience
@@ -33,11 +34,13 @@ def big_standin() -> Iterator[SlackStandIn]:
         yield server
 
 
-def test_killed_sender_resumes_without_a_second_dm(db: Database, big_standin: SlackStandIn) -> None:
+def test_killed_sender_resumes_without_a_second_dm(
+    db: Database, big_standin: SlackStandIn, clock: FrozenClock
+) -> None:
     url = db.engine.url.render_as_string(hide_password=False)
     settings = make_settings(SLACK_API_URL=big_standin.url, DATABASE_URL=url)
-    bot = BotHarness.boot(settings, db=db, standin=big_standin)
-    now = datetime.now(UTC)
+    bot = BotHarness.boot(settings, db=db, standin=big_standin, clock=clock)
+    now = clock()
     policy = jobs.policy_of(bot.services)
     run = service.start_run(
         db, policy, "enps", "U0000000", now, audience=Audience(), open_days=None

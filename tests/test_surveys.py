@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import MetaData, select, update
 
+from bot.clock import FrozenClock
 from bot.home import survey_sections
 from bot.i18n import Texts
 from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
@@ -35,13 +36,13 @@ NOT_SURVEYED = ["U10CRICCI", "U11PGREEN", "U12CRMBOT", "UBOT"]  # deactivated, g
 
 
 @pytest.fixture
-def bot(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+def bot(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[BotHarness]:
     settings = make_settings(
         SLACK_API_URL=standin.url,
         DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
         PULSEBOT_MANAGERS=MANAGER,
     )
-    harness = BotHarness.boot(settings, db=db, standin=standin)
+    harness = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
     yield harness
     harness.close()
 
@@ -520,7 +521,7 @@ def test_close_notice_waits_for_a_dm_still_marked_sending(bot: BotHarness) -> No
             .where(store.SurveyDelivery.id == in_flight.id)
             .values(state=store.SENDING)
         )
-        assert store.close_run(session, 1, datetime.now(UTC))
+        assert store.close_run(session, 1, bot.clock())
     assert jobs.send_close_notices(bot.services) == len(PEOPLE) - 1
     assert survey_dm(bot, "U04LROMAN").edit_count == 0
     with bot.services.db.transaction() as session:  # the sender reports back
@@ -668,14 +669,14 @@ SALES = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE"]  # of 
 
 
 @pytest.fixture
-def segmented(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+def segmented(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[BotHarness]:
     settings = make_settings(
         SLACK_API_URL=standin.url,
         DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
         PULSEBOT_MANAGERS=MANAGER,
         PULSEBOT_SEGMENT_CHANNELS="C02SALES,C03MANAGERS",
     )
-    harness = BotHarness.boot(settings, db=db, standin=standin)
+    harness = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
     yield harness
     harness.close()
 
@@ -717,7 +718,7 @@ def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHar
 
     # The weekly summary carries the same team line, under the same rule.
     bot.command(MANAGER, "/pulse", "close enps")
-    now = datetime.now(UTC)
+    now = bot.clock()
     week = week_containing(now, bot.services.settings.zone)
     summary = compute_summary(bot.services, week, now)
     text = block_text({"blocks": [b.to_dict() for b in summary_blocks(Texts("en"), summary)]})
@@ -795,6 +796,7 @@ def test_results_of_a_given_run(bot: BotHarness) -> None:
     for user, score in zip(PEOPLE[:4], [10, 10, 9, 2], strict=True):
         click_enps_in(bot, user, score, 1)
     assert "closed" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "close enps"))
+    bot.clock.advance(timedelta(days=7))
     start_run_n(bot, "enps", 2)
     for user, score in zip(PEOPLE[:3], [0, 3, 8], strict=True):
         click_enps_in(bot, user, score, 2)
@@ -834,6 +836,7 @@ def test_scale_change_and_distribution_by_hand(bot: BotHarness) -> None:
     assert "mean *4.7* · 100% favourable (4–5) · 3 answers\n" in first
     assert "against the previous run" not in first
     bot.command(MANAGER, "/pulse", "close pulse")
+    bot.clock.advance(timedelta(days=7))
 
     start_run_n(bot, "pulse", 2)
     run_value = buttons(bot.dms(PEOPLE[0])[1])[0]["value"]

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from bot.deals.stages import LOST, WON, Pipeline
 from storage import deals as store
-from storage.base import utcnow
 from storage.db import Database
 from storage.deals import SourceConversion, StageTotals
 
@@ -74,10 +73,7 @@ def _add(into: dict[str, Decimal], currency: str, amount: Decimal) -> None:
     into[currency] = into.get(currency, Decimal(0)) + amount
 
 
-def pipeline_report(
-    db: Database, pipeline: Pipeline, now: datetime | None = None
-) -> PipelineReport:
-    now = now or utcnow()
+def pipeline_report(db: Database, pipeline: Pipeline, now: datetime) -> PipelineReport:
     with db.transaction() as session:
         totals: list[StageTotals] = store.stage_totals(session, pipeline.probabilities)
         won, lost = store.closed_counts(session, WON, LOST)

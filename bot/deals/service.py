@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
+from bot.clock import Clock, system_clock
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.parsing import DealRef, DealRefById, Money, NewDealArgs, deal_name_key
 from storage import deals as store
-from storage.base import utcnow
 from storage.db import Database
 from storage.deals import DealRow
 
@@ -119,7 +119,7 @@ class DealService:
         pipeline: Pipeline,
         *,
         currency: str,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = system_clock,
     ) -> None:
         self.db = db
         self.pipeline = pipeline

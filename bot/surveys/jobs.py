@@ -182,7 +182,7 @@ def resolve_audiences(services: Services, now: datetime) -> int:
         made += _invite(services, run)
         if run.at_time:
             with services.db.transaction() as session:
-                claim_effect(session, store.audience_refresh_key(run.id, now))
+                claim_effect(session, store.audience_refresh_key(run.id, now), now)
     return made
 
 
@@ -200,7 +200,7 @@ def refresh_audiences(services: Services, now: datetime) -> int:
         if not run.at_time or now > last_delivery(run.local_date, run.at_time):
             continue
         with services.db.transaction() as session:
-            if not claim_effect(session, store.audience_refresh_key(run.id, now)):
+            if not claim_effect(session, store.audience_refresh_key(run.id, now), now):
                 continue
         made += _invite(services, run)
     return made

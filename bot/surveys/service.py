@@ -58,7 +58,7 @@ def definition_of(record: SurveyRecord | RunRecord) -> SurveyDefinition:
     return SurveyDefinition.from_json(record.definition)
 
 
-def get_or_create_survey(db: Database, name: str, user_id: str) -> SurveyRecord:
+def get_or_create_survey(db: Database, name: str, user_id: str, now: datetime) -> SurveyRecord:
     """A survey by name; a template id makes its survey on first use."""
     with db.transaction() as session:
         found = store.find_survey(session, name)
@@ -73,10 +73,13 @@ def get_or_create_survey(db: Database, name: str, user_id: str) -> SurveyRecord:
             definition=template.to_json(),
             created_by=user_id,
             template_id=name.casefold(),
+            now=now,
         )
 
 
-def create_survey(db: Database, name: str, definition: SurveyDefinition, user_id: str) -> None:
+def create_survey(
+    db: Database, name: str, definition: SurveyDefinition, user_id: str, now: datetime
+) -> None:
     clean = name.strip()
     if not clean or len(clean) > MAX_NAME or any(c.isspace() for c in clean):
         raise SurveyError("pulse.errors.bad_name", limit=MAX_NAME)
@@ -91,6 +94,7 @@ def create_survey(db: Database, name: str, definition: SurveyDefinition, user_id
             definition=definition.to_json(),
             created_by=user_id,
             template_id=None,
+            now=now,
         )
 
 
@@ -103,7 +107,7 @@ def schedule_survey(
     user_id: str,
     now: datetime,
 ) -> tuple[SurveyRecord, datetime]:
-    survey = get_or_create_survey(db, name, user_id)
+    survey = get_or_create_survey(db, name, user_id, now)
     # Stored with the schedule: a later change of PULSEBOT_TIMEZONE leaves it where it was set.
     zone = schedule.zone or policy.timezone
     first = next_occurrence(schedule, now, ZoneInfo(zone))
@@ -207,7 +211,7 @@ def start_run(
     open_days: int | None,
 ) -> RunRecord:
     """`/pulse start`: a run open now; everyone gets the DM at once (at_time "")."""
-    survey = get_or_create_survey(db, name, user_id)
+    survey = get_or_create_survey(db, name, user_id, now)
     with db.transaction() as session:
         if store.open_run_of(session, survey.id) is not None:
             raise SurveyError("pulse.errors.already_open", name=survey.name)

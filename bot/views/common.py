@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.i18n import Texts
@@ -17,6 +19,21 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def line_sections(lines: Sequence[str], limit: int = SECTION_TEXT_LIMIT) -> list[Block]:
+    """Lines packed into as few sections as fit Slack's limit, in order; a line longer than
+    a whole section is clipped, and no section is ever empty."""
+    sections: list[Block] = []
+    packed: list[str] = []
+    for clipped in (clip(line, limit) for line in lines):
+        if packed and len("\n".join([*packed, clipped])) > limit:
+            sections.append(SectionBlock(text="\n".join(packed)))
+            packed = []
+        packed.append(clipped)
+    if packed:
+        sections.append(SectionBlock(text="\n".join(packed)))
+    return sections
 
 
 def notice(text: str) -> list[Block]:

@@ -36,7 +36,7 @@ from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealView, EventView
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.i18n import Texts
-from bot.views.common import clip, escape, notice
+from bot.views.common import clip, escape, line_sections, notice
 from bot.views.help import deal_help
 
 # Action and callback ids: the contract between these views and handlers/deals.py.
@@ -247,15 +247,9 @@ def listing(texts: Texts, result: DealListing, language: str) -> list[Block]:
     if not result.deals:
         return [SectionBlock(text=f"*{title}*\n{texts('deal.list.empty')}")]
     blocks: list[Block] = [SectionBlock(text=f"*{title}*")]
-    chunk: list[str] = []
-    for deal in result.deals[:MAX_LISTED]:
-        line = "• " + deal_line(texts, deal, language)
-        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
-            blocks.append(SectionBlock(text="\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(SectionBlock(text="\n".join(chunk)))
+    blocks += line_sections(
+        ["• " + deal_line(texts, d, language) for d in result.deals[:MAX_LISTED]]
+    )
     if result.total > len(result.deals):
         more = result.total - len(result.deals)
         blocks.append(

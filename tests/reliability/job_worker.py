@@ -9,6 +9,7 @@ import sys
 from datetime import datetime
 
 from bot.app import build_services
+from bot.clock import FrozenClock
 from bot.config import load_settings
 from bot.deals.nudges import send_deal_digests
 from bot.jobs import JobBody, record_weekly_summary
@@ -31,7 +32,8 @@ def main(job: str, database_url: str, api_url: str, now: str, managers: str) -> 
         PULSEBOT_TIMEZONE="Europe/Rome",
         PULSEBOT_MANAGERS=managers,
     )
-    JOBS[job](build_services(settings), datetime.fromisoformat(now))
+    clock = FrozenClock(datetime.fromisoformat(now))
+    JOBS[job](build_services(settings, clock=clock), clock())
     sys.stdout.write("FINISHED\n")
 
 

@@ -9,7 +9,7 @@ one run: tests/test_surveys.py, `test_results_per_team_with_threshold_and_subtra
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -79,9 +79,9 @@ def test_results_under_the_threshold_are_hidden_everywhere(
     for survey in ("pulse", "enps"):
         bot.command(MANAGER, "/pulse", f"export {survey}")
         bot.command(MANAGER, "/pulse", f"close {survey}")
-    jobs.close_due_runs(bot.services, datetime.now(UTC))
+    jobs.close_due_runs(bot.services, bot.clock())
     bot.dispatch(bot.requests.app_home_opened(MANAGER))
-    assert record_weekly_summary(bot.services, datetime.now(UTC) + timedelta(days=7)) == 1
+    assert record_weekly_summary(bot.services, bot.clock() + timedelta(days=7)) == 1
     assert bot.services.background.wait_idle()
     standin.wait_for(lambda: len(standin.files) >= 3, describe="two CSVs and the chart")
     seen["app home"] = block_text(standin.home_view(MANAGER) or {})
@@ -108,7 +108,7 @@ def test_results_under_the_threshold_are_hidden_everywhere(
 def test_two_overlapping_audiences_cannot_be_subtracted(bot: BotHarness) -> None:
     # `enps` to #sales and a copy to #sales and Luca, at the same time. If both showed, the
     # difference of the two totals would be Luca's score: the shared question hides in both.
-    service.create_survey(bot.services.db, "enps-copy", TEMPLATES["enps"], MANAGER)
+    service.create_survey(bot.services.db, "enps-copy", TEMPLATES["enps"], MANAGER, bot.clock())
     bot.command(MANAGER, "/pulse", "start enps to <#C02SALES|sales>")
     bot.command(MANAGER, "/pulse", "start enps-copy to <#C02SALES|sales> <@U04LROMAN>")
     reps = ["U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE", "U09HSATO", "U15DGARCI"]
@@ -164,7 +164,7 @@ def test_a_question_withheld_for_an_overlap_gives_no_trend_point_and_no_change(
 ) -> None:
     # The same two overlapping runs, closed. The withheld eNPS must not come back another way:
     # as a point of the summary's trend chart, or as next run's "change against the previous".
-    service.create_survey(bot.services.db, "enps-copy", TEMPLATES["enps"], MANAGER)
+    service.create_survey(bot.services.db, "enps-copy", TEMPLATES["enps"], MANAGER, bot.clock())
     bot.command(MANAGER, "/pulse", "start enps to <#C02SALES|sales>")
     bot.command(MANAGER, "/pulse", "start enps-copy to <#C02SALES|sales> <@U04LROMAN>")
     reps = ["U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE"]
@@ -180,15 +180,17 @@ def test_a_question_withheld_for_an_overlap_gives_no_trend_point_and_no_change(
         for user in [*reps, "U04LROMAN"]:
             service.record_answers(
                 bot.services.db, policy, run_id, user, {0: (9, None)},
-                now=datetime.now(UTC), replace_all=False,
+                now=bot.clock(), replace_all=False,
             )  # fmt: skip
+    bot.clock.advance(timedelta(days=2))  # both runs were open, side by side, until now
     for survey in ("enps", "enps-copy"):
         bot.command(MANAGER, "/pulse", f"close {survey}")
-    later = datetime.now(UTC) + timedelta(days=1)
+    later = bot.clock() + timedelta(days=1)
     points = enps_trend(bot.services.db, policy, later, ZoneInfo("UTC"))
     assert [(p.survey_name, p.score) for p in points] == [("enps", None), ("enps-copy", None)]
 
     # A second run of `enps`, overlapping nothing: its figures show, with no change.
+    bot.clock.advance(timedelta(days=1))
     bot.command(MANAGER, "/pulse", "start enps to <#C02SALES|sales>")
     bot.standin.wait_for(lambda: all(len(bot.dms(u)) == 3 for u in reps), describe="run 2")
     assert bot.services.background.wait_idle()
@@ -197,7 +199,7 @@ def test_a_question_withheld_for_an_overlap_gives_no_trend_point_and_no_change(
     for user in reps:
         service.record_answers(
             bot.services.db, policy, second.id, user, {0: (10, None)},
-            now=datetime.now(UTC), replace_all=False,
+            now=bot.clock(), replace_all=False,
         )  # fmt: skip
     text = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "results enps"))
     assert "eNPS +100" in text

@@ -13,11 +13,12 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.clock import FrozenClock
 from bot.deals.nudges import send_deal_digests
 from bot.jobs import SUMMARY_STALE, finish_interrupted_summaries, record_weekly_summary
 from bot.standin import SimMessage, SlackStandIn
@@ -34,13 +35,13 @@ OWNERS = ["U01GROSSI", "U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE", "U08E
 
 
 @pytest.fixture
-def managed(db: Database, standin: SlackStandIn) -> Iterator[BotHarness]:
+def managed(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[BotHarness]:
     settings = make_settings(
         SLACK_API_URL=standin.url,
         DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
         PULSEBOT_MANAGERS=",".join(MANAGERS),
     )
-    bot = BotHarness.boot(settings, db=db, standin=standin)
+    bot = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
     bot.services.directory.sync()
     yield bot
     bot.close()
@@ -78,7 +79,7 @@ def summaries(standin: SlackStandIn) -> list[SimMessage]:
 
 def test_a_summary_killed_half_way_reaches_every_manager_once(managed: BotHarness) -> None:
     standin = managed.standin
-    now = datetime.now(UTC)
+    now = managed.clock()
     standin.delay("chat.postMessage", 1.0)  # slow enough to kill between two managers
     kill_mid_job(managed, "weekly_summary", now, lambda: len(summaries(standin)) == 1)
     standin.delay("chat.postMessage", 0)
@@ -102,7 +103,7 @@ def test_a_digest_job_killed_half_way_doubles_no_nudge(managed: BotHarness) -> N
         assert managed.command(owner, "/deal", f"new Deal-{owner} 5k proposal").status == 200
     assert managed.services.background.wait_idle()
     # Weeks later, at 20:00 UTC: past 09:00 for every owner (Europe and the Americas).
-    when = (datetime.now(UTC) + timedelta(days=40)).replace(hour=20, minute=0)
+    when = (managed.clock() + timedelta(days=40)).replace(hour=20, minute=0)
     standin.reset_calls()
     before = len(standin.messages)
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from bot.clock import FrozenClock
 from bot.i18n import Texts
 from bot.standin import SlackStandIn
 from bot.web import ServerThread, make_wsgi_app
@@ -31,13 +32,15 @@ IN_DOUBT = Texts("en")("common.error_in_doubt")
 
 
 @pytest.fixture
-def proxied(postgres_url: str, standin: SlackStandIn) -> Iterator[tuple[BotHarness, CuttableProxy]]:
+def proxied(
+    postgres_url: str, standin: SlackStandIn, clock: FrozenClock
+) -> Iterator[tuple[BotHarness, CuttableProxy]]:
     real = make_url(postgres_url)
     with CuttableProxy((real.host or "127.0.0.1", real.port or 5432)) as proxy:
         url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
         db = Database(url)
         settings = make_settings(SLACK_API_URL=standin.url, DATABASE_URL=url)
-        bot = BotHarness.boot(settings, db=db, standin=standin)
+        bot = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
         yield bot, proxy
         bot.close()
         db.dispose()

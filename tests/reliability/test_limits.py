@@ -7,7 +7,7 @@ and, by the stand-in itself, to every message, view and response_url post the bo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -68,8 +68,9 @@ def test_deals_at_and_beyond_the_limits(bot: BotHarness) -> None:
         kinds = [e.kind for e in session.scalars(select(DealEvent))]
     assert kinds.count("note") == 15 and kinds.count("stage") >= 1, kinds
     bot.dispatch(bot.requests.app_home_opened(REP))
-    # The stale-deal digest, weeks later, lists them all.
-    send_deal_digests(bot.services, datetime.now(UTC) + timedelta(days=40))
+    # The stale-deal digest, weeks later (at 20:00 UTC, past 09:00 for the rep), lists them all.
+    later = (bot.clock() + timedelta(days=40)).replace(hour=20, minute=0)
+    send_deal_digests(bot.services, later)
     assert bot.standin.calls_to("chat.postMessage")
     assert_slack_accepted_everything(bot)
 
@@ -93,14 +94,14 @@ def test_survey_comments_and_results_at_the_limits(bot: BotHarness) -> None:
     for text in ("results pulse", "list", "templates", "help", "export pulse", "summary"):
         valid_reply(bot, MANAGER, "/pulse", text)
     valid_reply(bot, MANAGER, "/pulse", "close pulse")
-    jobs.close_due_runs(bot.services, datetime.now(UTC))
+    jobs.close_due_runs(bot.services, bot.clock())
     shown = valid_reply(bot, MANAGER, "/pulse", "results pulse")
     assert "long text" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "results pulse"))
     assert shown["blocks"]
     bot.dispatch(bot.requests.app_home_opened(MANAGER))
     from bot.jobs import record_weekly_summary
 
-    assert record_weekly_summary(bot.services, datetime.now(UTC) + timedelta(days=7)) == 1
+    assert record_weekly_summary(bot.services, bot.clock() + timedelta(days=7)) == 1
     summaries = [m for m in bot.dms(MANAGER) if "pulsebot" in m.text and "-W" in m.text]
     assert summaries, [m.text for m in bot.dms(MANAGER)]
     assert_slack_accepted_everything(bot)

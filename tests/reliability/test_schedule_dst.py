@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from bot.jobs import record_weekly_summary
@@ -39,8 +38,8 @@ def minutes(start: datetime, hours: int) -> list[datetime]:
 def test_a_survey_at_a_missing_or_repeated_time_opens_once(
     bot: BotHarness, saturday: datetime
 ) -> None:
-    with time_machine.travel(saturday.replace(hour=0), tick=False):
-        reply = bot.command(MANAGER, "/pulse", "schedule enps weekly on sunday at 02:30")
+    bot.clock.now = saturday.replace(hour=0)
+    reply = bot.command(MANAGER, "/pulse", "schedule enps weekly on sunday at 02:30")
     assert "02:30" in BotHarness.reply_text(reply)
     # The run opens when the first time zone reaches Sunday 02:30 (a day ahead of Rome, in
     # Tokyo or further east); stepped every five minutes from then to Sunday morning in Rome.

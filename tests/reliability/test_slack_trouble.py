@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -90,7 +90,7 @@ def test_every_web_api_method_rides_out_limits_errors_and_timeouts(
     assert services.directory.get(OTHER_REP).name == "james.miller"
 
     # users.list: the directory sync job.
-    assert sync_user_directory(services, datetime.now(UTC)) >= len(PEOPLE)
+    assert sync_user_directory(services, services.clock()) >= len(PEOPLE)
 
     # chat.postMessage: a survey fan-out to everyone.
     assert bot.command(MANAGER, "/pulse", "start enps").status == 200
@@ -118,9 +118,9 @@ def test_every_web_api_method_rides_out_limits_errors_and_timeouts(
         session.execute(
             update(store.SurveyDelivery)
             .where(store.SurveyDelivery.user_id == REP)
-            .values(state="sending", claimed_at=datetime.now(UTC) - timedelta(hours=1))
+            .values(state="sending", claimed_at=services.clock() - timedelta(hours=1))
         )
-    jobs.dispatch_due_deliveries(services, datetime.now(UTC))
+    jobs.dispatch_due_deliveries(services, services.clock())
 
     # conversations.members: a survey to the members of a channel.
     assert bot.command(MANAGER, "/pulse", "start pulse to <#C03MANAGERS|managers>").status == 200
@@ -133,7 +133,7 @@ def test_every_web_api_method_rides_out_limits_errors_and_timeouts(
     assert all(not survey_dms(bot, p, multi_question=True) for p in PEOPLE if p not in MANAGERS)
 
     # chat.postMessage again, files upload: the weekly summary with its chart.
-    assert record_weekly_summary(services, datetime.now(UTC)) == 1
+    assert record_weekly_summary(services, services.clock()) == 1
 
     # Every method met the whole outage, and got through. (A timed-out call is recorded when
     # the stand-in stops sleeping on it, after the client has moved on.)
@@ -167,13 +167,13 @@ def test_what_is_given_up_is_logged_and_nothing_crashes(
     impatient(bot)
     standin = bot.standin
     services = bot.services
-    sync_user_directory(services, datetime.now(UTC))
+    sync_user_directory(services, services.clock())
     caplog.set_level(logging.INFO)
     standin.fail_next("chat.postMessage", count=1000, status=500)
 
     # The weekly summary: not posted, said so, released for the next firing.
     with pytest.raises(Exception, match="internal_error"):
-        record_weekly_summary(services, datetime.now(UTC))
+        record_weekly_summary(services, services.clock())
     assert "could not be posted" in caplog.text and "released" in caplog.text
     # A survey fan-out: paused, said so, every DM still pending for the next minute's job.
     assert bot.command(MANAGER, "/pulse", "start enps").status == 200
@@ -185,8 +185,8 @@ def test_what_is_given_up_is_logged_and_nothing_crashes(
     # Bounded: each attempt is one call and its FAILURE_RETRIES retries.
     assert len(standin.calls_to("chat.postMessage")) % (FAILURE_RETRIES + 1) == 0
     standin.clear_faults()
-    assert record_weekly_summary(services, datetime.now(UTC)) == 1
-    jobs.dispatch_due_deliveries(services, datetime.now(UTC))
+    assert record_weekly_summary(services, services.clock()) == 1
+    jobs.dispatch_due_deliveries(services, services.clock())
     for person in PEOPLE:
         assert len(survey_dms(bot, person)) == 1
     assert "listener failed" not in caplog.text
