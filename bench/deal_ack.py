@@ -19,9 +19,9 @@ from pathlib import Path
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 
+from bot.actor import Actor
 from bot.app import build_app, build_services, freeze_startup_objects
 from bot.config import load_settings
-from bot.deals.service import Actor
 from bot.parsing import NewDealArgs
 from bot.slack_requests import SlackRequests
 from bot.standin import SlackStandIn

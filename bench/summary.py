@@ -21,14 +21,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk import WebClient
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.clock import FrozenClock
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
+from bot.directory import Directory
+from bot.oneonones.service import OneOnOneService
 from bot.summary import reported_week, weekly_summary_data
 from bot.surveys.anonymity import respondent_key
-from bot.surveys.service import SurveyPolicy
+from bot.surveys.service import SurveyPolicy, SurveyService
 from bot.surveys.templates import TEMPLATES
 from storage.db import Database
 from storage.deals import Deal, DealEvent
@@ -236,12 +240,17 @@ def counts(db: Database) -> str:
 def time_summary(db: Database) -> tuple[float, float, str]:
     """(first run, median of the next REPEATS) in seconds, and a line of the figures."""
     week = reported_week(NOW, ZONE)
+    clock = FrozenClock(NOW)
+    directory = Directory(db, WebClient(token="xoxb-unused"), managers=frozenset(),
+                          default_language="en")  # fmt: skip
+    surveys = SurveyService(db, POLICY, clock=clock)
+    oneonones = OneOnOneService(db, directory, clock=clock)
     timings = []
     summary = None
     for _ in range(REPEATS + 1):
         began = time.perf_counter()
         summary = weekly_summary_data(
-            db, week, pipeline=PIPELINE, policy=POLICY, currency="EUR", now=NOW
+            week, surveys=surveys, oneonones=oneonones, pipeline=PIPELINE, currency="EUR", now=NOW
         )
         timings.append(time.perf_counter() - began)
     assert summary is not None

@@ -20,13 +20,14 @@ from datetime import UTC, datetime
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.actor import Actor
 from bot.app import build_app, build_services
 from bot.config import load_settings
+from bot.delivery import survey_dms as jobs
 from bot.i18n import Texts
 from bot.services import Services
 from bot.slack_requests import SlackRequests
 from bot.standin import SimUser, SlackStandIn, Workspace
-from bot.surveys import jobs, service
 from bot.surveys.schedule import Audience
 from bot.surveys.templates import TEMPLATES
 from bot.views.surveys import survey_dm, survey_title
@@ -71,12 +72,10 @@ def boot(slack: SlackStandIn, url: str) -> Services:
 
 
 def open_run(services: Services, survey: str = "enps") -> int:
-    now = datetime.now(UTC)
-    policy = jobs.policy_of(services)
-    run = service.start_run(
-        services.db, policy, survey, "UBENCH", now, audience=Audience(), open_days=None
+    run = services.surveys.start_run(
+        Actor("UBENCH", is_manager=True), survey, audience=Audience(), open_days=None
     )
-    jobs.resolve_audiences(services, now)
+    jobs.resolve_audiences(services, services.clock())
     return run.id
 
 

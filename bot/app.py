@@ -16,8 +16,10 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
+from bot.oneonones.service import OneOnOneService
 from bot.services import Services
 from bot.slack_client import make_web_client
+from bot.surveys.service import SurveyPolicy, SurveyService
 from storage.db import Database
 
 
@@ -33,15 +35,25 @@ def build_services(
         default_language=settings.language,
         clock=clock,
     )
-    deals = DealService(database, settings.pipeline, currency=settings.currency, clock=clock)
     return Services(
         settings=settings,
         db=database,
         client=client,
         directory=directory,
-        deals=deals,
+        deals=DealService(database, settings.pipeline, currency=settings.currency, clock=clock),
+        surveys=SurveyService(database, survey_policy(settings), clock=clock),
+        oneonones=OneOnOneService(database, directory, clock=clock),
         background=Background(),
         clock=clock,
+    )
+
+
+def survey_policy(settings: Settings) -> SurveyPolicy:
+    return SurveyPolicy(
+        secret=settings.secret.get_secret_value(),
+        min_responses=settings.min_responses,
+        reminder_hours=settings.reminder_hours,
+        timezone=settings.timezone,
     )
 
 

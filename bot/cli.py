@@ -19,13 +19,13 @@ from sqlalchemy.exc import DBAPIError
 from bot.app import SchemaUpgradeFailed, build_services, freeze_startup_objects, start
 from bot.chart import summary_chart
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
+from bot.delivery.summary import compute_summary, post_summary, summary_destinations
 from bot.i18n import Texts
 from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.slack_client import make_web_client
 from bot.summary import parse_week, reported_week
-from bot.summary_post import compute_summary, post_summary, summary_destinations
 from bot.transcript import render_message
 from bot.views.summary import summary_blocks
 from bot.web import make_server, make_wsgi_app

@@ -20,13 +20,12 @@ from zoneinfo import ZoneInfo
 from bot.app import start
 from bot.config import load_settings
 from bot.deals.nudges import send_deal_digests
-from bot.oneonones import service as oneonones
-from bot.oneonones.jobs import send_oneonone_reminders
+from bot.delivery.oneonone_dms import send_oneonone_reminders
+from bot.delivery.summary import compute_summary, post_summary, summary_destinations
 from bot.services import Services
 from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn, Workspace
 from bot.summary import week_containing
-from bot.summary_post import compute_summary, post_summary, summary_destinations
 from bot.transcript import render_message
 from bot.web import ServerThread, make_wsgi_app
 
@@ -325,7 +324,7 @@ def play_oneonones(team: DemoTeam, manager_id: str) -> None:
     team.types(oliver, "/oneonone", f"add <@{manager_id}|giulia.rossi> My path to team lead")
     team.types(manager_id, "/oneonone", f"add <@{oliver}|oliver.smith> Q1 territory plan")
     team.types(oliver, "/oneonone", "list")
-    upcoming = oneonones.overview(team.services.db, oliver)[0].upcoming
+    upcoming = team.services.oneonones.overview(oliver)[0].upcoming
     assert upcoming is not None
     for label, before_start in (("The day before", timedelta(hours=23)),
                                 ("An hour before", timedelta(minutes=50))):  # fmt: skip

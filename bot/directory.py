@@ -18,6 +18,9 @@ from storage import directory as store
 from storage.db import Database
 from storage.directory import UserRecord
 
+# UserRecord is who a person is to every layer above storage: handed on from here.
+__all__ = ["Directory", "UserRecord", "user_record_from_slack"]
+
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 15 * 60

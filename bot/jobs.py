@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deals import nudges as deals_nudges
-from bot.oneonones import jobs as oneonone_jobs
-from bot.services import Services
-from bot.summary import reported_week
-from bot.summary_post import (
+from bot.delivery import oneonone_dms
+from bot.delivery import survey_dms as survey_jobs
+from bot.delivery.summary import (
     already_posted,
     compute_summary,
     post_summary,
     summary_destinations,
 )
-from bot.surveys import jobs as survey_jobs
+from bot.services import Services
+from bot.summary import reported_week
 from storage import requests as requests_store
 from storage.scheduling import (
     IN_PROGRESS,
@@ -109,7 +109,7 @@ def close_due_runs() -> int:
 
 
 def send_oneonone_reminders() -> int:
-    return run_body(oneonone_jobs.send_oneonone_reminders)
+    return run_body(oneonone_dms.send_oneonone_reminders)
 
 
 # Bodies.

@@ -11,6 +11,8 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
+from bot.oneonones.service import OneOnOneService
+from bot.surveys.service import SurveyService
 from storage.db import Database
 
 
@@ -21,6 +23,8 @@ class Services:
     client: WebClient
     directory: Directory
     deals: DealService
+    surveys: SurveyService
+    oneonones: OneOnOneService
     background: Background
     # Every "now" the listeners and jobs use; tests and the demo give a FrozenClock.
     clock: Clock = system_clock

@@ -10,12 +10,10 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from bot.deals.stages import LOST, WON, Pipeline
-from bot.oneonones.service import WeekCounts
-from bot.oneonones.service import week_counts as oneonone_counts
-from bot.surveys import service as surveys
+from bot.oneonones.service import OneOnOneService, WeekCounts
 from bot.surveys.model import SurveyDefinition
 from bot.surveys.results import enps
-from bot.surveys.service import SurveyPolicy
+from bot.surveys.service import SurveyService
 from storage import deals as deal_store
 from storage import summary as store
 from storage import surveys as survey_store
@@ -206,9 +204,9 @@ class WeeklySummary:
 # ---- surveys -----------------------------------------------------------------------------------
 
 
-def run_summary(db: Database, policy: SurveyPolicy, run: ClosedRun) -> RunSummary:
+def run_summary(surveys: SurveyService, run: ClosedRun) -> RunSummary:
     """One run's figures through the survey results code and its threshold, nothing else."""
-    _, results, definition = surveys.run_results(db, policy, run.survey_name, run.number)
+    _, results, definition = surveys.run_results(run.survey_name, run.number)
     enps_score = enps_change = None
     scale: list[QuestionScore] = []
     comment_count = 0
@@ -255,12 +253,11 @@ def run_summary(db: Database, policy: SurveyPolicy, run: ClosedRun) -> RunSummar
     )
 
 
-def enps_trend(
-    db: Database, policy: SurveyPolicy, end: datetime, zone: ZoneInfo
-) -> list[EnpsPoint]:
+def enps_trend(surveys: SurveyService, end: datetime, zone: ZoneInfo) -> list[EnpsPoint]:
     """eNPS of the latest runs with an eNPS question, each shown only above the threshold."""
+    minimum = surveys.policy.min_responses
     points: list[EnpsPoint] = []
-    with db.transaction() as session:
+    with surveys.db.transaction() as session:
         for run in store.runs_closed_before(session, end, ENPS_TREND_LOOKBACK):
             definition = SurveyDefinition.from_json(run.definition)
             index = next((i for i, q in enumerate(definition.questions) if q.kind == "enps"), None)
@@ -270,10 +267,10 @@ def enps_trend(
             answered = sum(counts.values())
             record = survey_store.get_run(session, run.run_id)
             shown = (
-                answered >= policy.min_responses
-                and survey_store.respondent_count(session, run.run_id) >= policy.min_responses
+                answered >= minimum
+                and survey_store.respondent_count(session, run.run_id) >= minimum
                 and record is not None
-                and index not in surveys.withheld_questions(session, policy, record)
+                and index not in surveys.withheld_questions(session, record)
             )
             score = enps([n for n, c in counts.items() for _ in range(c)]).score if shown else None
             closed_on = run.closes_at.astimezone(zone).date()
@@ -379,7 +376,7 @@ def pipeline_week(
         events = store.weight_events_since(session, week.start)
         totals = deal_store.stage_totals(session, probabilities)
         stale_rows = deal_store.stale_deals(session, pipeline.stale_days, now, limit=STALE_LISTED)
-        stale_count = store.stale_count(session, pipeline.stale_days, now)
+        stale_count = deal_store.stale_count(session, pipeline.stale_days, now)
         names = store.owner_names(session, sorted({d.owner_id for d in stale_rows}))
     by_deal: dict[int, list[WeightEvent]] = {}
     for event in events:
@@ -497,24 +494,24 @@ def _by_amount(lines: Iterable[DealLine]) -> list[DealLine]:
 
 
 def weekly_summary_data(
-    db: Database,
     week: SummaryWeek,
     *,
+    surveys: SurveyService,
+    oneonones: OneOnOneService,
     pipeline: Pipeline,
-    policy: SurveyPolicy,
     currency: str,
     now: datetime,
 ) -> WeeklySummary:
-    zone = ZoneInfo(policy.timezone)
+    db = surveys.db
     with db.transaction() as session:
         closed = store.runs_closed_between(session, week.start, week.end)
     return WeeklySummary(
         week=week,
-        runs=[run_summary(db, policy, run) for run in closed],
-        enps_trend=enps_trend(db, policy, week.end, zone),
+        runs=[run_summary(surveys, run) for run in closed],
+        enps_trend=enps_trend(surveys, week.end, surveys.zone),
         pipeline=pipeline_week(db, pipeline, week, now),
-        min_responses=policy.min_responses,
+        min_responses=surveys.policy.min_responses,
         currency=currency,
         computed_at=now,
-        oneonones=oneonone_counts(db, week.start, week.end, now),
+        oneonones=oneonones.week_counts(week.start, week.end, now),
     )

@@ -6,16 +6,18 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers import closed, deals, errors, home, oneonones, summary, surveys
-from handlers.middleware import RetryDeduplication, UserContext
+from handlers.middleware import RetryDeduplication, ServicesContext, UserContext
 
 
 def register(app: App, services: Services) -> None:
+    """Middleware first (the Services, de-duplication, who is asking), then each surface."""
+    app.use(ServicesContext(services))
     app.use(RetryDeduplication(services))
     app.use(UserContext(services))
-    errors.register(app, services)
-    deals.register(app, services)
-    surveys.register(app, services)
-    home.register(app, services)
-    summary.register(app, services)
-    oneonones.register(app, services)
-    closed.register(app, services)
+    errors.register(app)
+    deals.register(app)
+    surveys.register(app)
+    home.register(app)
+    summary.register(app)
+    oneonones.register(app)
+    closed.register(app)

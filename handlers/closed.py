@@ -10,10 +10,10 @@ import re
 
 from slack_bolt import Ack, App
 
-from bot.services import Services
+
+def modal_closed(ack: Ack) -> None:
+    ack()
 
 
-def register(app: App, services: Services) -> None:
-    @app.view_closed(re.compile(".*"))
-    def modal_closed(ack: Ack) -> None:
-        ack()
+def register(app: App) -> None:
+    app.view_closed(re.compile(".*"))(modal_closed)

@@ -13,20 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bot.delivery.replies import tell_privately
 from bot.i18n import Texts
+from bot.replays import failure_kind
 from bot.services import Services
 from bot.views.home import unavailable_home
-from handlers.middleware import forget_delivery, texts_for
-from handlers.replies import tell_privately
-from storage.db import CommitInDoubt
+from handlers.middleware import forget_delivery, services_of, texts_for
 
 log = logging.getLogger(__name__)
 
-# DBAPIError covers OperationalError (connection refused, server gone) and its kin.
-DATABASE_ERRORS = (DBAPIError, PoolTimeoutError, CommitInDoubt)
 JSON_HEADERS: dict[str, str | Sequence[str]] = {"content-type": "application/json; charset=utf-8"}
 
 
@@ -42,43 +38,49 @@ def first_input_block(body: dict[str, Any]) -> str | None:
     return next(iter(values), None) if isinstance(values, dict) else None
 
 
-def register(app: App, services: Services) -> None:
-    @app.error
-    def on_error(error: Exception, request: BoltRequest) -> BoltResponse:
-        forget_delivery(services, request.context)
-        unavailable = isinstance(error, DATABASE_ERRORS)
-        if unavailable:
-            log.error("database unavailable: %s", type(error).__name__)
-        else:
-            log.exception("listener failed", exc_info=error)
-        body = request.body
-        kind = body.get("type")
-        texts: Texts = texts_for(request.context)
-        if isinstance(error, CommitInDoubt):
-            key = "common.error_in_doubt"
-        else:
-            key = "common.error_unavailable" if unavailable else "common.error_generic"
-        text = ":warning: " + texts(key)
-        if kind == "event_callback":
-            # The one event is app_home_opened: the Home tab says what is wrong (views.publish
-            # needs no database) and the next opening tries again. No 5xx: Slack would retry
-            # into the same outage, and counts failures against the app's event subscription.
-            event = body.get("event") or {}
-            if event.get("type") == "app_home_opened" and event.get("user"):
-                services.background.submit(
-                    services.client.views_publish,
-                    user_id=event["user"],
-                    view=unavailable_home(texts, text),
-                )
+KEYS = {
+    "in_doubt": "common.error_in_doubt",
+    "unavailable": "common.error_unavailable",
+    "bug": "common.error_generic",
+}
+
+
+def on_error(error: Exception, request: BoltRequest) -> BoltResponse:
+    services = services_of(request.context)
+    forget_delivery(services, request.context)
+    kind_of_failure = failure_kind(error)
+    if kind_of_failure == "bug":
+        log.exception("listener failed", exc_info=error)
+    else:
+        log.error("database unavailable: %s", type(error).__name__)
+    body = request.body
+    kind = body.get("type")
+    texts: Texts = texts_for(request.context)
+    text = ":warning: " + texts(KEYS[kind_of_failure])
+    if kind == "event_callback":
+        # The one event is app_home_opened: the Home tab says what is wrong (views.publish
+        # needs no database) and the next opening tries again. No 5xx: Slack would retry
+        # into the same outage, and counts failures against the app's event subscription.
+        event = body.get("event") or {}
+        if event.get("type") == "app_home_opened" and event.get("user"):
+            services.background.submit(
+                services.client.views_publish,
+                user_id=event["user"],
+                view=unavailable_home(texts, text),
+            )
+        return BoltResponse(status=200, body="")
+    if kind == "block_actions":
+        services.background.submit(tell_after_a_click, services, body, text)
+        return BoltResponse(status=200, body="")
+    if kind == "view_submission":
+        block_id = first_input_block(body)
+        if block_id is None:
             return BoltResponse(status=200, body="")
-        if kind == "block_actions":
-            services.background.submit(tell_after_a_click, services, body, text)
-            return BoltResponse(status=200, body="")
-        if kind == "view_submission":
-            block_id = first_input_block(body)
-            if block_id is None:
-                return BoltResponse(status=200, body="")
-            answer = {"response_action": "errors", "errors": {block_id: text}}
-            return BoltResponse(status=200, body=json.dumps(answer), headers=JSON_HEADERS)
-        answer = {"response_type": "ephemeral", "text": text}
+        answer = {"response_action": "errors", "errors": {block_id: text}}
         return BoltResponse(status=200, body=json.dumps(answer), headers=JSON_HEADERS)
+    answer = {"response_type": "ephemeral", "text": text}
+    return BoltResponse(status=200, body=json.dumps(answer), headers=JSON_HEADERS)
+
+
+def register(app: App) -> None:
+    app.error(on_error)

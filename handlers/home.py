@@ -5,10 +5,10 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 
 from bot.config import Language
-from bot.home import build_home
+from bot.delivery.home import build_home
+from bot.directory import UserRecord
 from bot.services import Services
-from handlers.middleware import user_of
-from storage.directory import UserRecord
+from handlers.middleware import services_of, user_of
 
 
 def publish_home(
@@ -19,8 +19,9 @@ def publish_home(
     services.client.views_publish(user_id=user.user_id, view=view)
 
 
-def refresh_home(services: Services, context: BoltContext) -> None:
+def refresh_home(context: BoltContext) -> None:
     """After a person's own action: re-publish their Home tab from the background pool."""
+    services = services_of(context)
     user = user_of(context)
     services.background.submit_in_order(  # the newest Home is published last
         f"home:{user.user_id}",
@@ -32,10 +33,11 @@ def refresh_home(services: Services, context: BoltContext) -> None:
     )
 
 
-def register(app: App, services: Services) -> None:
-    @app.event("app_home_opened")
-    def home_opened(ack: Ack, event: dict[str, str], context: BoltContext) -> None:
-        ack()
-        if event.get("tab", "home") != "home":
-            return
-        refresh_home(services, context)
+def home_opened(ack: Ack, event: dict[str, str], context: BoltContext) -> None:
+    ack()
+    if event.get("tab", "home") == "home":
+        refresh_home(context)
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(home_opened)

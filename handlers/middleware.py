@@ -1,4 +1,5 @@
-"""Bolt middleware for what every listener needs: de-duplicated deliveries and who is asking."""
+"""Bolt middleware for what every listener needs: the Services, de-duplicated deliveries and
+who is asking; and the helpers listeners read them with."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
+from bot.actor import Actor
+from bot.directory import UserRecord
 from bot.i18n import Texts
+from bot.replays import claim_delivery, release_delivery
 from bot.services import Services
-from storage.directory import UserRecord
-from storage.requests import claim_request, release_request
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,23 @@ def delivery_key(body: Mapping[str, Any]) -> str | None:
         kind = body.get("type") or body.get("command") or "request"
         return f"{kind}:{trigger_id}"
     return None
+
+
+class ServicesContext(Middleware):
+    """Hands the Services to every listener (each a module-level function) in its context."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],
+    ) -> BoltResponse | None:
+        req.context["services"] = self._services
+        return next()
 
 
 class RetryDeduplication(Middleware):
@@ -48,9 +67,7 @@ class RetryDeduplication(Middleware):
     ) -> BoltResponse | None:
         key = delivery_key(req.body)
         if key is not None:
-            with self._services.db.single_statement() as connection:
-                first = claim_request(connection, key, self._services.clock())
-            if not first:
+            if not claim_delivery(self._services.db, key, self._services.clock()):
                 retry = req.headers.get("x-slack-retry-num", ["-"])[0]
                 log.info("duplicate delivery %s (retry %s) acknowledged, not redone", key, retry)
                 return BoltResponse(status=200, body="")
@@ -83,6 +100,13 @@ class UserContext(Middleware):
         return next()
 
 
+def services_of(context: BoltContext) -> Services:
+    services = context.get("services")
+    if not isinstance(services, Services):
+        raise RuntimeError("ServicesContext middleware did not run")
+    return services
+
+
 def texts_for(context: BoltContext) -> Texts:
     return Texts(context.get("language", "en"))
 
@@ -94,12 +118,16 @@ def user_of(context: BoltContext) -> UserRecord:
     return user
 
 
+def actor_of(context: BoltContext) -> Actor:
+    """The asking person as the services' permission checks know them."""
+    return Actor(user_id=user_of(context).user_id, is_manager=bool(context.get("is_manager")))
+
+
 def forget_delivery(services: Services, context: BoltContext) -> None:
     """After a failure, let Slack's retry of the same delivery be handled for real."""
     key = context.get("delivery_key")
     if key:
         try:
-            with services.db.transaction() as session:
-                release_request(session, key)
+            release_delivery(services.db, key)
         except Exception:  # the database may be the very thing that failed
             log.warning("could not release delivery key %s", key)

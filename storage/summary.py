@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.deals import DaysSince, Deal, DealEvent, stale_condition
+from storage.deals import Deal, DealEvent
 from storage.directory import DirectoryUser
 from storage.surveys import (
     RUN_CLOSED,
@@ -242,8 +242,3 @@ def owner_names(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
         )
     )
     return {row[0]: row[1] or row[2] for row in rows if row[1] or row[2]}
-
-
-def stale_count(session: Session, stale_days: dict[str, int], now: datetime) -> int:
-    condition = stale_condition(stale_days, now, DaysSince.for_bind(session))
-    return int(session.scalar(select(func.count()).select_from(Deal).where(condition)) or 0)

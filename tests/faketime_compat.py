@@ -9,6 +9,10 @@ libfaketime 0.9.10 and CPython 3.11 disagree in two places:
 So a run under faketime fakes the wall clock only, and loads faketime_site/sitecustomize.py in
 every Python process (pytest and the bots it starts) for a `time.sleep` that works. Dates are
 what the any-day runs move; the monotonic clock only measures durations, and stays real.
+
+A third: a process under libfaketime crashed (SIGSEGV, in two of the first five any-day runs) while its main thread
+imported NumPy (for the summary chart) and other threads worked: so NumPy's OpenBLAS starts no
+threads of its own there, and the chart's libraries are imported before any thread starts.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ def faketime_environment(environ: dict[str, str]) -> dict[str, str]:
     return {
         **environ,
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "OPENBLAS_NUM_THREADS": "1",
         "PYTHONPATH": os.pathsep.join([SITE, *paths]),
     }
 
@@ -37,6 +42,7 @@ def faketime_environment(environ: dict[str, str]) -> dict[str, str]:
 def ready_for_faketime() -> bool:
     return not UNDER_FAKETIME or (
         os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1"
+        and os.environ.get("OPENBLAS_NUM_THREADS") == "1"
         and SITE in os.environ.get("PYTHONPATH", "").split(os.pathsep)
     )
 
@@ -45,6 +51,11 @@ def rerun_ready_for_faketime(config: pytest.Config) -> None:
     """Under a plain `faketime pytest`, start pytest again set up as above (libfaketime reads
     its settings once, when the process starts). The fake time starts where it did."""
     if ready_for_faketime():
+        if UNDER_FAKETIME:
+            import matplotlib  # see the module's docstring
+
+            matplotlib.use("Agg")  # as bot.chart does
+            import matplotlib.pyplot
         return
     capture = config.pluginmanager.getplugin("capturemanager")
     if capture is not None:

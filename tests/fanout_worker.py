@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.app import build_services
 from bot.clock import FrozenClock
 from bot.config import load_settings
-from bot.surveys import jobs
+from bot.delivery import survey_dms as jobs
 
 
 def main(database_url: str, api_url: str, secret: str, now: str) -> None:

@@ -12,7 +12,8 @@ from slack_bolt import Ack
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.deals.service import Actor, DealService
+from bot.actor import Actor
+from bot.deals.service import DealService
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.i18n import Texts
 from bot.parsing import NewDealArgs

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
-from bot.deals.service import Actor, DealError, DealService
+from bot.actor import Actor
+from bot.deals.service import DealError, DealService
 from bot.deals.stages import Pipeline
 from bot.parsing import DealRefByName, NewDealArgs
 from storage.db import Database

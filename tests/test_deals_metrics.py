@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from bot.actor import Actor
 from bot.deals.metrics import pipeline_report
-from bot.deals.service import Actor, DealService
+from bot.deals.service import DealService
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.parsing import DealRefByName, Money, NewDealArgs
 from storage.db import Database

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 
+from bot.actor import Actor
 from bot.deals.nudges import send_deal_digests
-from bot.deals.service import Actor
 from bot.parsing import DealRefByName, NewDealArgs
 from bot.views import deals as views
 from storage.deals import Deal, OwnerNudge, claim_owner_nudge

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
+from bot.delivery.oneonone_dms import send_oneonone_reminders
+from bot.delivery.summary import compute_summary
 from bot.i18n import Texts
 from bot.oneonones.commands import SCHEDULE_FORM_BLOCKS
-from bot.oneonones.jobs import send_oneonone_reminders
 from bot.standin import SlackStandIn, validate_blocks, validate_view
 from bot.summary import week_containing
-from bot.summary_post import compute_summary
 from bot.views import oneonones as views
 from bot.views.summary import summary_blocks
 from storage import oneonones as store

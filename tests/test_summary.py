@@ -9,13 +9,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from slack_sdk import WebClient
 
+from bot.actor import Actor
 from bot.chart import PNG_SIGNATURE, summary_chart
 from bot.clock import FrozenClock
-from bot.deals.service import Actor, DealService
+from bot.deals.service import DealService
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
+from bot.directory import Directory
 from bot.i18n import Texts
 from bot.jobs import record_weekly_summary
+from bot.oneonones.service import OneOnOneService
 from bot.parsing import DealRefByName, Money, NewDealArgs
 from bot.standin import SlackStandIn, validate_blocks
 from bot.summary import (
@@ -27,9 +31,8 @@ from bot.summary import (
     reported_week,
     weekly_summary_data,
 )
-from bot.surveys import service as surveys
 from bot.surveys.schedule import Audience
-from bot.surveys.service import SurveyPolicy
+from bot.surveys.service import SurveyPolicy, SurveyService
 from bot.views.summary import summary_blocks
 from storage import surveys as survey_store
 from storage.db import Database
@@ -50,11 +53,20 @@ def rome(day: int, hour: int = 10, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=ROME)
 
 
-class Clock:
-    now = rome(1)
-
-    def __call__(self) -> datetime:
-        return self.now
+def summary_data(db: Database, week: SummaryWeek = WEEK) -> WeeklySummary:
+    """The summary of `week` as computed on NOW, through the services the bot holds."""
+    clock = FrozenClock(NOW)
+    directory = Directory(
+        db, WebClient(token="xoxb-unused"), managers=frozenset(), default_language="en"
+    )
+    return weekly_summary_data(
+        week,
+        surveys=SurveyService(db, POLICY, clock=clock),
+        oneonones=OneOnOneService(db, directory, clock=clock),
+        pipeline=PIPELINE,
+        currency="EUR",
+        now=NOW,
+    )
 
 
 def build_deals(db: Database) -> None:
@@ -70,7 +82,7 @@ def build_deals(db: Database) -> None:
     At the end: A 3,000 + D 100 + E 300 = 3,400, so the change is −5,200.
     Now (1 Dec): A 3,000 + D 100 + E 600 = 3,700.
     """
-    clock = Clock()
+    clock = FrozenClock(rome(1))
     deals = DealService(db, PIPELINE, currency="EUR", clock=clock)
 
     def new(name: str, amount: int, stage: str) -> None:
@@ -104,14 +116,16 @@ def run_survey(
     answers: list[dict[int, tuple[int | None, str | None]]],
 ) -> None:
     """A run invited to all PEOPLE, answered by the first len(answers) of them."""
-    run = surveys.start_run(db, POLICY, name, "U01GROSSI", opens, audience=Audience(), open_days=7)
+    clock = FrozenClock(opens)
+    surveys = SurveyService(db, POLICY, clock=clock)
+    run = surveys.start_run(BOSS, name, audience=Audience(), open_days=7)
     with db.transaction() as session:
         survey_store.add_deliveries(session, run.id, [(p, "en", opens) for p in PEOPLE])
+    clock.now = opens + timedelta(hours=1)
     for person, answer in zip(PEOPLE, answers, strict=False):
-        surveys.record_answers(
-            db, POLICY, run.id, person, answer, now=opens + timedelta(hours=1), replace_all=True
-        )
-    surveys.close_survey(db, name, closes)
+        surveys.record_answers(run.id, person, answer, replace_all=True)
+    clock.now = closes
+    surveys.close(BOSS, name)
 
 
 def build_surveys(db: Database) -> None:
@@ -155,7 +169,7 @@ def build_surveys(db: Database) -> None:
 def summary(db: Database) -> WeeklySummary:
     build_deals(db)
     build_surveys(db)
-    return weekly_summary_data(db, WEEK, pipeline=PIPELINE, policy=POLICY, currency="EUR", now=NOW)
+    return summary_data(db)
 
 
 def test_pipeline_figures_match_the_hand_worked_week(summary: WeeklySummary) -> None:
@@ -231,7 +245,7 @@ def test_long_lists_are_cut_with_and_n_more(summary: WeeklySummary) -> None:
 
 
 def test_an_empty_week_says_so(db: Database) -> None:
-    empty = weekly_summary_data(db, WEEK, pipeline=PIPELINE, policy=POLICY, currency="EUR", now=NOW)
+    empty = summary_data(db)
     assert empty.empty
     text = block_text({"blocks": [b.to_dict() for b in summary_blocks(Texts("en"), empty)]})
     assert "A quiet week" in text

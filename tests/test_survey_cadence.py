@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 
 from bot.clock import FrozenClock
+from bot.delivery import survey_dms as jobs
 from bot.standin import SlackStandIn, validate_view
-from bot.surveys import jobs
 from bot.surveys.schedule import first_delivery, local_moment
 from bot.views import surveys as views
 from storage import surveys as store

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.actor import Actor
 from bot.clock import FrozenClock
+from bot.delivery import survey_dms as jobs
 from bot.standin import SimUser, SlackStandIn, Workspace
-from bot.surveys import jobs, service
 from bot.surveys.schedule import Audience
 from storage import surveys as store
 from storage.db import Database
@@ -41,9 +42,8 @@ def test_killed_sender_resumes_without_a_second_dm(
     settings = make_settings(SLACK_API_URL=big_standin.url, DATABASE_URL=url)
     bot = BotHarness.boot(settings, db=db, standin=big_standin, clock=clock)
     now = clock()
-    policy = jobs.policy_of(bot.services)
-    run = service.start_run(
-        db, policy, "enps", "U0000000", now, audience=Audience(), open_days=None
+    run = bot.services.surveys.start_run(
+        Actor("U0000000", is_manager=True), "enps", audience=Audience(), open_days=None
     )
     assert jobs.resolve_audiences(bot.services, now) == TEAM
     # Slow Slack down so the kill lands in the middle of the fan-out.

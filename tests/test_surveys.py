@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import MetaData, select, update
 
 from bot.clock import FrozenClock
-from bot.home import survey_sections
+from bot.delivery import survey_dms as jobs
+from bot.delivery.summary import compute_summary
 from bot.i18n import Texts
 from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
 from bot.summary import week_containing
-from bot.summary_post import compute_summary
-from bot.surveys import jobs, service
+from bot.surveys.anonymity import differencing_risks, who_answered
 from bot.surveys.model import Question, SurveyDefinition
-from bot.surveys.results import differencing_risks
 from bot.surveys.schedule import first_delivery, local_moment
 from bot.views import surveys as views
 from bot.views.summary import summary_blocks
@@ -260,7 +259,7 @@ def test_answering_writes_no_row_that_names_the_person(bot: BotHarness) -> None:
             assert not ids & set(row), (name, row)
     with bot.services.db.transaction() as session:
         assert store.respondent_count(session, 1) == 3
-        who = service.who_answered(session, bot.services.settings.secret.get_secret_value(), 1)
+        who = who_answered(session, bot.services.settings.secret.get_secret_value(), 1)
     assert who == set(PEOPLE[:3])  # known only with the secret
 
 
@@ -413,10 +412,15 @@ def test_schedule_opens_one_run_per_occurrence_in_each_persons_time_zone(bot: Bo
         assert all(len(bot.dms(u)) <= 1 for u in PEOPLE)
     tokyo, new_york = due["U09HSATO"], due["U07JMILLE"]
     assert tokyo == monday - (timedelta(hours=9) - rome_offset) and tokyo < monday < new_york
+
     # The App Home shows the run no earlier than the DM: not in New York at Tokyo's 10:00.
-    assert survey_sections(services, "U07JMILLE", tokyo)[0] == []
-    assert [s.run_id for s in survey_sections(services, "U07JMILLE", new_york)[0]] == [run.id]
-    assert [s.run_id for s in survey_sections(services, "U09HSATO", tokyo)[0]] == [run.id]
+    def on_home(user_id: str, at: datetime) -> list[int]:
+        bot.clock.now = at
+        return [s.run_id for s in services.surveys.home_surveys(user_id, 3)[0]]
+
+    assert on_home("U07JMILLE", tokyo) == []
+    assert on_home("U07JMILLE", new_york) == [run.id]
+    assert on_home("U09HSATO", tokyo) == [run.id]
 
     # People who join later: at once if their 10:00 has passed, else at their 10:00.
     workspace = bot.standin.workspace
@@ -657,7 +661,7 @@ def test_schedule_alone_opens_a_modal_that_schedules_like_the_command(bot: BotHa
 def test_segments_show_above_the_threshold_and_never_by_subtraction(
     counts: dict[str, int], total: int, shown: set[str]
 ) -> None:
-    from bot.surveys.results import shown_segments
+    from bot.surveys.anonymity import shown_segments
 
     assert shown_segments(counts, total, 3) == shown
     # When the total shows, what is hidden (the total minus what shows) is none or ≥ 3.

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.actor import Actor
 from bot.deals.metrics import PipelineReport, pipeline_report
-from bot.deals.service import Actor, DealCard, DealChange, DealError, DealService, DealView
+from bot.deals.service import DealCard, DealChange, DealError, DealService, DealView
 from bot.deals.stages import Pipeline
 from bot.i18n import LANGUAGES, Texts
 from bot.parsing import (

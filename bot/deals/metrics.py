@@ -73,6 +73,25 @@ def _add(into: dict[str, Decimal], currency: str, amount: Decimal) -> None:
     into[currency] = into.get(currency, Decimal(0)) + amount
 
 
+@dataclass(frozen=True)
+class PipelineGlance:
+    """The pipeline in three numbers, for a manager's Home tab."""
+
+    open_count: int
+    weighted: dict[str, Decimal]  # per currency
+    stale_count: int
+
+
+def pipeline_glance(db: Database, pipeline: Pipeline, now: datetime) -> PipelineGlance:
+    with db.transaction() as session:
+        totals = store.stage_totals(session, pipeline.probabilities)
+        stale = store.stale_count(session, pipeline.stale_days, now)
+    weighted: dict[str, Decimal] = {}
+    for row in totals:
+        _add(weighted, row.currency, row.weighted)
+    return PipelineGlance(sum(row.count for row in totals), weighted, stale)
+
+
 def pipeline_report(db: Database, pipeline: Pipeline, now: datetime) -> PipelineReport:
     with db.transaction() as session:
         totals: list[StageTotals] = store.stage_totals(session, pipeline.probabilities)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
+from bot.actor import Actor
 from bot.clock import Clock, system_clock
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.parsing import DealRef, DealRefById, Money, NewDealArgs, deal_name_key
@@ -32,12 +33,6 @@ class DealError(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: str
-    is_manager: bool = False
 
 
 @dataclass(frozen=True)
@@ -487,6 +482,13 @@ class DealService:
             deal = self._resolve(bind, ref)
             events = store.deal_history(bind, deal.id, limit=history)
             return DealCard(self.view(deal), [_event_view(e) for e in events])
+
+    def changeable(self, actor: Actor, ref: DealRef) -> DealView:
+        """A deal the actor may change (its owner or a manager), for a form about to."""
+        with self._transaction() as bind:
+            deal = self._resolve(bind, ref)
+            self._check_can_change(actor, deal)
+            return self.view(deal)
 
     def list_deals(
         self,

@@ -1,4 +1,5 @@
-"""The `/oneonone` grammar: text in, a typed request out, or a OneOnOneError naming the problem."""
+"""The `/oneonone` grammar: text in, a typed request out (or a OneOnOneError naming the
+problem); `run_oneonone_command` carries it out and returns a plain result to render."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
+from zoneinfo import ZoneInfo
 
+from bot.oneonones.model import MAX_TOPIC, OneOnOneError, ScheduleRequest
+from bot.oneonones.service import OneOnOneService, SeriesOverview, Skipped
 from bot.parsing import is_plain_number, parse_weekday
+from storage.oneonones import OccurrenceRecord, SeriesRecord
 
 T = TypeVar("T")
 
@@ -16,7 +21,6 @@ EVERY_WEEKS = (1, 2, 4)
 DEFAULT_MINUTES = 60  # the seed's "riunioni periodiche di un'ora"
 DEFAULT_TIME = "10:00"  # the schedule form's starting time
 MIN_MINUTES, MAX_MINUTES = 15, 180
-MAX_TOPIC = 500
 
 USAGE = {
     "schedule": "/oneonone schedule @person every <1|2|4> weeks on <weekday> at HH:MM [for <minutes>]",
@@ -37,15 +41,6 @@ _ON = {"on", "il", "di", "al"}
 _AT = {"at", "alle", "ore", "h"}
 _FOR = {"for", "per"}
 _MINUTE_WORDS = {"m", "min", "mins", "minute", "minutes", "minuto", "minuti"}
-
-
-class OneOnOneError(Exception):
-    """A refusal the person can act on, rendered from the catalog as `oneonone.errors.<key>`."""
-
-    def __init__(self, key: str, /, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 class ScheduleFormErrors(Exception):
@@ -70,15 +65,6 @@ SCHEDULE_FORM_FIELDS = {
     "time_missing": "time",
     "bad_minutes": "minutes",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleRequest:
-    person_id: str
-    every_weeks: int
-    weekday: int  # 0 = Monday
-    at_time: str  # HH:MM
-    minutes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,3 +240,102 @@ def schedule_from_form(
     if errors:
         raise ScheduleFormErrors(errors)
     return request
+
+
+# ---- carrying a command out ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    pass
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """`oneonone.errors.<key>` with its parameters; the help follows an unknown subcommand."""
+
+    key: str
+    params: dict[str, object]
+    with_help: bool = False
+
+
+@dataclass(frozen=True)
+class OpenScheduleForm:
+    pass
+
+
+@dataclass(frozen=True)
+class SeriesList:
+    series: list[SeriesOverview]
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    series: SeriesRecord
+    first: OccurrenceRecord
+
+
+@dataclass(frozen=True)
+class TopicAdded:
+    series: SeriesRecord
+    upcoming: OccurrenceRecord | None
+
+
+@dataclass(frozen=True)
+class OpenNotes:
+    series: SeriesRecord
+    notes: str | None
+    other_id: str
+
+
+@dataclass(frozen=True)
+class MeetingSkipped:
+    skipped: Skipped
+    other_id: str
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    series: SeriesRecord
+    other_id: str
+
+
+OneOnOneResult = (
+    ShowHelp
+    | Refusal
+    | OpenScheduleForm
+    | SeriesList
+    | Scheduled
+    | TopicAdded
+    | OpenNotes
+    | MeetingSkipped
+    | Cancelled
+)
+
+
+def run_oneonone_command(
+    service: OneOnOneService, user_id: str, text: str, *, zone: ZoneInfo
+) -> OneOnOneResult:
+    """Parse one `/oneonone …` line and carry it out for `user_id`, whose wall clock is in
+    `zone`; never raises for bad input."""
+    try:
+        request = parse_command(text)
+        if isinstance(request, SimpleRequest):
+            if request.subcommand == "help":
+                return ShowHelp()
+            if request.subcommand == "schedule":
+                return OpenScheduleForm()
+            return SeriesList(service.overview(user_id))
+        if isinstance(request, ScheduleRequest):
+            return Scheduled(*service.schedule(user_id, request, zone=zone))
+        other_id = request.person_id
+        if request.subcommand == "add":
+            return TopicAdded(*service.add_topic(user_id, other_id=other_id, text=request.text))
+        if request.subcommand == "notes":
+            series, notes = service.notes_of(user_id, other_id)
+            return OpenNotes(series, notes, other_id)
+        if request.subcommand == "skip":
+            return MeetingSkipped(service.skip(user_id, other_id=other_id), other_id)
+        return Cancelled(service.cancel(user_id, other_id), other_id)
+    except OneOnOneError as exc:
+        return Refusal(exc.key, exc.params, with_help=exc.key == "unknown_subcommand")

@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.surveys.model import Question, SurveyDefinition
+from bot.surveys import anonymity
+from bot.surveys.model import SurveyDefinition
 
 FAVOURABLE = (4, 5)
 
@@ -155,37 +156,7 @@ def question_results(
     return tuple(results)
 
 
-# ---- overlapping runs ------------------------------------------------------------------------
-
-
-def _identity(question: Question) -> tuple[str, str, str, tuple[str, ...]]:
-    return (question.kind, question.text_key, question.text, question.options)
-
-
-def differencing_risks(
-    definition: SurveyDefinition,
-    respondents: frozenset[str],
-    overlapping: Sequence[tuple[SurveyDefinition, frozenset[str]]],
-    min_responses: int,
-) -> set[int]:
-    """Questions whose figures must stay hidden because another run could be subtracted.
-
-    Two runs open at the same time that ask the same question (the eNPS question of `enps`
-    and of `engagement`, say) of people who differ by fewer than `min_responses` — one run to
-    #sales, one to #sales and Bob — would give Bob's answer as the difference of the two
-    totals, since people tend to answer the same twice. Such a question is withheld in both
-    runs. A difference of none (the same people) or of `min_responses` or more is safe.
-    """
-    risky: set[int] = set()
-    for other, other_respondents in overlapping:
-        differ = len(respondents ^ other_respondents)
-        if differ == 0 or differ >= min_responses:
-            continue
-        shared = {_identity(q) for q in other.questions}
-        risky.update(
-            index for index, q in enumerate(definition.questions) if _identity(q) in shared
-        )
-    return risky
+# ---- withheld questions ---------------------------------------------------------------------
 
 
 def withhold(results: RunResults, risky: set[int]) -> RunResults:
@@ -212,28 +183,6 @@ def withhold(results: RunResults, risky: set[int]) -> RunResults:
 
 
 # ---- segments --------------------------------------------------------------------------------
-
-
-def shown_segments(counts: Mapping[str, int], total: int, min_responses: int) -> set[str]:
-    """Which segments' figures may show, given each one's count and the count of everybody.
-
-    A segment shows with at least `min_responses` answers, and only when the total does. The
-    total shows too, so whatever stays hidden — the total minus every shown segment, people in
-    no segment included — could be worked out by subtraction: it must be none or at least
-    `min_responses`. While it is not, the smallest shown segment is hidden as well
-    (complementary suppression). Worked example with a threshold of 3: total 9, #sales 7,
-    #support 2, nobody else → #support is hidden (2), and the rest hidden would be 2, so
-    #sales is hidden too — else 9 − 7 would give #support's figures.
-    """
-    if total < min_responses:
-        return set()
-    shown = {segment for segment, count in counts.items() if count >= min_responses}
-    while shown:
-        rest = total - sum(counts[segment] for segment in shown)
-        if rest == 0 or rest >= min_responses:
-            break
-        shown.remove(min(shown, key=lambda segment: (counts[segment], segment)))
-    return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,14 +227,14 @@ def segment_results(
     people = {segment: len(keys) for segment, keys in respondents.items()}
     for segment in invited:
         people.setdefault(segment, 0)
-    shown = shown_segments(people, answered, min_responses)
+    shown = anonymity.shown_segments(people, answered, min_responses)
     per_question: dict[int, set[str]] = {}
     for index, question in enumerate(definition.questions):
         if question.kind not in ("scale", "enps"):
             continue
         counts = Counter(s for s, _, q, n, _ in segment_answers if q == index and n is not None)
         total = len(_numbers(answers, index))
-        per_question[index] = shown & shown_segments(
+        per_question[index] = shown & anonymity.shown_segments(
             {segment: counts[segment] for segment in people}, total, min_responses
         )
     results = []

@@ -1,4 +1,5 @@
-"""Survey operations behind `/pulse` and the DM buttons: database work only, plain values out."""
+"""Survey operations behind `/pulse`, the DM buttons and the survey jobs: database work only,
+plain values out. One `SurveyService`, built once with its policy and held in `Services`."""
 
 from __future__ import annotations
 
@@ -12,28 +13,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot.surveys.anonymity import answered_among, respondent_key
+from bot.actor import Actor
+from bot.clock import Clock, system_clock
+from bot.surveys import anonymity
 from bot.surveys.model import SurveyDefinition, SurveyError
-from bot.surveys.results import (
-    RunResults,
-    differencing_risks,
-    question_results,
-    segment_results,
-    withhold,
-)
+from bot.surveys.results import RunResults, question_results, segment_results, withhold
 from bot.surveys.schedule import (
+    MAX_LEAD,
     Audience,
     Schedule,
     close_moment,
+    first_delivery,
+    following_occurrence,
     local_moment,
     next_occurrence,
 )
 from bot.surveys.templates import TEMPLATES
+from storage import summary as summary_store
 from storage import surveys as store
 from storage.db import Database
-from storage.surveys import RUN_OPEN, RunRecord, SurveyRecord
+from storage.summary import ClosedRun
+from storage.surveys import RUN_OPEN, DeliveryRecord, RunRecord, SurveyRecord
 
 MAX_NAME = 40
+TEMPLATE_NAMES = ("pulse", "enps", "engagement")
+
+# A question's answers as given: question index → (number, text).
+Answers = dict[int, tuple[int | None, str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,88 +60,50 @@ class SurveyOverview:
     runs: int
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedOccurrence:
+    """A scheduled occurrence not opened because a run of the survey was still open."""
+
+    survey: str
+    occurrence: datetime
+    open_run: int
+    open_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerOutcome:
+    recorded: bool  # False: the run is closed (or unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What never changes about a run while it is open."""
+
+    definition: SurveyDefinition
+    closes_at: datetime  # the scheduled close: only `/pulse close` moves it, and closes the run
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSurvey:
+    """An open run a person was sent, for their Home tab."""
+
+    run_id: int
+    definition: SurveyDefinition
+    closes_at: datetime
+    answered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredSurvey:
+    """A closed run the person answered, with their own answers, for their Home tab."""
+
+    definition: SurveyDefinition
+    closed_at: datetime
+    answers: Answers
+
+
 def definition_of(record: SurveyRecord | RunRecord) -> SurveyDefinition:
     return SurveyDefinition.from_json(record.definition)
-
-
-def get_or_create_survey(db: Database, name: str, user_id: str, now: datetime) -> SurveyRecord:
-    """A survey by name; a template id makes its survey on first use."""
-    with db.transaction() as session:
-        found = store.find_survey(session, name)
-        if found is not None:
-            return found
-        template = TEMPLATES.get(name.casefold())
-        if template is None:
-            raise SurveyError("pulse.errors.unknown_survey", name=name)
-        return store.add_survey(
-            session,
-            name=name.casefold(),
-            definition=template.to_json(),
-            created_by=user_id,
-            template_id=name.casefold(),
-            now=now,
-        )
-
-
-def create_survey(
-    db: Database, name: str, definition: SurveyDefinition, user_id: str, now: datetime
-) -> None:
-    clean = name.strip()
-    if not clean or len(clean) > MAX_NAME or any(c.isspace() for c in clean):
-        raise SurveyError("pulse.errors.bad_name", limit=MAX_NAME)
-    if clean.casefold() in TEMPLATES:
-        raise SurveyError("pulse.errors.name_taken", name=clean)
-    with db.transaction() as session:
-        if store.find_survey(session, clean) is not None:
-            raise SurveyError("pulse.errors.name_taken", name=clean)
-        store.add_survey(
-            session,
-            name=clean,
-            definition=definition.to_json(),
-            created_by=user_id,
-            template_id=None,
-            now=now,
-        )
-
-
-def schedule_survey(
-    db: Database,
-    policy: SurveyPolicy,
-    name: str,
-    schedule: Schedule,
-    *,
-    user_id: str,
-    now: datetime,
-) -> tuple[SurveyRecord, datetime]:
-    survey = get_or_create_survey(db, name, user_id, now)
-    # Stored with the schedule: a later change of PULSEBOT_TIMEZONE leaves it where it was set.
-    zone = schedule.zone or policy.timezone
-    first = next_occurrence(schedule, now, ZoneInfo(zone))
-    with db.transaction() as session:
-        store.set_schedule(
-            session,
-            survey.id,
-            cadence=schedule.cadence,
-            on_weekday=schedule.on_weekday,
-            on_day=schedule.on_day,
-            on_week=schedule.on_week,
-            cron=schedule.cron,
-            at_time=schedule.at_time,
-            zone=zone,
-            audience=schedule.audience.to_json(),
-            open_days=schedule.open_days,
-            next_run_at=first,
-        )
-        return store.get_survey(session, survey.id), first
-
-
-def schedule_choices(db: Database) -> list[tuple[str, SurveyDefinition]]:
-    """What the schedule modal offers: the templates, then the workspace's own surveys."""
-    choices = dict(TEMPLATES)
-    with db.transaction() as session:
-        for survey in store.list_surveys(session):
-            choices.setdefault(survey.name, definition_of(survey))
-    return list(choices.items())
 
 
 def schedule_of(survey: SurveyRecord) -> Schedule | None:
@@ -154,141 +122,41 @@ def schedule_of(survey: SurveyRecord) -> Schedule | None:
     )
 
 
-def zone_of(schedule: Schedule, policy: SurveyPolicy) -> ZoneInfo:
-    """The zone a schedule's occurrences are counted in: its own, else (a schedule made
-    before schedules had one) the workspace's."""
-    return ZoneInfo(schedule.zone or policy.timezone)
+def is_open(run: RunRecord, now: datetime) -> bool:
+    """Whether a run still takes answers (the same rule `record_answers` applies)."""
+    return run.status == RUN_OPEN and run.closes_at > now
 
 
-def new_run(
-    db: Database,
-    policy: SurveyPolicy,
-    survey: SurveyRecord,
-    *,
-    occurrence_key: str,
-    opens_at: datetime,
-    at_time: str,
-    audience: Audience,
-    open_days: int,
-    zone: ZoneInfo | None = None,
-) -> RunRecord | None:
-    """Create a run (once per occurrence key); the DMs are rows made when its audience is known.
-
-    A scheduled run (`at_time` set) is on its occurrence's date in the schedule's `zone`, and
-    closes `open_days` later at the same wall-clock time there; one started by hand closes
-    `open_days` × 24 hours after it opened.
-    """
-    zone = zone or ZoneInfo(policy.timezone)
-    local_date = opens_at.astimezone(zone).date()
-    if at_time:
-        closes_at = close_moment(local_date, at_time, open_days, zone)
-    else:
-        closes_at = opens_at + timedelta(days=open_days)
-    remind_at = max(opens_at, closes_at - timedelta(hours=policy.reminder_hours))
-    with db.transaction() as session:
-        return store.add_run(
-            session,
-            survey_id=survey.id,
-            occurrence_key=occurrence_key,
-            definition=survey.definition,
-            audience=audience.to_json(),
-            local_date=local_date,
-            at_time=at_time,
-            opens_at=opens_at,
-            closes_at=closes_at,
-            remind_at=remind_at,
-        )
+def reminder_moment(run: RunRecord, sent_at: datetime) -> datetime:
+    """When one person who has not answered is reminded: at the run's reminder time, or —
+    when their DM went out late (their time zone, a short run, joining the audience later) —
+    halfway between their DM and the close, so no reminder comes straight after the DM."""
+    return max(run.remind_at, sent_at + (run.closes_at - sent_at) / 2)
 
 
-def start_run(
-    db: Database,
-    policy: SurveyPolicy,
-    name: str,
-    user_id: str,
-    now: datetime,
-    *,
-    audience: Audience | None,
-    open_days: int | None,
-) -> RunRecord:
-    """`/pulse start`: a run open now; everyone gets the DM at once (at_time "")."""
-    survey = get_or_create_survey(db, name, user_id, now)
-    with db.transaction() as session:
-        if store.open_run_of(session, survey.id) is not None:
-            raise SurveyError("pulse.errors.already_open", name=survey.name)
-    run = new_run(
-        db,
-        policy,
-        survey,
-        occurrence_key=f"{survey.id}:manual:{now.isoformat()}",
-        opens_at=now,
-        at_time="",
-        audience=audience or Audience.from_json(survey.audience),
-        open_days=open_days or survey.open_days,
-    )
-    if run is None:  # the same command in the same microsecond
-        raise SurveyError("pulse.errors.already_open", name=survey.name)
-    return run
+def local_send_time(run: RunRecord, zone_name: str, fallback: str) -> datetime:
+    """When one person gets the DM: the run's time of day, on its date, in their own time zone
+    (the workspace's when they have none); a run started by hand goes to everyone at once."""
+    if not run.at_time:
+        return run.opens_at
+    try:
+        zone = ZoneInfo(zone_name or fallback)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(fallback)
+    return local_moment(run.local_date, run.at_time, zone)
 
 
-def find_existing(db: Database, name: str) -> SurveyRecord:
-    with db.transaction() as session:
-        found = store.find_survey(session, name)
-    if found is None:
-        if name.casefold() in TEMPLATES:
-            raise SurveyError("pulse.errors.never_run", name=name)
-        raise SurveyError("pulse.errors.unknown_survey", name=name)
-    return found
-
-
-def close_survey(db: Database, name: str, now: datetime) -> RunRecord:
-    survey = find_existing(db, name)
-    with db.transaction() as session:
-        run = store.open_run_of(session, survey.id)
-        if run is None or not store.close_run(session, run.id, now):
-            raise SurveyError("pulse.errors.not_open", name=survey.name)
-        return run
-
-
-def set_paused(db: Database, policy: SurveyPolicy, name: str, paused: bool, now: datetime) -> None:
-    survey = find_existing(db, name)
-    schedule = schedule_of(survey)
-    if schedule is None:
-        raise SurveyError("pulse.errors.not_scheduled", name=survey.name)
-    with db.transaction() as session:
-        store.set_paused(session, survey.id, paused)
-        if not paused:  # occurrences missed while paused are skipped, not caught up
-            store.set_next_run(
-                session, survey.id, next_occurrence(schedule, now, zone_of(schedule, policy))
-            )
-
-
-def overview(db: Database) -> list[SurveyOverview]:
-    with db.transaction() as session:
-        return [
-            SurveyOverview(
-                survey=s,
-                definition=definition_of(s),
-                open_run=store.open_run_of(session, s.id),
-                runs=len(store.runs_of(session, s.id)),
-            )
-            for s in store.list_surveys(session)
-        ]
-
-
-# ---- answers -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerOutcome:
-    recorded: bool  # False: the run is closed (or unknown)
-
-
-@dataclass(frozen=True, slots=True)
-class RunFacts:
-    """What never changes about a run while it is open."""
-
-    definition: SurveyDefinition
-    closes_at: datetime  # the scheduled close: only `/pulse close` moves it, and closes the run
+def validate_answers(definition: SurveyDefinition, answers: Answers) -> dict[int, str]:
+    """Question index → catalog key of the problem, for the modal's error display."""
+    problems: dict[int, str] = {}
+    for index, question in enumerate(definition.questions):
+        number, text = answers.get(index, (None, None))
+        if number is None and not text:
+            if not question.optional:
+                problems[index] = "pulse.errors.required"
+        elif not question.accepts(number, text):
+            problems[index] = "pulse.errors.bad_answer"
+    return problems
 
 
 class RunDefinitions:
@@ -330,168 +198,442 @@ class RunDefinitions:
         return None if facts is None else facts.definition
 
 
-def record_answers(
-    db: Database,
-    policy: SurveyPolicy,
-    run_id: int,
-    user_id: str,
-    answers: dict[int, tuple[int | None, str | None]],
-    *,
-    now: datetime,
-    replace_all: bool,
-) -> AnswerOutcome:
-    """Store answers under the anonymous key, if the run is still open; one transaction.
+class SurveyService:
+    def __init__(self, db: Database, policy: SurveyPolicy, *, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.policy = policy
+        self.clock = clock
+        self.definitions = RunDefinitions(db)
 
-    The caller has checked the answers against the run's definition (`validate_answers`, or
-    `Question.accepts` for a one-click eNPS). The commit is a normal, durable one: an answer
-    acknowledged to the person must survive a crash.
-    """
-    key = respondent_key(policy.secret, run_id, user_id)
-    rows = [(q, n, t) for q, (n, t) in sorted(answers.items())]
-    today = now.date()  # the day only: a finer time could be matched to a person
-    if db.dialect == "postgresql" and len(rows) == 1 and not replace_all:
-        with db.single_statement() as connection:
-            recorded = store.save_one_answer_if_open(
-                connection,
-                run_id=run_id,
-                user_id=user_id,
-                respondent=key,
-                answer=rows[0],
-                today=today,
-                now=now,
+    @property
+    def zone(self) -> ZoneInfo:
+        """The workspace's time zone (PULSEBOT_TIMEZONE)."""
+        return ZoneInfo(self.policy.timezone)
+
+    # ---- who may ------------------------------------------------------------------------------
+
+    @staticmethod
+    def authorize(actor: Actor, command: str) -> None:
+        """Everything but answering and help is for managers: `/pulse …`, its forms, results."""
+        if not actor.is_manager:
+            raise SurveyError("common.manager_only", command=command)
+
+    # ---- surveys and their schedules ---------------------------------------------------------
+
+    def survey(self, name: str, user_id: str) -> SurveyRecord:
+        """A survey by name; a template id makes its survey on first use."""
+        with self.db.transaction() as session:
+            found = store.find_survey(session, name)
+            if found is not None:
+                return found
+            template = TEMPLATES.get(name.casefold())
+            if template is None:
+                raise SurveyError("pulse.errors.unknown_survey", name=name)
+            return store.add_survey(
+                session,
+                name=name.casefold(),
+                definition=template.to_json(),
+                created_by=user_id,
+                template_id=name.casefold(),
+                now=self.clock(),
             )
-        return AnswerOutcome(recorded)
-    with db.begin() as connection:
-        recorded = store.save_answers_if_open(
-            connection,
+
+    def create(self, actor: Actor, name: str, definition: SurveyDefinition) -> str:
+        """A survey of the manager's own questions (`/pulse new`); returns its name."""
+        self.authorize(actor, "/pulse new")
+        user_id = actor.user_id
+        clean = name.strip()
+        if not clean or len(clean) > MAX_NAME or any(c.isspace() for c in clean):
+            raise SurveyError("pulse.errors.bad_name", limit=MAX_NAME)
+        if clean.casefold() in TEMPLATES:
+            raise SurveyError("pulse.errors.name_taken", name=clean)
+        with self.db.transaction() as session:
+            if store.find_survey(session, clean) is not None:
+                raise SurveyError("pulse.errors.name_taken", name=clean)
+            store.add_survey(
+                session,
+                name=clean,
+                definition=definition.to_json(),
+                created_by=user_id,
+                template_id=None,
+                now=self.clock(),
+            )
+        return clean
+
+    def find_existing(self, name: str) -> SurveyRecord:
+        with self.db.transaction() as session:
+            found = store.find_survey(session, name)
+        if found is None:
+            if name.casefold() in TEMPLATES:
+                raise SurveyError("pulse.errors.never_run", name=name)
+            raise SurveyError("pulse.errors.unknown_survey", name=name)
+        return found
+
+    def schedule(
+        self, actor: Actor, name: str, schedule: Schedule
+    ) -> tuple[SurveyRecord, datetime]:
+        """Set a survey's schedule; returns the survey as saved and its first occurrence."""
+        self.authorize(actor, "/pulse schedule")
+        now = self.clock()
+        survey = self.survey(name, actor.user_id)
+        # Stored with the schedule: a later change of PULSEBOT_TIMEZONE leaves it where it was.
+        zone = schedule.zone or self.policy.timezone
+        first = next_occurrence(schedule, now, ZoneInfo(zone))
+        with self.db.transaction() as session:
+            store.set_schedule(
+                session,
+                survey.id,
+                cadence=schedule.cadence,
+                on_weekday=schedule.on_weekday,
+                on_day=schedule.on_day,
+                on_week=schedule.on_week,
+                cron=schedule.cron,
+                at_time=schedule.at_time,
+                zone=zone,
+                audience=schedule.audience.to_json(),
+                open_days=schedule.open_days,
+                next_run_at=first,
+            )
+            return store.get_survey(session, survey.id), first
+
+    def schedule_choices(self, actor: Actor) -> list[tuple[str, SurveyDefinition]]:
+        """What the schedule modal offers: the templates, then the workspace's own surveys."""
+        self.authorize(actor, "/pulse schedule")
+        choices = dict(TEMPLATES)
+        with self.db.transaction() as session:
+            for survey in store.list_surveys(session):
+                choices.setdefault(survey.name, definition_of(survey))
+        return list(choices.items())
+
+    def zone_of(self, schedule: Schedule) -> ZoneInfo:
+        """The zone a schedule's occurrences are counted in: its own, else (a schedule made
+        before schedules had one) the workspace's."""
+        return ZoneInfo(schedule.zone or self.policy.timezone)
+
+    def set_paused(self, actor: Actor, name: str, paused: bool) -> SurveyRecord:
+        """Pause or resume a schedule; returns the survey as saved."""
+        self.authorize(actor, "/pulse pause" if paused else "/pulse resume")
+        survey = self.find_existing(name)
+        schedule = schedule_of(survey)
+        if schedule is None:
+            raise SurveyError("pulse.errors.not_scheduled", name=survey.name)
+        with self.db.transaction() as session:
+            store.set_paused(session, survey.id, paused)
+            if not paused:  # occurrences missed while paused are skipped, not caught up
+                following = next_occurrence(schedule, self.clock(), self.zone_of(schedule))
+                store.set_next_run(session, survey.id, following)
+            return store.get_survey(session, survey.id)
+
+    def overview(self, actor: Actor) -> list[SurveyOverview]:
+        self.authorize(actor, "/pulse list")
+        with self.db.transaction() as session:
+            return [
+                SurveyOverview(
+                    survey=s,
+                    definition=definition_of(s),
+                    open_run=store.open_run_of(session, s.id),
+                    runs=len(store.runs_of(session, s.id)),
+                )
+                for s in store.list_surveys(session)
+            ]
+
+    # ---- runs ----------------------------------------------------------------------------------
+
+    def new_run(
+        self,
+        survey: SurveyRecord,
+        *,
+        occurrence_key: str,
+        opens_at: datetime,
+        at_time: str,
+        audience: Audience,
+        open_days: int,
+        zone: ZoneInfo | None = None,
+    ) -> RunRecord | None:
+        """Create a run (once per occurrence key); the DMs are rows made when its audience is
+        known.
+
+        A scheduled run (`at_time` set) is on its occurrence's date in the schedule's `zone`,
+        and closes `open_days` later at the same wall-clock time there; one started by hand
+        closes `open_days` × 24 hours after it opened.
+        """
+        zone = zone or ZoneInfo(self.policy.timezone)
+        local_date = opens_at.astimezone(zone).date()
+        if at_time:
+            closes_at = close_moment(local_date, at_time, open_days, zone)
+        else:
+            closes_at = opens_at + timedelta(days=open_days)
+        remind_at = max(opens_at, closes_at - timedelta(hours=self.policy.reminder_hours))
+        with self.db.transaction() as session:
+            return store.add_run(
+                session,
+                survey_id=survey.id,
+                occurrence_key=occurrence_key,
+                definition=survey.definition,
+                audience=audience.to_json(),
+                local_date=local_date,
+                at_time=at_time,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                remind_at=remind_at,
+            )
+
+    def start_run(
+        self, actor: Actor, name: str, *, audience: Audience | None, open_days: int | None
+    ) -> RunRecord:
+        """`/pulse start`: a run open now; everyone gets the DM at once (at_time "")."""
+        self.authorize(actor, "/pulse start")
+        now = self.clock()
+        survey = self.survey(name, actor.user_id)
+        with self.db.transaction() as session:
+            if store.open_run_of(session, survey.id) is not None:
+                raise SurveyError("pulse.errors.already_open", name=survey.name)
+        run = self.new_run(
+            survey,
+            occurrence_key=f"{survey.id}:manual:{now.isoformat()}",
+            opens_at=now,
+            at_time="",
+            audience=audience or Audience.from_json(survey.audience),
+            open_days=open_days or survey.open_days,
+        )
+        if run is None:  # the same command in the same microsecond
+            raise SurveyError("pulse.errors.already_open", name=survey.name)
+        return run
+
+    def open_due_occurrences(self, now: datetime) -> tuple[int, list[SkippedOccurrence]]:
+        """The run of every scheduled occurrence that someone, somewhere, is due; returns how
+        many runs were created and the occurrences skipped.
+
+        An occurrence (say Monday 10:00) reaches each person at 10:00 on Monday in their own
+        time zone: first at UTC+14, up to 26 hours before it comes in the schedule's zone. So
+        its run is created at that first moment, and each DM row waits for its person's own
+        10:00. The run's `opens_at` stays the occurrence in the schedule's zone: its close is
+        `open N days` after it.
+
+        An occurrence that comes while a run of the same survey is still open (one started by
+        hand for longer, say) is skipped: a second run would DM everyone twice, and two runs
+        open at once hide each other's results (see anonymity.differencing_risks).
+        """
+        opened = 0
+        skipped: list[SkippedOccurrence] = []
+        with self.db.transaction() as session:
+            due = store.due_schedules(session, now + MAX_LEAD)
+        for survey in due:
+            schedule = schedule_of(survey)
+            if schedule is None or survey.next_run_at is None:
+                continue
+            zone = self.zone_of(schedule)
+            occurrence = survey.next_run_at
+            if first_delivery(occurrence.astimezone(zone).date(), survey.at_time) > now:
+                continue  # nobody's local time has come yet
+            with self.db.transaction() as session:
+                still_open = store.open_run_of(session, survey.id)
+            # (A run opened at the occurrence itself is its own, made by an earlier firing.)
+            if (
+                still_open
+                and still_open.opens_at != occurrence
+                and still_open.closes_at > occurrence
+            ):
+                skipped.append(
+                    SkippedOccurrence(
+                        survey.name, occurrence, still_open.number, still_open.closes_at
+                    )
+                )
+            else:
+                run = self.new_run(
+                    survey,
+                    occurrence_key=f"{survey.id}@{occurrence.strftime('%Y-%m-%dT%H:%MZ')}",
+                    opens_at=occurrence,
+                    at_time=survey.at_time,
+                    audience=schedule.audience,
+                    open_days=survey.open_days,
+                    zone=zone,
+                )
+                opened += run is not None
+            following = following_occurrence(schedule, occurrence, zone)
+            while following <= now:  # occurrences missed while the bot was down are skipped
+                following = following_occurrence(schedule, following, zone)
+            with self.db.transaction() as session:
+                store.set_next_run(session, survey.id, following)
+        return opened, skipped
+
+    def close(self, actor: Actor, name: str) -> RunRecord:
+        """`/pulse close`: close the survey's open run now."""
+        self.authorize(actor, "/pulse close")
+        survey = self.find_existing(name)
+        with self.db.transaction() as session:
+            run = store.open_run_of(session, survey.id)
+            if run is None or not store.close_run(session, run.id, self.clock()):
+                raise SurveyError("pulse.errors.not_open", name=survey.name)
+            return run
+
+    def close_due_runs(self, now: datetime) -> int:
+        """Close runs past their deadline; returns how many were closed."""
+        with self.db.transaction() as session:
+            due = store.runs_to_close(session, now)
+            return sum(store.close_run(session, run.id, run.closes_at) for run in due)
+
+    def get_run(self, run_id: int) -> RunRecord | None:
+        with self.db.transaction() as session:
+            return store.get_run(session, run_id)
+
+    def is_open(self, run: RunRecord) -> bool:
+        return is_open(run, self.clock())
+
+    def delivery_of(self, run_id: int, user_id: str) -> DeliveryRecord | None:
+        with self.db.transaction() as session:
+            return store.delivery_of(session, run_id, user_id)
+
+    def unanswered(self, run_id: int, flag: str) -> list[DeliveryRecord]:
+        """Sent DMs of people who have not answered, `flag` not yet done."""
+        with self.db.transaction() as session:
+            return anonymity.unanswered(session, self.policy.secret, run_id, flag)
+
+    # ---- answers -------------------------------------------------------------------------------
+
+    def record_answers(
+        self, run_id: int, user_id: str, answers: Answers, *, replace_all: bool
+    ) -> AnswerOutcome:
+        """Store answers under the anonymous key, if the run is still open; one transaction.
+
+        The caller has checked the answers against the run's definition (`validate_answers`,
+        or `Question.accepts` for a one-click eNPS). The commit is a normal, durable one: an
+        answer acknowledged to the person must survive a crash.
+        """
+        now = self.clock()
+        recorded = store.record_answers_if_open(
+            self.db,
             run_id=run_id,
             user_id=user_id,
-            respondent=key,
-            answers=rows,
-            today=today,
+            respondent=anonymity.respondent_key(self.policy.secret, run_id, user_id),
+            answers=[(q, n, t) for q, (n, t) in sorted(answers.items())],
+            today=now.date(),  # the day only: a finer time could be matched to a person
             now=now,
             replace_all=replace_all,
         )
-    return AnswerOutcome(recorded)
+        return AnswerOutcome(recorded)
 
+    def current_answers(self, run_id: int, user_id: str) -> tuple[RunRecord | None, Answers]:
+        key = anonymity.respondent_key(self.policy.secret, run_id, user_id)
+        with self.db.transaction() as session:
+            run = store.get_run(session, run_id)
+            answers = store.answers_of(session, run_id, key)
+        return run, {a.question: (a.number, a.text) for a in answers}
 
-def reminder_moment(run: RunRecord, sent_at: datetime) -> datetime:
-    """When one person who has not answered is reminded: at the run's reminder time, or —
-    when their DM went out late (their time zone, a short run, joining the audience later) —
-    halfway between their DM and the close, so no reminder comes straight after the DM."""
-    return max(run.remind_at, sent_at + (run.closes_at - sent_at) / 2)
+    def home_surveys(
+        self, user_id: str, past: int
+    ) -> tuple[list[OpenSurvey], list[AnsweredSurvey]]:
+        """Open runs the person was sent, and up to `past` closed runs they answered."""
+        with self.db.transaction() as session:
+            open_runs, answered = anonymity.runs_of_person(
+                session, self.policy.secret, user_id, self.clock(), past
+            )
+        open_surveys = [
+            OpenSurvey(run.id, definition_of(run), run.closes_at, bool(mine))
+            for run, mine in open_runs
+        ]
+        answered_surveys = [
+            AnsweredSurvey(
+                SurveyDefinition.from_json(run.definition),
+                run.closes_at,
+                {a.question: (a.number, a.text) for a in mine},
+            )
+            for run, mine in answered
+        ]
+        return sorted(open_surveys, key=lambda s: s.closes_at), answered_surveys
 
+    # ---- results -------------------------------------------------------------------------------
 
-def who_answered(session: Session, secret: str, run_id: int) -> frozenset[str]:
-    """The people who answered a run: for participation and reminders, never beside answers."""
-    return answered_among(
-        secret, run_id, store.invited_ids(session, run_id), store.respondent_keys(session, run_id)
-    )
+    def latest_closed(self, before: datetime) -> ClosedRun | None:
+        """The run that closed last before `before`, for the managers' Home tab."""
+        with self.db.transaction() as session:
+            latest = summary_store.runs_closed_before(session, before, 1)
+        return latest[0] if latest else None
 
+    def results(
+        self, actor: Actor, name: str, run_number: int | None
+    ) -> tuple[SurveyRecord, RunResults, SurveyDefinition]:
+        """`/pulse results`: a run's figures, as far as the anonymity rules let them show."""
+        self.authorize(actor, "/pulse results")
+        return self.run_results(name, run_number)
 
-def withheld_questions(session: Session, policy: SurveyPolicy, run: RunRecord) -> set[int]:
-    """Questions of `run` hidden because a run open at the same time could be subtracted
-    from it (see differencing_risks); usually none, and then nobody's key is computed."""
-    overlapping = store.overlapping_runs(session, run)
-    if not overlapping:
-        return set()
-    return differencing_risks(
-        definition_of(run),
-        who_answered(session, policy.secret, run.id),
-        [(definition_of(o), who_answered(session, policy.secret, o.id)) for o in overlapping],
-        policy.min_responses,
-    )
-
-
-def get_run(db: Database, run_id: int) -> RunRecord | None:
-    with db.transaction() as session:
-        return store.get_run(session, run_id)
-
-
-def is_open(run: RunRecord, now: datetime) -> bool:
-    """Whether a run still takes answers (the same rule `record_answers` applies)."""
-    return run.status == RUN_OPEN and run.closes_at > now
-
-
-def current_answers(
-    db: Database, policy: SurveyPolicy, run_id: int, user_id: str
-) -> tuple[RunRecord | None, dict[int, tuple[int | None, str | None]]]:
-    key = respondent_key(policy.secret, run_id, user_id)
-    with db.transaction() as session:
-        run = store.get_run(session, run_id)
-        answers = store.answers_of(session, run_id, key)
-    return run, {a.question: (a.number, a.text) for a in answers}
-
-
-def validate_answers(
-    definition: SurveyDefinition, answers: dict[int, tuple[int | None, str | None]]
-) -> dict[int, str]:
-    """Question index → catalog key of the problem, for the modal's error display."""
-    problems: dict[int, str] = {}
-    for index, question in enumerate(definition.questions):
-        number, text = answers.get(index, (None, None))
-        if number is None and not text:
-            if not question.optional:
-                problems[index] = "pulse.errors.required"
-        elif not question.accepts(number, text):
-            problems[index] = "pulse.errors.bad_answer"
-    return problems
-
-
-# ---- results -------------------------------------------------------------------------------
-
-
-def run_results(
-    db: Database, policy: SurveyPolicy, name: str, run_number: int | None
-) -> tuple[SurveyRecord, RunResults, SurveyDefinition]:
-    survey = find_existing(db, name)
-    with db.transaction() as session:
-        runs = store.runs_of(session, survey.id)
-        if not runs:
-            raise SurveyError("pulse.errors.never_run", name=survey.name)
-        if run_number is None:
-            run = runs[-1]
-        else:
-            matching = [r for r in runs if r.number == run_number]
-            if not matching:
-                raise SurveyError("pulse.errors.no_such_run", name=survey.name, number=run_number)
-            run = matching[0]
-        earlier = [r for r in runs if r.number < run.number]
-        answers = [(a.question, a.number, a.text) for a in store.run_answers(session, run.id)]
-        previous = None
-        if earlier:
-            # A question withheld in the previous run gives no change either: current minus
-            # change would be the withheld figure.
-            hidden_before = withheld_questions(session, policy, earlier[-1])
-            previous = [
-                (a.question, a.number, a.text)
-                for a in store.run_answers(session, earlier[-1].id)
-                if a.question not in hidden_before
-            ]
-        invited = store.invited_count(session, run.id)
-        by_segment = store.segment_answers(session, run.id)
-        invited_by_segment = store.invited_by_segment(session, run.id)
-        answered = store.respondent_count(session, run.id)
-        risky = withheld_questions(session, policy, run)
-    definition = definition_of(run)
-    # Below the threshold nothing per question shows, whatever each question's count.
-    threshold = policy.min_responses if answered >= policy.min_responses else 10**9
-    results = RunResults(
-        run_number=run.number,
-        invited=invited,
-        answered=answered,
-        min_responses=policy.min_responses,
-        questions=question_results(definition, answers, min_responses=threshold, previous=previous),
-        segments=segment_results(
-            definition,
-            answers,
-            by_segment,
-            invited_by_segment,
+    def run_results(
+        self, name: str, run_number: int | None
+    ) -> tuple[SurveyRecord, RunResults, SurveyDefinition]:
+        survey = self.find_existing(name)
+        with self.db.transaction() as session:
+            runs = store.runs_of(session, survey.id)
+            if not runs:
+                raise SurveyError("pulse.errors.never_run", name=survey.name)
+            if run_number is None:
+                run = runs[-1]
+            else:
+                matching = [r for r in runs if r.number == run_number]
+                if not matching:
+                    raise SurveyError(
+                        "pulse.errors.no_such_run", name=survey.name, number=run_number
+                    )
+                run = matching[0]
+            earlier = [r for r in runs if r.number < run.number]
+            answers = [(a.question, a.number, a.text) for a in store.run_answers(session, run.id)]
+            previous = None
+            if earlier:
+                # A question withheld in the previous run gives no change either: current
+                # minus change would be the withheld figure.
+                hidden_before = self.withheld_questions(session, earlier[-1])
+                previous = [
+                    (a.question, a.number, a.text)
+                    for a in store.run_answers(session, earlier[-1].id)
+                    if a.question not in hidden_before
+                ]
+            invited = store.invited_count(session, run.id)
+            by_segment = store.segment_answers(session, run.id)
+            invited_by_segment = store.invited_by_segment(session, run.id)
+            answered = store.respondent_count(session, run.id)
+            risky = self.withheld_questions(session, run)
+        definition = definition_of(run)
+        minimum = self.policy.min_responses
+        results = RunResults(
+            run_number=run.number,
+            invited=invited,
             answered=answered,
-            min_responses=policy.min_responses,
-        ),
-    )
-    return survey, withhold(results, risky), definition
+            min_responses=minimum,
+            questions=question_results(
+                definition,
+                answers,
+                min_responses=anonymity.question_threshold(answered, minimum),
+                previous=previous,
+            ),
+            segments=segment_results(
+                definition,
+                answers,
+                by_segment,
+                invited_by_segment,
+                answered=answered,
+                min_responses=minimum,
+            ),
+        )
+        return survey, withhold(results, risky), definition
+
+    def withheld_questions(self, session: Session, run: RunRecord) -> set[int]:
+        return anonymity.withheld_questions(
+            session, self.policy.secret, self.policy.min_responses, run
+        )
+
+    def export_csv(
+        self, actor: Actor, name: str, question_texts: Callable[[SurveyDefinition], list[str]]
+    ) -> str:
+        """Every run of a survey as aggregate rows, each under the anonymity threshold rule."""
+        self.authorize(actor, "/pulse export")
+        survey = self.find_existing(name)
+        with self.db.transaction() as session:
+            numbers = [run.number for run in store.runs_of(session, survey.id)]
+        parts = []
+        for index, number in enumerate(numbers):
+            _, results, definition = self.run_results(name, number)
+            rows = export_rows(results, question_texts(definition))
+            parts.append(rows if index == 0 else rows.split("\n", 1)[1])
+        return "".join(parts)
 
 
 def export_rows(results: RunResults, question_texts: list[str]) -> str:
@@ -538,38 +680,3 @@ def export_rows(results: RunResults, question_texts: list[str]) -> str:
                 writer.writerow([*base, f"{team}:mean", f"{sq.mean:.2f}"])
                 writer.writerow([*base, f"{team}:favourable_share", f"{sq.favourable:.2f}"])
     return out.getvalue()
-
-
-def local_send_time(run: RunRecord, zone_name: str, fallback: str) -> datetime:
-    """When one person gets the DM: the run's time of day, on its date, in their own time zone
-    (the workspace's when they have none); a run started by hand goes to everyone at once."""
-    if not run.at_time:
-        return run.opens_at
-    try:
-        zone = ZoneInfo(zone_name or fallback)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(fallback)
-    return local_moment(run.local_date, run.at_time, zone)
-
-
-def delivery_of(db: Database, run_id: int, user_id: str) -> store.DeliveryRecord | None:
-    with db.transaction() as session:
-        return store.delivery_of(session, run_id, user_id)
-
-
-def export_csv(
-    db: Database,
-    policy: SurveyPolicy,
-    name: str,
-    question_texts: Callable[[SurveyDefinition], list[str]],
-) -> str:
-    """Every run of a survey as aggregate rows, each under the anonymity threshold rule."""
-    survey = find_existing(db, name)
-    with db.transaction() as session:
-        numbers = [run.number for run in store.runs_of(session, survey.id)]
-    parts = []
-    for index, number in enumerate(numbers):
-        _, results, definition = run_results(db, policy, name, number)
-        rows = export_rows(results, question_texts(definition))
-        parts.append(rows if index == 0 else rows.split("\n", 1)[1])
-    return "".join(parts)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from slack_sdk.models.blocks import (
@@ -23,6 +22,7 @@ from bot.i18n import Texts
 from bot.summary import RunSummary
 from bot.surveys.model import SurveyDefinition
 from bot.surveys.results import signed
+from bot.surveys.service import AnsweredSurvey, OpenSurvey
 from bot.views.common import clip, escape
 from bot.views.deals import percent, totals
 from bot.views.surveys import OPEN_ANSWERS_ACTION, question_text, survey_title, when
@@ -30,23 +30,6 @@ from bot.views.surveys import OPEN_ANSWERS_ACTION, question_text, survey_title, 
 HOME_SUMMARY_ACTION = "home.summary"
 HOME_RESULTS_ACTION = "home.results"
 MAX_OPEN_SURVEYS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class OpenSurvey:
-    run_id: int
-    definition: SurveyDefinition
-    closes_at: datetime
-    answered: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AnsweredSurvey:
-    """A closed run the person answered, with their own answers (question → number, text)."""
-
-    definition: SurveyDefinition
-    closed_at: datetime
-    answers: dict[int, tuple[int | None, str | None]]
 
 
 @dataclass(frozen=True, slots=True)

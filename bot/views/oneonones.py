@@ -37,11 +37,19 @@ from bot.oneonones.commands import (
     DEFAULT_TIME,
     EVERY_WEEKS,
     MAX_MINUTES,
-    MAX_TOPIC,
     MIN_MINUTES,
+    Cancelled,
+    MeetingSkipped,
+    OneOnOneResult,
+    Refusal,
+    Scheduled,
+    SeriesList,
+    ShowHelp,
+    TopicAdded,
 )
+from bot.oneonones.model import MAX_TOPIC, OneOnOneError
 from bot.oneonones.service import OutcomeForm, SeriesOverview, Skipped
-from bot.views.common import clip, escape, notice
+from bot.views.common import clip, error_blocks, escape, fallback_text, notice
 from storage.oneonones import MAX_NOTE, OccurrenceRecord, SeriesRecord, TopicRecord
 
 ADD_TOPIC = "oneonone.add_topic"
@@ -457,3 +465,35 @@ def home_section(
         )
         lines += ["    " + line for line in agenda_lines(texts, item.agenda)]
     return [SectionBlock(text=clip("\n".join(lines))), _private_context(texts)]
+
+
+# ---- replies to /oneonone --------------------------------------------------------------------
+
+
+def refusal_text(texts: Texts, error: Refusal | OneOnOneError) -> str:
+    return ":warning: " + texts(f"oneonone.errors.{error.key}", **error.params)
+
+
+def command_reply(
+    texts: Texts, result: OneOnOneResult, viewer_id: str, zone: ZoneInfo
+) -> tuple[str, list[Block]]:
+    """The private answer to a `/oneonone` line, as text and blocks; none for a form."""
+    if isinstance(result, ShowHelp):
+        return texts("oneonone.help.title"), help_blocks(texts)
+    if isinstance(result, Refusal):
+        refused = error_blocks(texts, f"oneonone.errors.{result.key}", **result.params)
+        return refusal_text(texts, result), refused + (
+            help_blocks(texts) if result.with_help else []
+        )
+    blocks: list[Block] = []
+    if isinstance(result, SeriesList):
+        blocks = list_blocks(texts, result.series, viewer_id, zone)
+    elif isinstance(result, Scheduled):
+        blocks = scheduled_reply(texts, result.series, result.first, zone)
+    elif isinstance(result, TopicAdded):
+        blocks = topic_added_reply(texts, result.series, viewer_id, result.upcoming, zone)
+    elif isinstance(result, MeetingSkipped):
+        blocks = notice(skipped_text(texts, result.skipped, viewer_id, zone))
+    elif isinstance(result, Cancelled):
+        blocks = notice(texts("oneonone.reply.cancelled", other=result.other_id))
+    return (fallback_text(blocks), blocks) if blocks else ("", [])

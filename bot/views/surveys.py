@@ -28,6 +28,21 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import Texts
+from bot.surveys.commands import (
+    ExportRequested,
+    Paused,
+    PulseResult,
+    Refusal,
+    ResultsShown,
+    Resumed,
+    RunClosed,
+    RunStarted,
+    Scheduled,
+    ShowHelp,
+    ShowTemplates,
+    SummaryRequested,
+    SurveyList,
+)
 from bot.surveys.model import MAX_QUESTIONS, Question, SurveyDefinition
 from bot.surveys.results import QuestionResult, RunResults, SegmentResult, signed
 from bot.surveys.schedule import (
@@ -41,7 +56,9 @@ from bot.surveys.schedule import (
 )
 from bot.surveys.service import SurveyOverview, schedule_of
 from bot.surveys.templates import TEMPLATES
-from bot.views.common import clip
+from bot.views.common import clip, error_blocks, notice
+from bot.views.help import pulse_help
+from storage.surveys import SurveyRecord
 
 ENPS_ACTION_PREFIX = "pulse.enps."
 OPEN_ANSWERS_ACTION = "pulse.open"
@@ -713,3 +730,81 @@ def _segment_result(texts: Texts, segment: SegmentResult, definition: SurveyDefi
             )
             lines.append(f"{name}: {figures}")
     return "\n".join(lines)
+
+
+# ---- replies to /pulse -----------------------------------------------------------------------
+
+
+def command_reply(
+    texts: Texts, result: PulseResult, *, min_responses: int, zone: str
+) -> list[Block]:
+    """The private answer to a `/pulse` line (a form to open gets none: see the handler)."""
+    if isinstance(result, ShowHelp):
+        if result.unknown is None:
+            return pulse_help(texts, min_responses=min_responses)
+        return notice(reply_message(texts, result)) + pulse_help(texts, min_responses=min_responses)
+    if isinstance(result, Refusal):
+        return error_blocks(texts, result.key, **result.params)
+    if isinstance(result, ShowTemplates):
+        return templates_blocks(texts)
+    if isinstance(result, SurveyList):
+        return list_blocks(texts, result.surveys, zone=zone, now=result.now)
+    if isinstance(result, ResultsShown):
+        return results_blocks(texts, result.survey.name, result.definition, result.results)
+    return notice(reply_message(texts, result))
+
+
+def reply_message(texts: Texts, result: PulseResult) -> str:
+    """A reply of one sentence, or the title a longer reply is known by."""
+    if isinstance(result, ShowHelp):
+        if result.unknown is None:
+            return texts("pulse.help.title")
+        return texts("common.unknown_subcommand", command="/pulse", subcommand=result.unknown)
+    if isinstance(result, Refusal):
+        return texts(result.key, **result.params)
+    if isinstance(result, ShowTemplates):
+        return texts("pulse.list.templates_title")
+    if isinstance(result, SurveyList):
+        return texts("pulse.list.title")
+    if isinstance(result, ResultsShown):
+        return survey_title(texts, result.definition)
+    if isinstance(result, Scheduled):
+        return scheduled_message(texts, result.survey, result.next_run)
+    if isinstance(result, RunStarted):
+        closes = result.run.closes_at
+        return texts(
+            "pulse.reply.started",
+            number=result.run.number,
+            name=result.name,
+            closes=when(closes, closes.strftime("%Y-%m-%d %H:%M UTC")),
+            audience=audience_text(texts, result.run.audience),
+        )
+    if isinstance(result, RunClosed):
+        return texts("pulse.reply.closed", number=result.run.number, name=result.name)
+    if isinstance(result, Paused):
+        return texts("pulse.reply.paused", name=result.name)
+    if isinstance(result, Resumed):
+        next_run = result.survey.next_run_at
+        assert next_run is not None  # a resumed schedule has its next occurrence
+        return texts(
+            "pulse.reply.resumed", name=result.name, next=when(next_run, next_run.isoformat())
+        )
+    if isinstance(result, ExportRequested):
+        return texts("pulse.reply.export_started", name=result.name)
+    if isinstance(result, SummaryRequested):
+        return texts("summary.preparing", week=result.week.label)
+    return ""  # a form opens instead: the ack is empty
+
+
+def scheduled_message(texts: Texts, survey: SurveyRecord, next_run: datetime) -> str:
+    """The confirmation of a schedule, from the schedule as saved (with its zone)."""
+    schedule = schedule_of(survey)
+    assert schedule is not None and schedule.zone is not None  # SurveyService.schedule set them
+    return texts(
+        "pulse.reply.scheduled",
+        name=survey.name,
+        cadence=cadence_text(texts, schedule, schedule.zone),
+        audience=audience_text(texts, survey.audience),
+        open_for=texts.plural("pulse.reply.open_for", schedule.open_days),
+        next=when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
+    )

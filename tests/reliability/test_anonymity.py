@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.actor import Actor
+from bot.delivery import survey_dms as jobs
 from bot.i18n import Texts
 from bot.jobs import record_weekly_summary
 from bot.summary import enps_trend
-from bot.surveys import jobs, service
 from bot.surveys.templates import TEMPLATES
 from bot.views import surveys as survey_views
 from storage import surveys as store
@@ -108,7 +109,7 @@ def test_results_under_the_threshold_are_hidden_everywhere(
 def test_two_overlapping_audiences_cannot_be_subtracted(bot: BotHarness) -> None:
     # `enps` to #sales and a copy to #sales and Luca, at the same time. If both showed, the
     # difference of the two totals would be Luca's score: the shared question hides in both.
-    service.create_survey(bot.services.db, "enps-copy", TEMPLATES["enps"], MANAGER, bot.clock())
+    bot.services.surveys.create(Actor(MANAGER, is_manager=True), "enps-copy", TEMPLATES["enps"])
     bot.command(MANAGER, "/pulse", "start enps to <#C02SALES|sales>")
     bot.command(MANAGER, "/pulse", "start enps-copy to <#C02SALES|sales> <@U04LROMAN>")
     reps = ["U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE", "U09HSATO", "U15DGARCI"]
@@ -164,7 +165,7 @@ def test_a_question_withheld_for_an_overlap_gives_no_trend_point_and_no_change(
 ) -> None:
     # The same two overlapping runs, closed. The withheld eNPS must not come back another way:
     # as a point of the summary's trend chart, or as next run's "change against the previous".
-    service.create_survey(bot.services.db, "enps-copy", TEMPLATES["enps"], MANAGER, bot.clock())
+    bot.services.surveys.create(Actor(MANAGER, is_manager=True), "enps-copy", TEMPLATES["enps"])
     bot.command(MANAGER, "/pulse", "start enps to <#C02SALES|sales>")
     bot.command(MANAGER, "/pulse", "start enps-copy to <#C02SALES|sales> <@U04LROMAN>")
     reps = ["U02MBIANC", "U03FESPOS", "U05OSMITH", "U07JMILLE"]
@@ -173,20 +174,17 @@ def test_a_question_withheld_for_an_overlap_gives_no_trend_point_and_no_change(
         describe="the DMs of both runs",
     )
     assert bot.services.background.wait_idle()
-    policy = jobs.policy_of(bot.services)
+    surveys = bot.services.surveys
     with bot.services.db.transaction() as session:
         runs = {r.id: r for r in store.resolved_open_runs(session)}
     for run_id in runs:
         for user in [*reps, "U04LROMAN"]:
-            service.record_answers(
-                bot.services.db, policy, run_id, user, {0: (9, None)},
-                now=bot.clock(), replace_all=False,
-            )  # fmt: skip
+            surveys.record_answers(run_id, user, {0: (9, None)}, replace_all=False)
     bot.clock.advance(timedelta(days=2))  # both runs were open, side by side, until now
     for survey in ("enps", "enps-copy"):
         bot.command(MANAGER, "/pulse", f"close {survey}")
     later = bot.clock() + timedelta(days=1)
-    points = enps_trend(bot.services.db, policy, later, ZoneInfo("UTC"))
+    points = enps_trend(surveys, later, ZoneInfo("UTC"))
     assert [(p.survey_name, p.score) for p in points] == [("enps", None), ("enps-copy", None)]
 
     # A second run of `enps`, overlapping nothing: its figures show, with no change.
@@ -197,10 +195,7 @@ def test_a_question_withheld_for_an_overlap_gives_no_trend_point_and_no_change(
     with bot.services.db.transaction() as session:
         (second,) = store.resolved_open_runs(session)
     for user in reps:
-        service.record_answers(
-            bot.services.db, policy, second.id, user, {0: (10, None)},
-            now=bot.clock(), replace_all=False,
-        )  # fmt: skip
+        surveys.record_answers(second.id, user, {0: (10, None)}, replace_all=False)
     text = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "results enps"))
     assert "eNPS +100" in text
     assert "rispetto al turno precedente" not in text, text  # the manager reads Italian

@@ -20,9 +20,9 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.deals.nudges import send_deal_digests
+from bot.delivery.summary import SUMMARY_EVENT
 from bot.jobs import SUMMARY_STALE, finish_interrupted_summaries, record_weekly_summary
 from bot.standin import SimMessage, SlackStandIn
-from bot.summary_post import SUMMARY_EVENT
 from storage.db import Database
 from tests.conftest import make_settings
 from tests.harness import BotHarness

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.deals.nudges import send_deal_digests
+from bot.delivery import survey_dms as jobs
 from bot.standin import validate_blocks
-from bot.surveys import jobs
 from bot.views import surveys as survey_views
 from storage.deals import DealEvent
 from tests.harness import BotHarness

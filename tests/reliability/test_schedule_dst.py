@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.delivery import survey_dms as jobs
 from bot.jobs import record_weekly_summary
 from bot.scheduler import weekly_summary_trigger
-from bot.surveys import jobs
 from storage import surveys as store
 from tests.conftest import make_settings
 from tests.harness import BotHarness

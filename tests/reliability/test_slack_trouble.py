@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.delivery import survey_dms as jobs
 from bot.jobs import record_weekly_summary, sync_user_directory
 from bot.slack_client import FAILURE_RETRIES, retry_handlers
 from bot.standin import RESPONSE_URL, UPLOAD, Fault, SlackStandIn
-from bot.surveys import jobs
 from bot.views import deals as deal_views
 from bot.views import surveys as survey_views
 from storage import surveys as store

@@ -15,7 +15,6 @@ from bot.i18n import Texts
 from bot.services import Services
 from bot.slack_client import find_message_by_metadata, upload_file
 from bot.summary import SummaryWeek, WeeklySummary, weekly_summary_data
-from bot.surveys.jobs import policy_of
 from bot.views.summary import MAX_BLOCKS, summary_blocks, summary_fallback
 
 log = logging.getLogger(__name__)
@@ -40,10 +39,10 @@ class PostedSummary:
 def compute_summary(services: Services, week: SummaryWeek, now: datetime) -> WeeklySummary:
     settings = services.settings
     return weekly_summary_data(
-        services.db,
         week,
+        surveys=services.surveys,
+        oneonones=services.oneonones,
         pipeline=settings.pipeline,
-        policy=policy_of(services),
         currency=settings.currency,
         now=now,
     )

@@ -1,4 +1,5 @@
-"""Survey jobs for the scheduler, every minute; each takes `(services, now)`, returns a count.
+"""Survey DMs: the scheduler's survey jobs, every minute; each takes `(services, now)` and
+returns a count. They ask Slack who is in an audience, render with bot.views and post.
 
 - `open_due_runs`: one run per due scheduled occurrence (unique key), then the DM rows of every
   run whose audience is not yet known (also runs opened by `/pulse start`).
@@ -20,33 +21,33 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
+from bot.config import Language
+from bot.delivery.replies import tell_privately
+from bot.directory import UserRecord
 from bot.i18n import Texts
 from bot.services import Services
 from bot.slack_client import find_message_by_metadata
-from bot.surveys.anonymity import respondent_key
 from bot.surveys.schedule import (
-    MAX_LEAD,
     Audience,
-    first_delivery,
-    following_occurrence,
     last_delivery,
 )
 from bot.surveys.service import (
-    SurveyPolicy,
     definition_of,
     local_send_time,
-    new_run,
     reminder_moment,
-    schedule_of,
-    zone_of,
 )
-from bot.views.surveys import closed_dm, reminder_dm, survey_dm, survey_title
+from bot.views.surveys import (
+    answered_dm,
+    closed_dm,
+    enps_answered_dm,
+    reminder_dm,
+    survey_dm,
+    survey_title,
+)
 from storage import surveys as store
-from storage.directory import UserRecord
 from storage.scheduling import claim_effect
-from storage.surveys import FAILED, SENT, DeliveryRecord, RunRecord
+from storage.surveys import FAILED, SENDING, SENT, RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -69,72 +70,22 @@ UNDELIVERABLE = frozenset(
 METADATA_EVENT = "pulsebot_survey_dm"
 
 
-def policy_of(services: Services) -> SurveyPolicy:
-    settings = services.settings
-    return SurveyPolicy(
-        secret=settings.secret.get_secret_value(),
-        min_responses=settings.min_responses,
-        reminder_hours=settings.reminder_hours,
-        timezone=settings.timezone,
-    )
-
-
 # ---- opening -------------------------------------------------------------------------------
 
 
 def open_due_runs(services: Services, now: datetime) -> int:
-    """Open the run of every occurrence that someone, somewhere, is due; returns runs created.
-
-    An occurrence (say Monday 10:00) reaches each person at 10:00 on Monday in their own time
-    zone: first at UTC+14, up to 26 hours before it comes in the schedule's zone. So its run is
-    created at that first moment, and each DM row waits for its person's own 10:00. The run's
-    `opens_at` stays the occurrence in the schedule's zone: its close is `open N days` after it.
-
-    An occurrence that comes while a run of the same survey is still open (one started by hand
-    for longer, say) is skipped: a second run would DM everyone twice, and two runs open at once
-    hide each other's results (see differencing_risks).
-    """
-    policy = policy_of(services)
-    opened = 0
-    with services.db.transaction() as session:
-        due = store.due_schedules(session, now + MAX_LEAD)
-    for survey in due:
-        schedule = schedule_of(survey)
-        if schedule is None or survey.next_run_at is None:
-            continue
-        zone = zone_of(schedule, policy)
-        occurrence = survey.next_run_at
-        if first_delivery(occurrence.astimezone(zone).date(), survey.at_time) > now:
-            continue  # nobody's local time has come yet
-        with services.db.transaction() as session:
-            still_open = store.open_run_of(session, survey.id)
-        # (A run opened at the occurrence itself is its own, made by an earlier firing.)
-        if still_open and still_open.opens_at != occurrence and still_open.closes_at > occurrence:
-            log.info(
-                "survey %s: the occurrence of %s is skipped, run %d is open until %s",
-                survey.name,
-                occurrence.isoformat(),
-                still_open.number,
-                still_open.closes_at.isoformat(),
-            )
-        else:
-            run = new_run(
-                services.db,
-                policy,
-                survey,
-                occurrence_key=f"{survey.id}@{occurrence.strftime('%Y-%m-%dT%H:%MZ')}",
-                opens_at=occurrence,
-                at_time=survey.at_time,
-                audience=schedule.audience,
-                open_days=survey.open_days,
-                zone=zone,
-            )
-            opened += run is not None
-        following = following_occurrence(schedule, occurrence, zone)
-        while following <= now:  # occurrences missed while the bot was down are skipped
-            following = following_occurrence(schedule, following, zone)
-        with services.db.transaction() as session:
-            store.set_next_run(session, survey.id, following)
+    """Open the run of every occurrence that someone, somewhere, is due (see
+    SurveyService.open_due_occurrences), then make the DM rows of every run whose audience is
+    not yet known (also runs opened by `/pulse start`); returns runs created."""
+    opened, skipped = services.surveys.open_due_occurrences(now)
+    for occurrence in skipped:
+        log.info(
+            "survey %s: the occurrence of %s is skipped, run %d is open until %s",
+            occurrence.survey,
+            occurrence.occurrence.isoformat(),
+            occurrence.open_run,
+            occurrence.open_until.isoformat(),
+        )
     resolve_audiences(services, now)
     refresh_audiences(services, now)
     return opened
@@ -357,20 +308,6 @@ def _find_sent_dm(services: Services, user_id: str, delivery_id: int) -> tuple[s
 # ---- reminding and closing ---------------------------------------------------------------------
 
 
-def unanswered(
-    services: Services, session: Session, run_id: int, flag: str
-) -> list[DeliveryRecord]:
-    """Sent DMs of people who have not answered, `flag` not yet done: each person's key is
-    computed with the secret and looked for among the run's anonymous respondents."""
-    secret = services.settings.secret.get_secret_value()
-    respondents = store.respondent_keys(session, run_id)
-    return [
-        delivery
-        for delivery in store.sent_deliveries(session, run_id, flag=flag)
-        if respondent_key(secret, run_id, delivery.user_id) not in respondents
-    ]
-
-
 def send_due_reminders(services: Services, now: datetime) -> int:
     """One reminder per person who has not answered, by the bot, each at their own
     `reminder_moment`; never listed anywhere."""
@@ -381,7 +318,7 @@ def send_due_reminders(services: Services, now: datetime) -> int:
         definition = definition_of(run)
         with services.db.transaction() as session:
             unsent = store.unsent_count(session, run.id)
-            waiting = unanswered(services, session, run.id, flag="reminded")
+        waiting = services.surveys.unanswered(run.id, flag="reminded")
         due = [d for d in waiting if reminder_moment(run, d.sent_at) <= now]
         for delivery in due:
             texts = Texts(delivery.language)  # type: ignore[arg-type]
@@ -405,9 +342,7 @@ def send_due_reminders(services: Services, now: datetime) -> int:
 
 def close_due_runs(services: Services, now: datetime) -> int:
     """Close runs past their deadline and tell people who did not answer; returns runs closed."""
-    with services.db.transaction() as session:
-        due = store.runs_to_close(session, now)
-        closed = sum(store.close_run(session, run.id, run.closes_at) for run in due)
+    closed = services.surveys.close_due_runs(now)
     send_close_notices(services)
     return closed
 
@@ -421,7 +356,7 @@ def send_close_notices(services: Services) -> int:
         definition = definition_of(run)
         with services.db.transaction() as session:
             in_flight = store.sending_count(session, run.id)
-            to_notify = unanswered(services, session, run.id, flag="closed_notice")
+        to_notify = services.surveys.unanswered(run.id, flag="closed_notice")
         for delivery in to_notify:
             if not (delivery.channel_id and delivery.message_ts):
                 continue
@@ -457,3 +392,106 @@ def send_close_notices_soon(services: Services, *, patience: float = 30.0) -> in
         time.sleep(0.05)
         updated += send_close_notices(services)
     return updated
+
+
+# ---- a person's own DM, after their click ------------------------------------------------------
+
+# How long an update waits for the fan-out to record where a DM went (see dm_of).
+DM_RECORD_PATIENCE = 30.0
+
+
+def dm_lane(run_id: int, user_id: str) -> str:
+    """Updates of one person's survey DM go in the order of their clicks: the newest shows."""
+    return f"dm:{run_id}:{user_id}"
+
+
+def update_dm(services: Services, channel: str, ts: str, text: str, blocks: list[Any]) -> None:
+    """Edit a survey DM; a DM Slack no longer has is logged, not an error of the bot."""
+    try:
+        services.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        log.warning("survey DM not updated: %s", exc.response.get("error"))
+
+
+def dm_of(
+    services: Services, run_id: int, user_id: str, channel: str | None, ts: str | None
+) -> tuple[str, str] | None:
+    """The DM to update: the message clicked, else the one the fan-out sent.
+
+    The fan-out records where a DM went a batch at a time: someone quick may answer before
+    their DM's row says so. Its row is `sending` then; wait for it (bounded).
+    """
+    if channel and ts:
+        return channel, ts
+    deadline = time.monotonic() + DM_RECORD_PATIENCE
+    while True:
+        delivery = services.surveys.delivery_of(run_id, user_id)
+        if delivery is None:
+            return None
+        if delivery.channel_id and delivery.message_ts:
+            return delivery.channel_id, delivery.message_ts
+        if delivery.state != SENDING or time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+def show_enps_answered(
+    services: Services,
+    *,
+    run_id: int,
+    score: int,
+    user_id: str,
+    language: Language,
+    channel: str | None,
+    ts: str | None,
+) -> None:
+    """After a one-click eNPS answer: the DM says so, with a button to change it."""
+    texts = Texts(language)
+    # The answer was just accepted, so the run was open: its cached facts are current.
+    facts = services.surveys.definitions.facts(run_id)
+    where = dm_of(services, run_id, user_id, channel, ts)
+    if facts is None or where is None:
+        return
+    closes_at = facts.closes_at
+    blocks = enps_answered_dm(texts, run_id, facts.definition, score, closes_at)
+    text = texts("pulse.dm.thanks_until", closes=closes_at.isoformat())
+    update_dm(services, where[0], where[1], text, blocks)
+
+
+def show_enps_buttons(
+    services: Services,
+    *,
+    run_id: int,
+    user_id: str,
+    language: Language,
+    channel: str | None,
+    ts: str | None,
+    response_url: str | None,
+) -> None:
+    """ "Change my answer": the DM shows the eleven buttons again, while the run is open."""
+    texts = Texts(language)
+    surveys = services.surveys
+    run = surveys.get_run(run_id)
+    definition = surveys.definitions.get(run_id)
+    if run is None or definition is None or not surveys.is_open(run):
+        tell_privately(services, user_id, response_url, texts("pulse.dm.closed_click"))
+        return
+    where = dm_of(services, run_id, user_id, channel, ts)
+    if where is None:
+        return
+    text = texts("pulse.dm.fallback", title=survey_title(texts, definition))
+    blocks = survey_dm(texts, run_id, definition, run.closes_at)
+    update_dm(services, where[0], where[1], text, blocks)
+
+
+def show_answered(services: Services, run_id: int, user_id: str, language: Language) -> None:
+    """After the answers form: the DM says they were recorded."""
+    texts = Texts(language)
+    run = services.surveys.get_run(run_id)
+    definition = services.surveys.definitions.get(run_id)
+    where = dm_of(services, run_id, user_id, None, None)
+    if run is None or definition is None or where is None:
+        return
+    text = texts("pulse.dm.thanks_until", closes=run.closes_at.isoformat())
+    blocks = answered_dm(texts, run_id, definition, run.closes_at)
+    update_dm(services, where[0], where[1], text, blocks)

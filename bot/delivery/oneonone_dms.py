@@ -19,7 +19,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.i18n import Texts
-from bot.oneonones import service
 from bot.services import Services
 from bot.slack_client import find_message_by_metadata
 from bot.views import oneonones as views
@@ -39,7 +38,7 @@ NOTICE_EVENT = "pulsebot_oneonone_dm"  # message metadata: how a sent 1:1 DM is 
 def send_oneonone_reminders(services: Services, now: datetime) -> int:
     """Everything due up to `now`; returns how many DMs were sent."""
     db = services.db
-    service.hold_started(db, now)
+    services.oneonones.hold_started(now)
     sent = _complete_interrupted(services, now)
     with db.transaction() as session:
         day_before = store.due_for(
