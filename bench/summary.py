@@ -30,10 +30,11 @@ from bot.clock import FrozenClock
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.directory import Directory
 from bot.oneonones.service import OneOnOneService
-from bot.summary import reported_week, weekly_summary_data
+from bot.summary import weekly_summary_data
 from bot.surveys.anonymity import respondent_key
 from bot.surveys.service import SurveyPolicy, SurveyService
 from bot.surveys.templates import TEMPLATES
+from bot.weeks import reported_week
 from storage.db import Database
 from storage.deals import Deal, DealEvent
 from storage.migrate import upgrade

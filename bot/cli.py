@@ -25,10 +25,10 @@ from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.slack_client import make_web_client
-from bot.summary import parse_week, reported_week
 from bot.transcript import render_message
 from bot.views.summary import summary_blocks
 from bot.web import make_server, make_wsgi_app
+from bot.weeks import parse_week, reported_week
 from storage.db import Database
 
 log = logging.getLogger("pulsebot")

@@ -25,9 +25,9 @@ from bot.delivery.summary import compute_summary, post_summary, summary_destinat
 from bot.services import Services
 from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn, Workspace
-from bot.summary import week_containing
 from bot.transcript import render_message
 from bot.web import ServerThread, make_wsgi_app
+from bot.weeks import week_containing
 
 RULE = "─" * 72
 MANAGERS_CHANNEL = "C03MANAGERS"  # #managers in the demo workspace

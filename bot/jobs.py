@@ -18,7 +18,7 @@ from bot.delivery.summary import (
     summary_destinations,
 )
 from bot.services import Services
-from bot.summary import reported_week
+from bot.weeks import reported_week
 from storage import requests as requests_store
 from storage.scheduling import (
     IN_PROGRESS,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -14,75 +13,17 @@ from bot.oneonones.service import OneOnOneService, WeekCounts
 from bot.surveys.model import SurveyDefinition
 from bot.surveys.results import enps
 from bot.surveys.service import SurveyService
+from bot.weeks import SummaryWeek
 from storage import deals as deal_store
 from storage import summary as store
 from storage import surveys as survey_store
 from storage.db import Database
 from storage.summary import ClosedRun, WeightEvent
 
-WEEK_LABEL = re.compile(r"(\d{4})-W(\d{2})")
 ENPS_TREND_RUNS = 8  # points on the chart's eNPS line
 ENPS_TREND_LOOKBACK = 60  # closed runs looked at to find them (other surveys close too)
 STALE_LISTED = 10
 Money = dict[str, Decimal]  # amount per currency
-
-
-# ---- the week --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SummaryWeek:
-    """One ISO week in the workspace time zone: Monday 00:00 to the next Monday 00:00."""
-
-    year: int
-    week: int
-    start: datetime  # UTC
-    end: datetime  # UTC, exclusive
-
-    @property
-    def label(self) -> str:
-        return f"{self.year}-W{self.week:02d}"
-
-    @property
-    def first_day(self) -> date:
-        return date.fromisocalendar(self.year, self.week, 1)
-
-    @property
-    def last_day(self) -> date:
-        return self.first_day + timedelta(days=6)
-
-
-def iso_week(year: int, week: int, zone: ZoneInfo) -> SummaryWeek:
-    """Bounds from local midnights, so a week with a DST change is 167 or 169 hours long."""
-    monday = date.fromisocalendar(year, week, 1)
-    start = datetime.combine(monday, time(0), tzinfo=zone)
-    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone)
-    return SummaryWeek(year, week, start.astimezone(UTC), end.astimezone(UTC))
-
-
-def week_containing(moment: datetime, zone: ZoneInfo) -> SummaryWeek:
-    year, week, _ = moment.astimezone(zone).isocalendar()
-    return iso_week(year, week, zone)
-
-
-def parse_week(text: str, zone: ZoneInfo) -> SummaryWeek:
-    """`2026-W48`; ValueError naming the right form otherwise."""
-    match = WEEK_LABEL.fullmatch(text.strip().upper())
-    if not match:
-        raise ValueError(f"{text!r} is not an ISO week like 2026-W48")
-    try:
-        return iso_week(int(match[1]), int(match[2]), zone)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a week of that year") from None
-
-
-def reported_week(now: datetime, zone: ZoneInfo) -> SummaryWeek:
-    """The week a summary made at `now` reports: the week of the day before.
-
-    On the default Monday 09:00 that is the week just finished; later in the week (a
-    Friday summary, a manager's preview on Thursday) it is the current week so far.
-    """
-    return week_containing(now - timedelta(days=1), zone)
 
 
 # ---- the values ------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from bot.actor import Actor
 from bot.delivery.summary import send_preview
 from bot.i18n import Texts
 from bot.services import Services
-from bot.summary import reported_week
 from bot.surveys.model import SurveyError
 from bot.views import surveys as survey_views
 from bot.views.common import error_blocks
 from bot.views.home import HOME_RESULTS_ACTION, HOME_SUMMARY_ACTION
+from bot.weeks import reported_week
 from handlers.middleware import actor_of, services_of, texts_for, user_of
 
 

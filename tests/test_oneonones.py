@@ -18,9 +18,9 @@ from bot.delivery.summary import compute_summary
 from bot.i18n import Texts
 from bot.oneonones.commands import SCHEDULE_FORM_BLOCKS
 from bot.standin import SlackStandIn, validate_blocks, validate_view
-from bot.summary import week_containing
 from bot.views import oneonones as views
 from bot.views.summary import summary_blocks
+from bot.weeks import week_containing
 from storage import oneonones as store
 from storage.db import Database
 from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic

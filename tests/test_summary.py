@@ -22,18 +22,11 @@ from bot.jobs import record_weekly_summary
 from bot.oneonones.service import OneOnOneService
 from bot.parsing import DealRefByName, Money, NewDealArgs
 from bot.standin import SlackStandIn, validate_blocks
-from bot.summary import (
-    DealLine,
-    SummaryWeek,
-    WeeklySummary,
-    iso_week,
-    parse_week,
-    reported_week,
-    weekly_summary_data,
-)
+from bot.summary import DealLine, WeeklySummary, weekly_summary_data
 from bot.surveys.schedule import Audience
 from bot.surveys.service import SurveyPolicy, SurveyService
 from bot.views.summary import summary_blocks
+from bot.weeks import SummaryWeek, iso_week, parse_week, reported_week
 from storage import surveys as survey_store
 from storage.db import Database
 from tests.conftest import TEST_SECRET, make_settings

@@ -15,12 +15,12 @@ from bot.delivery import survey_dms as jobs
 from bot.delivery.summary import compute_summary
 from bot.i18n import Texts
 from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
-from bot.summary import week_containing
 from bot.surveys.anonymity import differencing_risks, who_answered
 from bot.surveys.model import Question, SurveyDefinition
 from bot.surveys.schedule import first_delivery, local_moment
 from bot.views import surveys as views
 from bot.views.summary import summary_blocks
+from bot.weeks import week_containing
 from storage import surveys as store
 from storage.db import Database
 from storage.scheduling import ScheduledEffect

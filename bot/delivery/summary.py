@@ -14,8 +14,9 @@ from bot.config import Language
 from bot.i18n import Texts
 from bot.services import Services
 from bot.slack_client import find_message_by_metadata, upload_file
-from bot.summary import SummaryWeek, WeeklySummary, weekly_summary_data
+from bot.summary import WeeklySummary, weekly_summary_data
 from bot.views.summary import MAX_BLOCKS, summary_blocks, summary_fallback
+from bot.weeks import SummaryWeek
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from bot.actor import Actor
 from bot.parsing import parse_number_field
-from bot.summary import SummaryWeek, parse_week, reported_week
 from bot.surveys.model import SurveyDefinition, SurveyError
 from bot.surveys.results import RunResults
 from bot.surveys.schedule import parse_run_options, parse_schedule, split_command
 from bot.surveys.service import TEMPLATE_NAMES, SurveyOverview, SurveyService
+from bot.weeks import SummaryWeek, parse_week, reported_week
 from storage.surveys import RunRecord, SurveyRecord
 
 USAGE = {
