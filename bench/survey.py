@@ -24,8 +24,8 @@ from bot.app import build_app, build_services
 from bot.config import load_settings
 from bot.i18n import Texts
 from bot.services import Services
-from bot.slack_requests import SlackRequests
 from bot.standin import SimUser, SlackStandIn, Workspace
+from bot.standin.requests import SlackRequests
 from bot.surveys import jobs, service
 from bot.surveys.schedule import Audience
 from bot.surveys.templates import TEMPLATES

@@ -23,11 +23,11 @@ from bot.deals.nudges import send_deal_digests
 from bot.oneonones import service as oneonones
 from bot.oneonones.jobs import send_oneonone_reminders
 from bot.services import Services
-from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn, Workspace
+from bot.standin.requests import SignedRequest, SlackRequests
+from bot.standin.transcript import render_message
 from bot.summary import week_containing
 from bot.summary_post import compute_summary, post_summary, summary_destinations
-from bot.transcript import render_message
 from bot.web import ServerThread, make_wsgi_app
 
 RULE = "─" * 72
