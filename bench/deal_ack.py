@@ -23,8 +23,8 @@ from bot.actor import Actor
 from bot.app import build_app, build_services, freeze_startup_objects
 from bot.config import load_settings
 from bot.parsing import NewDealArgs
-from bot.slack_requests import SlackRequests
 from bot.standin import SlackStandIn
+from bot.standin.requests import SlackRequests
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.scratch import scratch_schema

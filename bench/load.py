@@ -33,8 +33,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SimUser, SlackStandIn, Workspace
+from bot.standin.requests import SignedRequest, SlackRequests
 from storage.db import normalise_url
 from storage.scratch import scratch_schema
 

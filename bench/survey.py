@@ -26,8 +26,8 @@ from bot.config import load_settings
 from bot.delivery import survey_dms as jobs
 from bot.i18n import Texts
 from bot.services import Services
-from bot.slack_requests import SlackRequests
 from bot.standin import SimUser, SlackStandIn, Workspace
+from bot.standin.requests import SlackRequests
 from bot.surveys.schedule import Audience
 from bot.surveys.templates import TEMPLATES
 from bot.views.surveys import survey_dm, survey_title

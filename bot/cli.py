@@ -25,7 +25,6 @@ from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.slack_client import make_web_client
-from bot.transcript import render_message
 from bot.views.summary import summary_blocks
 from bot.web import make_server, make_wsgi_app
 from bot.weeks import parse_week, reported_week
@@ -171,6 +170,9 @@ def demo(keep: bool) -> None:
 @click.option("--chart", "chart_path", type=click.Path(dir_okay=False), help="Save the PNG here.")
 def summary(post: bool, week_label: str | None, chart_path: str | None) -> None:
     """Print the weekly manager summary; with --post, send it to Slack too."""
+    # Imported here, as in `demo`: the stand-in package stays out of `run` and `serve`.
+    from bot.standin.transcript import render_message  # noqa: PLC0415
+
     settings = _settings()
     services = build_services(settings)
     now = services.clock()

@@ -23,9 +23,9 @@ from bot.deals.nudges import send_deal_digests
 from bot.delivery.oneonone_dms import send_oneonone_reminders
 from bot.delivery.summary import compute_summary, post_summary, summary_destinations
 from bot.services import Services
-from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn, Workspace
-from bot.transcript import render_message
+from bot.standin.requests import SignedRequest, SlackRequests
+from bot.standin.transcript import render_message
 from bot.web import ServerThread, make_wsgi_app
 from bot.weeks import week_containing
 

@@ -13,9 +13,9 @@ from bot.app import build_app, build_services
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.services import Services
-from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn
-from bot.transcript import render_message
+from bot.standin.requests import SignedRequest, SlackRequests
+from bot.standin.transcript import render_message
 from storage.db import Database
 from storage.migrate import upgrade
 

@@ -11,7 +11,7 @@ from slack_bolt import Ack, BoltContext
 from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 
-from bot.slack_requests import SignedRequest
+from bot.standin.requests import SignedRequest
 from handlers.middleware import delivery_key
 from storage.db import Database
 from storage.requests import claim_request

@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot.slack_requests import SignedRequest, SlackRequests
+from bot.standin.requests import SignedRequest, SlackRequests
 from storage.directory import DirectoryUser
 from storage.requests import HandledRequest
 from tests.harness import BotHarness

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.slack_requests import SignedRequest, SlackRequests
 from bot.standin import SlackStandIn
+from bot.standin.requests import SignedRequest, SlackRequests
 from bot.web import ServerThread, make_wsgi_app
 from storage.db import Database
 from tests.conftest import SECRETS, TEST_BOT_TOKEN, TEST_SECRET, TEST_SIGNING_SECRET

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from bot.slack_requests import FORM, JSON, SignedRequest
+from bot.standin.requests import FORM, JSON, SignedRequest
 from storage.deals import DealEvent
 from tests.harness import BotHarness
 from tests.reliability.helpers import REP, deal_id, stage_moves

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.i18n import Texts
-from bot.slack_requests import FORM, SignedRequest
+from bot.standin.requests import FORM, SignedRequest
 from bot.surveys.commands import MANAGER_SUBCOMMANDS
 from bot.views import deals as deal_views
 from bot.views import surveys as survey_views

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from bot.slack_requests import SignedRequest
+from bot.standin.requests import SignedRequest
 from bot.views import deals as deal_views
 from storage.deals import DealEvent
 from tests.harness import BotHarness

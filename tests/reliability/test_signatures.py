@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.slack_requests import SignedRequest, SlackRequests
+from bot.standin.requests import SignedRequest, SlackRequests
 from bot.views import deals as deal_views
 from bot.web import ServerThread, make_wsgi_app
 from tests.harness import BotHarness
