@@ -122,15 +122,16 @@ def submit_schedule(ack: Ack, view: dict[str, Any], context: BoltContext) -> Non
     ack(views.modal_update(views.scheduled_modal(texts, message)))
 
 
+def typed_text(values: dict[str, Any], block: str) -> str:
+    """What was typed in one of the compose modal's text fields."""
+    return str(((values.get(block) or {}).get("value") or {}).get("value") or "").strip()
+
+
 def submit_compose(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
     texts = texts_for(context)
     actor = actor_of(context)
     values = view["state"]["values"]
-
-    def field(block: str) -> str:
-        return str(((values.get(block) or {}).get("value") or {}).get("value") or "").strip()
-
     try:
         services.surveys.authorize(actor, "/pulse new")  # a forged submission: check again
     except SurveyError as exc:
@@ -138,9 +139,10 @@ def submit_compose(ack: Ack, view: dict[str, Any], context: BoltContext) -> None
         return
     try:
         definition = SurveyDefinition(
-            title=field("title"), questions=parse_questions(field("questions"))
+            title=typed_text(values, "title"),
+            questions=parse_questions(typed_text(values, "questions")),
         )
-        name = services.surveys.create(actor, field("name"), definition)
+        name = services.surveys.create(actor, typed_text(values, "name"), definition)
     except SurveyError as exc:
         block = (
             "name"
