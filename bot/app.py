@@ -41,7 +41,14 @@ def build_services(
         client=client,
         directory=directory,
         deals=DealService(database, settings.pipeline, currency=settings.currency, clock=clock),
-        surveys=SurveyService(database, survey_policy(settings), clock=clock),
+        surveys=SurveyService(
+            database,
+            survey_policy(settings),
+            managers=lambda: frozenset(
+                u.user_id for u in directory.all_users() if directory.is_manager(u)
+            ),
+            clock=clock,
+        ),
         oneonones=OneOnOneService(database, directory, clock=clock),
         background=Background(),
         clock=clock,
@@ -54,6 +61,7 @@ def survey_policy(settings: Settings) -> SurveyPolicy:
         min_responses=settings.min_responses,
         reminder_hours=settings.reminder_hours,
         timezone=settings.timezone,
+        managers=settings.managers,
     )
 
 

@@ -242,13 +242,14 @@ def _is_survey_dm(message: Any) -> bool:
     )
 
 
-def _survey_dm(team: DemoTeam, user_id: str) -> Any:
-    """The first survey DM a person got (they may have deal DMs too)."""
-    return team.slack.wait_for(
-        lambda: next((m for m in team.slack.messages_for(user_id) if _is_survey_dm(m)), None),
-        timeout=10,
-        describe=f"the survey DM of {user_id}",
-    )
+def _survey_dm(team: DemoTeam, user_id: str, nth: int = 1) -> Any:
+    """The `nth` survey DM a person got (they may have deal DMs too)."""
+
+    def found() -> Any:
+        dms = [m for m in team.slack.messages_for(user_id) if _is_survey_dm(m)]
+        return dms[nth - 1] if len(dms) >= nth else None
+
+    return team.slack.wait_for(found, timeout=10, describe=f"survey DM {nth} of {user_id}")
 
 
 def _button(message: Any, action_id: str) -> dict[str, Any]:
@@ -278,15 +279,12 @@ def play_surveys(team: DemoTeam, manager_id: str) -> None:
         if index == 0:
             team.slack.wait_for(partial(_edited, team, dm), timeout=10)
             team.shows_dm(person.user_id, _survey_dm(team, person.user_id))
-    # The bot edits each clicked DM after its ack; wiping the stand-in before those edits
-    # land made the last one fail with message_not_found. Let the bot finish first.
     team.services.background.wait_idle()
-    team.slack.reset()
     team.types(manager_id, "/pulse", "start pulse")
     comments = ["More focus time, fewer meetings please.", "Great onboarding for the new reps!",
                 "The CRM is slow <again> & again."]  # fmt: skip
     for index, person in enumerate(people):
-        dm = _survey_dm(team, person.user_id)
+        dm = _survey_dm(team, person.user_id, 2)
         if index == 0:
             team.shows_dm(person.user_id, dm)
         run = _button(dm, "pulse.open")["value"]
@@ -300,9 +298,9 @@ def play_surveys(team: DemoTeam, manager_id: str) -> None:
         team.submits(person.user_id, "pulse.answers", values, run)
         if index == 0:
             team.slack.wait_for(partial(_edited, team, dm), timeout=10)
-            team.shows_dm(person.user_id, _survey_dm(team, person.user_id))
+            team.shows_dm(person.user_id, _survey_dm(team, person.user_id, 2))
+    team.say("\n… while a run is open, a manager sees how many answered, and nothing else:")
     team.types(manager_id, "/pulse", "results enps")
-    team.types(manager_id, "/pulse", "results pulse")
     team.types(manager_id, "/pulse", "list")
 
 
@@ -350,6 +348,9 @@ def play_summary(team: DemoTeam, manager_id: str, workdir: Path) -> None:
     reps = [u.user_id for u in services.directory.all_users() if u.is_person][1:4]
     for command in ("close enps", "close pulse"):
         team.types(manager_id, "/pulse", command)
+    team.say("\n… closed: the results are released once, and every view reads that release:")
+    team.types(manager_id, "/pulse", "results enps")
+    team.types(manager_id, "/pulse", "results pulse")
     deal_steps = [
         (reps[0], 'new "Orbital Foods" 40k qualified source:webinar'),
         (reps[0], 'advance "Orbital Foods" demo booked'),

@@ -32,8 +32,9 @@ from storage.scheduling import (
 
 log = logging.getLogger(__name__)
 
-# Slack retries a delivery within minutes; a day of keys covers every retry with room to spare.
-HANDLED_REQUEST_RETENTION = timedelta(days=1)
+# Slack retries a delivery within minutes; keys keep only their day (see bot.replays), so two
+# days of them keep every key at least a day, which covers every retry with room to spare.
+HANDLED_REQUEST_RETENTION = timedelta(days=2)
 # A summary takes seconds to make and post; one in progress for longer lost its poster.
 SUMMARY_STALE = timedelta(minutes=10)
 

@@ -21,9 +21,14 @@ DATABASE_ERRORS = (DBAPIError, PoolTimeoutError, CommitInDoubt)
 
 
 def claim_delivery(db: Database, key: str, now: datetime) -> bool:
-    """True for the first delivery with this key; False for a retry or replay of it."""
+    """True for the first delivery with this key; False for a retry or replay of it.
+
+    The key is kept with its day only: the precise time of a click on a survey could be
+    matched with other writes of that moment.
+    """
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     with db.single_statement() as connection:
-        return claim_request(connection, key, now)
+        return claim_request(connection, key, day)
 
 
 def release_delivery(db: Database, key: str) -> None:

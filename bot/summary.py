@@ -11,12 +11,10 @@ from zoneinfo import ZoneInfo
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.oneonones.service import OneOnOneService, WeekCounts
 from bot.surveys.model import SurveyDefinition
-from bot.surveys.results import enps
 from bot.surveys.service import SurveyService
 from bot.weeks import SummaryWeek
 from storage import deals as deal_store
 from storage import summary as store
-from storage import surveys as survey_store
 from storage.db import Database
 from storage.summary import ClosedRun, WeightEvent
 
@@ -147,7 +145,7 @@ class WeeklySummary:
 
 def run_summary(surveys: SurveyService, run: ClosedRun) -> RunSummary:
     """One run's figures through the survey results code and its threshold, nothing else."""
-    _, results, definition = surveys.run_results(run.survey_name, run.number)
+    results, definition = surveys.run_results(run.survey_name, run.number)
     enps_score = enps_change = None
     scale: list[QuestionScore] = []
     comment_count = 0
@@ -195,29 +193,23 @@ def run_summary(surveys: SurveyService, run: ClosedRun) -> RunSummary:
 
 
 def enps_trend(surveys: SurveyService, end: datetime, zone: ZoneInfo) -> list[EnpsPoint]:
-    """eNPS of the latest runs with an eNPS question, each shown only above the threshold."""
-    minimum = surveys.policy.min_responses
+    """eNPS of the latest runs with an eNPS question, as each run's release shows it (None
+    where it was withheld)."""
     points: list[EnpsPoint] = []
     with surveys.db.transaction() as session:
-        for run in store.runs_closed_before(session, end, ENPS_TREND_LOOKBACK):
-            definition = SurveyDefinition.from_json(run.definition)
-            index = next((i for i, q in enumerate(definition.questions) if q.kind == "enps"), None)
-            if index is None:
-                continue
-            counts = store.number_counts(session, run.run_id, index)
-            answered = sum(counts.values())
-            record = survey_store.get_run(session, run.run_id)
-            shown = (
-                answered >= minimum
-                and survey_store.respondent_count(session, run.run_id) >= minimum
-                and record is not None
-                and index not in surveys.withheld_questions(session, record)
-            )
-            score = enps([n for n, c in counts.items() for _ in range(c)]).score if shown else None
-            closed_on = run.closes_at.astimezone(zone).date()
-            points.append(EnpsPoint(run.survey_name, run.number, closed_on, score))
-            if len(points) == ENPS_TREND_RUNS:
-                break
+        closed = store.runs_closed_before(session, end, ENPS_TREND_LOOKBACK)
+    for run in closed:
+        definition = SurveyDefinition.from_json(run.definition)
+        index = next((i for i, q in enumerate(definition.questions) if q.kind == "enps"), None)
+        if index is None:
+            continue
+        results, _ = surveys.run_results(run.survey_name, run.number)
+        question = results.questions[index]
+        score = None if question.hidden or question.enps is None else question.enps.score
+        closed_on = run.closes_at.astimezone(zone).date()
+        points.append(EnpsPoint(run.survey_name, run.number, closed_on, score))
+        if len(points) == ENPS_TREND_RUNS:
+            break
     return points[::-1]
 
 

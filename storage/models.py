@@ -6,9 +6,17 @@ from storage.base import Base
 from storage.deals import Deal, DealEvent, OwnerNudge
 from storage.directory import DirectoryUser
 from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
+from storage.releases import SurveyRelease, SurveyResult
 from storage.requests import HandledRequest
 from storage.scheduling import ScheduledEffect, apscheduler_jobs
-from storage.surveys import Survey, SurveyAnswer, SurveyDelivery, SurveyRespondent, SurveyRun
+from storage.surveys import (
+    Survey,
+    SurveyAnswer,
+    SurveyDelivery,
+    SurveyInvitee,
+    SurveyRespondent,
+    SurveyRun,
+)
 
 __all__ = [
     "Base",
@@ -25,7 +33,10 @@ __all__ = [
     "Survey",
     "SurveyAnswer",
     "SurveyDelivery",
+    "SurveyInvitee",
+    "SurveyRelease",
     "SurveyRespondent",
+    "SurveyResult",
     "SurveyRun",
     "apscheduler_jobs",
 ]

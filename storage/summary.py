@@ -16,7 +16,6 @@ from storage.directory import DirectoryUser
 from storage.surveys import (
     RUN_CLOSED,
     Survey,
-    SurveyAnswer,
     SurveyDelivery,
     SurveyRespondent,
     SurveyRun,
@@ -65,20 +64,6 @@ def runs_closed_before(session: Session, end: datetime, limit: int) -> list[Clos
         .limit(limit)
     )
     return [ClosedRun(*row) for row in rows]
-
-
-def number_counts(session: Session, run_id: int, question: int) -> dict[int, int]:
-    """How many answers gave each number to one question of one run (aggregates only)."""
-    rows = session.execute(
-        select(SurveyAnswer.number, func.count())
-        .where(
-            SurveyAnswer.run_id == run_id,
-            SurveyAnswer.question == question,
-            SurveyAnswer.number.is_not(None),
-        )
-        .group_by(SurveyAnswer.number)
-    )
-    return {int(number or 0): int(count) for number, count in rows}
 
 
 def answered_runs(

@@ -115,10 +115,30 @@ class SurveyDelivery(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
-    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
-    closed_notice: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set for everyone when their reminder moment, and then the close, has been dealt with —
+    # whether they had answered (no DM) or not (a DM): nothing beside a user id tells the two
+    # apart.
+    reminder_handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    close_handled: Mapped[bool] = mapped_column(Boolean, default=False)
     # The person's team (a channel of PULSEBOT_SEGMENT_CHANNELS), copied onto their answers;
     # None when they are in none, or their team's share of the audience is too small to show.
+    segment: Mapped[str | None] = mapped_column(String(32))
+
+
+class SurveyInvitee(Base):
+    """Who may answer a run, by the anonymous key only, with the team their answers go under.
+
+    Written with the run's deliveries, in a shuffled order, so that no row lines up with the
+    delivery (and user id) it was made from. Answering checks the key against these rows: the
+    statement that stores an answer never carries a user id.
+    """
+
+    __tablename__ = "survey_invitees"
+    # Rows kept in key order, not insertion order (SQLite otherwise numbers them as written).
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), primary_key=True)
+    respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
     segment: Mapped[str | None] = mapped_column(String(32))
 
 
@@ -133,6 +153,8 @@ class SurveyRespondent(Base):
     """
 
     __tablename__ = "survey_respondents"
+    # In key order, not the order people answered in (see SurveyInvitee).
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), primary_key=True)
     respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -142,6 +164,8 @@ class SurveyAnswer(Base):
     """One answer to one question, keyed by an HMAC of run and user: no Slack id, day only."""
 
     __tablename__ = "survey_answers"
+    # In key order, not the order people answered in (see SurveyInvitee).
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_runs.id"), primary_key=True)
     respondent: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -527,6 +551,35 @@ def add_deliveries(
     return len(rows)
 
 
+def add_invitees(session: Session, run_id: int, invitees: Sequence[tuple[str, str | None]]) -> None:
+    """(respondent key, segment) of each person a run is sent to, in the order given (the
+    caller shuffles it); a key already there is left alone."""
+    if invitees:
+        values = [{"run_id": run_id, "respondent": k, "segment": seg} for k, seg in invitees]
+        statement = upsert_statement(session, SurveyInvitee).values(values)
+        session.execute(statement.on_conflict_do_nothing(index_elements=["run_id", "respondent"]))
+
+
+def delete_run_without_deliveries(session: Session, run_id: int) -> bool:
+    """Remove a run nobody was invited to yet (and its refresh keys); False otherwise."""
+    if session.scalar(
+        select(func.count()).select_from(SurveyDelivery).where(SurveyDelivery.run_id == run_id)
+    ):
+        return False
+    forget_effects(session, f"{AUDIENCE_REFRESH_PREFIX}{run_id}:")
+    session.execute(delete(SurveyRun).where(SurveyRun.id == run_id))
+    return True
+
+
+def invitee_count(session: Session, run_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(SurveyInvitee).where(SurveyInvitee.run_id == run_id)
+        )
+        or 0
+    )
+
+
 def claim_deliveries(
     session: Session, now: datetime, limit: int, run_id: int | None = None
 ) -> list[DeliveryRecord]:
@@ -650,6 +703,39 @@ def sent_deliveries(
     return [_delivery(row) for row in session.scalars(query.order_by(SurveyDelivery.id))]
 
 
+def invited_segments(session: Session, run_id: int) -> dict[str, str | None]:
+    """Everyone a run was sent to (or is being sent to), with their team."""
+    rows = session.execute(
+        select(SurveyDelivery.user_id, SurveyDelivery.segment).where(
+            SurveyDelivery.run_id == run_id
+        )
+    )
+    return {user_id: segment for user_id, segment in rows}
+
+
+def reorder_answers(session: Session, run_id: int) -> None:
+    """On PostgreSQL, rewrite a run's respondents and answers in key order, in one transaction:
+    the table then keeps neither the order people answered in nor a transaction id of each
+    (SQLite keeps these tables in key order already). The rows replaced stay in the file as
+    dead tuples until autovacuum, or VACUUM, clears them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text(
+            "WITH moved AS (DELETE FROM survey_respondents WHERE run_id = :run_id RETURNING *) "
+            "INSERT INTO survey_respondents SELECT * FROM moved ORDER BY respondent"
+        ),
+        {"run_id": run_id},
+    )
+    session.execute(
+        text(
+            "WITH moved AS (DELETE FROM survey_answers WHERE run_id = :run_id RETURNING *) "
+            "INSERT INTO survey_answers SELECT * FROM moved ORDER BY respondent, question"
+        ),
+        {"run_id": run_id},
+    )
+
+
 def invited_ids(session: Session, run_id: int) -> list[str]:
     """Everyone a run was sent to, or is being sent to."""
     return list(
@@ -657,10 +743,13 @@ def invited_ids(session: Session, run_id: int) -> list[str]:
     )
 
 
-def flag_delivery(session: Session, delivery_id: int, flag: str) -> None:
-    session.execute(
-        update(SurveyDelivery).where(SurveyDelivery.id == delivery_id).values({flag: True})
-    )
+def flag_deliveries(session: Session, delivery_ids: Sequence[int], flag: str) -> None:
+    if delivery_ids:
+        session.execute(
+            update(SurveyDelivery)
+            .where(SurveyDelivery.id.in_(list(delivery_ids)))
+            .values({flag: True})
+        )
 
 
 def sending_count(session: Session, run_id: int) -> int:
@@ -736,17 +825,17 @@ def _answer_statements(dialect: str) -> _AnswerStatements:
     if found is not None:
         return found
     insert = pg.insert if dialect == "postgresql" else sqlite.insert
-    # The INSERT itself checks that the run is open and was sent to this person: a closed or
-    # unknown run, or someone not invited, selects no row, so nothing is written or returned.
-    # The user id is only read here, never written.
+    # The INSERT itself checks that the run is open and was sent to this person (their key is
+    # among its invitees): a closed or unknown run, or someone not invited, selects no row, so
+    # nothing is written or returned. No statement here carries a user id.
     open_run = (
         select(SurveyRun.id, cast(bindparam("respondent"), String(64)))
-        .join(SurveyDelivery, SurveyDelivery.run_id == SurveyRun.id)
+        .join(SurveyInvitee, SurveyInvitee.run_id == SurveyRun.id)
         .where(
             SurveyRun.id == bindparam("run_id"),
             SurveyRun.status == literal_column(f"'{RUN_OPEN}'"),
             SurveyRun.closes_at > bindparam("now"),
-            SurveyDelivery.user_id == bindparam("user_id"),
+            SurveyInvitee.respondent == bindparam("respondent"),
         )
     )
     respondent = insert(SurveyRespondent).from_select(["run_id", "respondent"], open_run)
@@ -770,9 +859,9 @@ def _answer_statements(dialect: str) -> _AnswerStatements:
         },
     )
     # The segment the answers are filed under: the one their DM was sent with.
-    segment = select(SurveyDelivery.segment).where(
-        SurveyDelivery.run_id == bindparam("run_id"),
-        SurveyDelivery.user_id == bindparam("user_id"),
+    segment = select(SurveyInvitee.segment).where(
+        SurveyInvitee.run_id == bindparam("run_id"),
+        SurveyInvitee.respondent == bindparam("respondent"),
     )
     built = _AnswerStatements(respondent_if_open, clear, upsert, segment)
     _ANSWER_STATEMENTS[dialect] = built
@@ -783,7 +872,6 @@ def save_answers_if_open(
     connection: Connection,
     *,
     run_id: int,
-    user_id: str,
     respondent: str,
     answers: Iterable[tuple[int, int | None, str | None]],
     today: date,
@@ -791,7 +879,8 @@ def save_answers_if_open(
     replace_all: bool,
 ) -> bool:
     """Note that the anonymous key answered and store (question, number, text) under it, if
-    the run is open at `now` and was sent to `user_id`; False (and nothing written) if not.
+    the run is open at `now` and the key is among its invitees; False (and nothing written)
+    if not.
 
     Core, not the ORM: this is the whole database work of a survey click, before Slack gets
     its answer. Run it inside one transaction (`engine.begin()`): respondent and answers
@@ -800,12 +889,12 @@ def save_answers_if_open(
     statements = _answer_statements(connection.dialect.name)
     opened = connection.execute(
         statements.respondent_if_open,
-        {"run_id": run_id, "user_id": user_id, "respondent": respondent, "now": now},
+        {"run_id": run_id, "respondent": respondent, "now": now},
     ).first()
     if opened is None:
         return False
     segment = connection.execute(
-        statements.segment, {"run_id": run_id, "user_id": user_id}
+        statements.segment, {"run_id": run_id, "respondent": respondent}
     ).scalar()
     if replace_all:
         connection.execute(statements.clear, {"run_id": run_id, "respondent": respondent})
@@ -832,8 +921,8 @@ def save_answers_if_open(
 _ONE_ANSWER_IF_OPEN = text(
     """
     WITH invited AS (
-        SELECT r.id AS run_id, d.segment FROM survey_runs r
-        JOIN survey_deliveries d ON d.run_id = r.id AND d.user_id = CAST(:user_id AS VARCHAR)
+        SELECT r.id AS run_id, i.segment FROM survey_runs r
+        JOIN survey_invitees i ON i.run_id = r.id AND i.respondent = CAST(:respondent AS VARCHAR)
         WHERE r.id = :run_id AND r.status = :open AND r.closes_at > :now
     ), respondent AS (
         INSERT INTO survey_respondents (run_id, respondent)
@@ -860,7 +949,6 @@ def save_one_answer_if_open(
     connection: Connection,
     *,
     run_id: int,
-    user_id: str,
     respondent: str,
     answer: tuple[int, int | None, str | None],
     today: date,
@@ -872,7 +960,6 @@ def save_one_answer_if_open(
         _ONE_ANSWER_IF_OPEN,
         {
             "run_id": run_id,
-            "user_id": user_id,
             "now": now,
             "respondent": respondent,
             "question": question,
@@ -888,7 +975,6 @@ def record_answers_if_open(
     db: Database,
     *,
     run_id: int,
-    user_id: str,
     respondent: str,
     answers: Sequence[tuple[int, int | None, str | None]],
     today: date,
@@ -902,7 +988,6 @@ def record_answers_if_open(
             return save_one_answer_if_open(
                 connection,
                 run_id=run_id,
-                user_id=user_id,
                 respondent=respondent,
                 answer=answers[0],
                 today=today,
@@ -912,7 +997,6 @@ def record_answers_if_open(
         return save_answers_if_open(
             connection,
             run_id=run_id,
-            user_id=user_id,
             respondent=respondent,
             answers=answers,
             today=today,
@@ -972,18 +1056,6 @@ def invited_by_segment(session: Session, run_id: int) -> dict[str, int]:
         .group_by(SurveyDelivery.segment)
     )
     return {str(segment): int(count) for segment, count in rows}
-
-
-def overlapping_runs(session: Session, run: RunRecord) -> list[RunRecord]:
-    """Every other run, of any survey, that was open at some moment while `run` was."""
-    rows = session.scalars(
-        select(SurveyRun).where(
-            SurveyRun.id != run.id,
-            SurveyRun.opens_at < run.closes_at,
-            SurveyRun.closes_at > run.opens_at,
-        )
-    )
-    return [_run(row) for row in rows]
 
 
 def respondent_keys(session: Session, run_id: int) -> frozenset[str]:

@@ -323,7 +323,7 @@ def test_each_job_fired_twice_acts_once(bot: BotHarness, frozen: Any) -> None:
     services = bot.services
     frozen(rome(2026, 11, 23, 9))
     with services.db.engine.begin() as connection:
-        claim_request(connection, "event:Ev-old", bot.clock() - timedelta(days=2))
+        claim_request(connection, "event:Ev-old", bot.clock() - timedelta(days=3))
     runner = Runner(services)
     runner.start()
     try:

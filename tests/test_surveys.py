@@ -15,8 +15,10 @@ from bot.delivery import survey_dms as jobs
 from bot.delivery.summary import compute_summary
 from bot.i18n import Texts
 from bot.standin import SimUser, SlackStandIn, validate_blocks, validate_view
-from bot.surveys.anonymity import differencing_risks, who_answered
-from bot.surveys.model import Question, SurveyDefinition
+from bot.surveys.anonymity import who_answered
+from bot.surveys.model import Question
+from bot.surveys.releases import Figure, decide, question_kind
+from bot.surveys.results import OVERLAP, THRESHOLD
 from bot.surveys.schedule import first_delivery, local_moment
 from bot.views import surveys as views
 from bot.views.summary import summary_blocks
@@ -112,13 +114,31 @@ def test_enps_is_answered_with_one_click(bot: BotHarness) -> None:
     assert updates == {(survey_dm(bot, u).channel, survey_dm(bot, u).ts) for u in PEOPLE[:5]}
     assert all(survey_dm(bot, u).edit_count == 1 for u in PEOPLE[:5])
     updated = block_text({"blocks": bot.dms("U05OSMITH")[0].blocks})
-    assert "you answered *2*" in updated
+    assert "your answer is recorded" in updated and "2" not in updated.split("[")[0]
     assert "[Change]" in updated and "[Add a comment]" in updated
 
+    # While the run is open, how many answered and nothing else.
+    text = results(bot, "enps")
+    assert "5 of 13 have answered so far" in text and "eNPS +" not in text
+    bot.clock.advance(timedelta(hours=1))
+    bot.command(MANAGER, "/pulse", "close enps")
     text = results(bot, "enps")
     assert "5 of 13 answered" in text
     assert "eNPS +40" in text
-    assert "3 promoters · 1 passives · 1 detractors" in text
+    # Four of the five are not managers: a score, but counts per band need six.
+    assert "promoters" not in text
+
+
+def test_band_counts_show_for_groups_of_twice_the_threshold(bot: BotHarness) -> None:
+    start(bot, "enps")
+    wait_for_dms(bot, PEOPLE)
+    employees = [p for p in PEOPLE if p not in ("U01GROSSI", MANAGER)][:6]
+    for user, score in zip(employees, [10, 10, 9, 8, 7, 2], strict=True):
+        click_enps(bot, user, score)
+    bot.clock.advance(timedelta(hours=1))
+    bot.command(MANAGER, "/pulse", "close enps")
+    text = results(bot, "enps")
+    assert "*eNPS +33* · 3 promoters · 2 passives · 1 detractors" in text
 
 
 def test_enps_click_in_italian_and_change(bot: BotHarness) -> None:
@@ -128,11 +148,18 @@ def test_enps_click_in_italian_and_change(bot: BotHarness) -> None:
     click_enps(bot, "U02MBIANC", 3)
     bot.standin.wait_for(lambda: survey_dm(bot, "U02MBIANC").edit_count == 1)
     dm = survey_dm(bot, "U02MBIANC")
+    answered = block_text({"blocks": dm.blocks})
+    assert "la tua risposta è registrata" in answered and "3" not in answered.split("[")[0]
+    # "Change" opens a form holding the answer at that moment; Slack keeps no DM with it.
     bot.click("U02MBIANC", views.CHANGE_ENPS_ACTION, buttons(dm)[0]["value"], message=dm)
+    modal = latest_view(bot)
+    assert modal["callback_id"] == views.ANSWERS_CALLBACK
+    assert modal["blocks"][1]["element"]["initial_option"]["value"] == "3"
+    values = {"q0": {"answer": {"type": "static_select", "selected_option": {"value": "8"}}}}
+    done = bot.submit("U02MBIANC", views.ANSWERS_CALLBACK, values, buttons(dm)[0]["value"])
+    assert done.status == 200 and done.body == ""
     bot.standin.wait_for(lambda: survey_dm(bot, "U02MBIANC").edit_count == 2)
-    click_enps(bot, "U02MBIANC", 8)
-    bot.standin.wait_for(lambda: survey_dm(bot, "U02MBIANC").edit_count == 3)
-    assert "hai risposto *8*" in block_text({"blocks": survey_dm(bot, "U02MBIANC").blocks})
+    assert "8" not in block_text({"blocks": survey_dm(bot, "U02MBIANC").blocks}).split("[")[0]
     with bot.services.db.transaction() as session:
         answers = session.scalars(select(store.SurveyAnswer)).all()
     assert [(a.question, a.number) for a in answers] == [(0, 8)]
@@ -192,17 +219,31 @@ def test_results_hidden_below_threshold_then_shown_with_shuffled_comments(bot: B
             answer_values([5, 4, 4, 4, 2], "more <coffee> & tea"),
             run_value,
         )
+    bot.submit(PEOPLE[2], views.ANSWERS_CALLBACK, answer_values([1, 2, 3, 4, 5]), run_value)
+    bot.submit(PEOPLE[3], views.ANSWERS_CALLBACK, answer_values([5, 5, 5, 5, 5]), run_value)
+    bot.clock.advance(timedelta(hours=1))
+    bot.command(MANAGER, "/pulse", "close pulse")
+    shown = results(bot, "pulse")
+    assert "4 of 13 answered" in shown
+    # PEOPLE[0] is a workspace admin, so a manager: three people count. Workload 5, 1, 5
+    # (and the admin's 5) → mean 4.0 over the four answers, favourable 3/4.
+    assert "mean *4.0* · 75% favourable (4–5) · 4 answers" in shown
+    # The comment question had 2 answers (one the admin's): hidden on its own.
+    assert "fewer than 3 people answered it, not counting managers" in shown
+    assert "coffee" not in shown
+
+
+def test_a_run_answered_by_too_few_shows_nothing(bot: BotHarness) -> None:
+    start(bot, "pulse")
+    wait_for_dms(bot, PEOPLE)
+    run_value = buttons(survey_dm(bot, PEOPLE[0]))[0]["value"]
+    for user in PEOPLE[1:3]:
+        bot.submit(user, views.ANSWERS_CALLBACK, answer_values([5, 4, 4, 4, 2], "hi"), run_value)
+    bot.clock.advance(timedelta(hours=1))
+    bot.command(MANAGER, "/pulse", "close pulse")
     hidden = results(bot, "pulse")
     assert "2 of the 3 responses needed — results are hidden to protect anonymity" in hidden
-    assert "coffee" not in hidden and "mean" not in hidden
-    bot.submit(PEOPLE[2], views.ANSWERS_CALLBACK, answer_values([1, 2, 3, 4, 5]), run_value)
-    shown = results(bot, "pulse")
-    assert "3 of 13 answered" in shown
-    # workload: 5, 5, 1 → mean 3.7, favourable 2/3
-    assert "mean *3.7* · 67% favourable (4–5) · 3 answers" in shown
-    # the comment question had 2 answers: still hidden on its own
-    assert "2 of the 3 answers needed" in shown
-    assert "&lt;coffee&gt;" not in shown
+    assert "hi" not in hidden.split() and "mean" not in hidden
 
 
 def test_anonymity_no_row_holds_a_user_id_and_an_answer(bot: BotHarness) -> None:
@@ -358,10 +399,15 @@ def test_close_updates_unanswered_dms_and_late_clicks_are_told_politely(bot: Bot
 def test_export_is_a_csv_in_the_askers_dm_and_obeys_the_threshold(bot: BotHarness) -> None:
     start(bot, "enps")
     wait_for_dms(bot, PEOPLE)
-    for user, score in zip(PEOPLE[:2], [10, 2], strict=True):
+    for user, score in zip(PEOPLE[1:3], [10, 2], strict=True):
         click_enps(bot, user, score)
     bot.command(MANAGER, "/pulse", "export enps")
     files = bot.standin.wait_for(lambda: bot.standin.files)
+    assert files[-1].content.decode().count("\n") == 1  # open: no run is released yet
+    bot.clock.advance(timedelta(hours=1))
+    bot.command(MANAGER, "/pulse", "close enps")
+    bot.command(MANAGER, "/pulse", "export enps")
+    files = bot.standin.wait_for(lambda: bot.standin.files[1:])
     content = files[-1].content.decode()
     assert "hidden_below_threshold" in content and "promoters" not in content
     assert "U0" not in content
@@ -466,7 +512,7 @@ def test_reminder_goes_once_to_people_who_have_not_answered(bot: BotHarness) -> 
     assert "anonymous" in block_text({"blocks": reminder.blocks})
     assert jobs.close_due_runs(bot.services, run.closes_at) == 1
     assert "is closed now" in block_text({"blocks": survey_dm(bot, PEOPLE[3]).blocks})
-    assert "you answered" in block_text({"blocks": survey_dm(bot, "U05OSMITH").blocks})
+    assert "answers were recorded" in block_text({"blocks": survey_dm(bot, "U05OSMITH").blocks})
 
 
 def test_a_one_day_run_reminds_halfway_not_with_the_invitation(bot: BotHarness) -> None:
@@ -685,8 +731,8 @@ def segmented(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterat
     harness.close()
 
 
-def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHarness) -> None:
-    bot = segmented
+def answer_by_team(bot: BotHarness, *, with_edavis: bool) -> str:
+    """#sales and two or three others answer, the run closes: its results."""
     start(bot, "enps")
     wait_for_dms(bot, PEOPLE)
     with bot.services.db.transaction() as session:
@@ -695,20 +741,29 @@ def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHar
     # #sales, listed first): a team of one is never recorded.
     assert {u for u, s in labels.items() if s == "C02SALES"} == {*SALES, "U09HSATO", "U15DGARCI"}
     assert labels["U06AJONES"] is None and "C03MANAGERS" not in labels.values()
-
     for user, score in zip(SALES, [10, 9, 9, 7, 2], strict=True):
         click_enps(bot, user, score)
     click_enps(bot, "U04LROMAN", 3)
     click_enps(bot, "U06AJONES", 10)
-    text = results(bot, "enps")
+    if with_edavis:
+        click_enps(bot, "U08EDAVIS", 8)
+    bot.clock.advance(timedelta(hours=1))
+    bot.command(MANAGER, "/pulse", "close enps")
+    return results(bot, "enps")
+
+
+def test_a_team_that_could_be_subtracted_from_everyone_is_hidden(segmented: BotHarness) -> None:
+    text = answer_by_team(segmented, with_edavis=False)
     # 7 answered, 5 of them in #sales: the 2 others would be 7 − 5 → #sales is hidden too.
     assert "7 of 13 answered" in text
     assert "<#C02SALES>* · :lock: hidden to protect anonymity" in text
     assert "eNPS +40" not in text
     assert "so nobody's answers can be worked out by subtracting" in text
 
-    click_enps(bot, "U08EDAVIS", 8)
-    text = results(bot, "enps")
+
+def test_results_per_team_with_threshold(segmented: BotHarness) -> None:
+    bot = segmented
+    text = answer_by_team(bot, with_edavis=True)
     # Everybody: 10 9 9 7 2 3 10 8 → (4 − 2) / 8 = +25; #sales: 10 9 9 7 2 → (3 − 1) / 5 = +40.
     assert "eNPS +25" in text
     assert "<#C02SALES>* · 5 of 7 answered" in text
@@ -719,9 +774,7 @@ def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHar
     bot.command(MANAGER, "/pulse", "export enps")
     content = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode()
     assert "team:C02SALES:enps,40" in content and "team:C02SALES:invited,7" in content
-
-    # The weekly summary carries the same team line, under the same rule.
-    bot.command(MANAGER, "/pulse", "close enps")
+    # The weekly summary carries the same team line, from the same release.
     now = bot.clock()
     week = week_containing(now, bot.services.settings.zone)
     summary = compute_summary(bot.services, week, now)
@@ -729,29 +782,66 @@ def test_results_per_team_with_threshold_and_subtraction_guard(segmented: BotHar
     assert "• *<#C02SALES>* · 5 of 7 answered · eNPS *+40*" in text
 
 
-# ---- runs open at the same time cannot be subtracted --------------------------------------------
+# ---- the release ledger: no figure can be subtracted from an earlier one ----------------------
 
-ENPS_Q = Question(kind="enps", text_key="pulse.q.enps")
 PEERS = frozenset({"A", "B", "C", "D"})
 
 
 @pytest.mark.parametrize(
-    ("other_questions", "other_people", "risky"),
+    ("kind", "earlier_people", "reason"),
     [
-        pytest.param([ENPS_Q], PEERS | {"E"}, {0}, id="one_more_person"),
-        pytest.param([ENPS_Q], PEERS - {"D"}, {0}, id="one_fewer_person"),
-        pytest.param([ENPS_Q], PEERS - {"D"} | {"E"}, {0}, id="two_swapped"),
-        pytest.param([ENPS_Q], PEERS | {"E", "F", "G"}, set(), id="three_more_is_safe"),
-        pytest.param([ENPS_Q], PEERS, set(), id="same_people_is_safe"),
-        pytest.param([Question(kind="scale", text="Other?")], PEERS | {"E"}, set(), id="no_shared"),
+        pytest.param("enps", PEERS | {"E"}, OVERLAP, id="one_more_person"),
+        pytest.param("enps", PEERS - {"D"}, OVERLAP, id="one_fewer_person"),
+        pytest.param("enps", PEERS - {"D"} | {"E"}, OVERLAP, id="two_swapped"),
+        pytest.param("enps", PEERS | {"E", "F", "G"}, None, id="three_more_is_safe"),
+        pytest.param("enps", PEERS, None, id="same_people_is_safe"),
+        pytest.param("scale:other", PEERS | {"E"}, None, id="another_kind_of_question"),
     ],
 )
-def test_differencing_risks_by_hand(
-    other_questions: list[Question], other_people: frozenset[str], risky: set[int]
+def test_a_figure_is_withheld_when_an_earlier_release_differs_by_too_few_people(
+    kind: str, earlier_people: frozenset[str], reason: str | None
 ) -> None:
-    mine = SurveyDefinition(title="mine", questions=(ENPS_Q, Question(kind="text", text="Why?")))
-    other = SurveyDefinition(title="other", questions=tuple(other_questions))
-    assert differencing_risks(mine, PEERS, [(other, other_people)], min_responses=3) == risky
+    earlier = [Figure(run_id=1, question=0, segment="", kind=kind, group=earlier_people)]
+    mine = Figure(run_id=2, question=0, segment="", kind="enps", group=PEERS)
+    assert decide([mine], earlier, frozenset(), min_responses=3) == {(0, ""): reason}
+
+
+def test_a_managers_own_answer_never_counts_towards_the_threshold() -> None:
+    mine = Figure(run_id=2, question=0, segment="", kind="enps", group=PEERS)
+    assert decide([mine], [], frozenset({"A"}), min_responses=3) == {(0, ""): None}
+    assert decide([mine], [], frozenset({"A", "B"}), min_responses=3) == {(0, ""): THRESHOLD}
+
+
+def test_a_team_differing_from_its_whole_run_by_too_few_is_withheld() -> None:
+    whole = Figure(run_id=2, question=0, segment="", kind="enps", group=PEERS | {"E", "F"})
+    team = Figure(run_id=2, question=0, segment="C02SALES", kind="enps", group=PEERS | {"E"})
+    assert decide([whole, team], [], frozenset(), min_responses=3) == {
+        (0, ""): None,
+        (0, "C02SALES"): OVERLAP,  # the whole minus the team would be F's answer
+    }
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        pytest.param(Question(kind="enps", text_key="pulse.questions.enps"), "enps", id="template"),
+        pytest.param(Question(kind="enps", text="Would you recommend us?"), "enps", id="any_enps"),
+        pytest.param(
+            Question(kind="scale", text="  my WORKLOAD is manageable!! "),
+            question_kind(Question(kind="scale", text_key="pulse.questions.workload")),
+            id="template_words_in_english",
+        ),
+        pytest.param(
+            Question(kind="scale", text=Texts("it")("pulse.questions.workload")),
+            question_kind(Question(kind="scale", text_key="pulse.questions.workload")),
+            id="template_words_in_italian",
+        ),
+    ],
+)
+def test_questions_are_matched_by_kind_across_surveys_and_wordings(
+    question: Question, kind: str
+) -> None:
+    assert question_kind(question) == kind
 
 
 # ---- results: comments, run N, change and distribution ------------------------------------------
@@ -774,6 +864,8 @@ def test_comments_are_shown_shuffled_not_in_answer_order(bot: BotHarness) -> Non
     # Neither the answer order nor the order the database hands them back in (which may be
     # either, or the respondent keys' order): a real shuffle gives one of those two by chance
     # twice in 13! (6·10⁹) — never.
+    bot.clock.advance(timedelta(hours=1))
+    bot.command(MANAGER, "/pulse", "close pulse")
     shown = comment_lines(results(bot, "pulse"))
     assert sorted(shown) == written  # every comment, once
     assert shown not in (written, stored)
@@ -795,28 +887,40 @@ def click_enps_in(bot: BotHarness, user_id: str, score: int, number: int) -> Non
     assert bot.click(user_id, f"pulse.enps.{score}", value, message=dm).status == 200
 
 
-def test_results_of_a_given_run(bot: BotHarness) -> None:
-    start_run_n(bot, "enps", 1)
-    for user, score in zip(PEOPLE[:4], [10, 10, 9, 2], strict=True):
-        click_enps_in(bot, user, score, 1)
-    assert "closed" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", "close enps"))
+# Six people who are not managers (Giulia is a workspace admin, Amelia in PULSEBOT_MANAGERS).
+EMPLOYEES = [p for p in PEOPLE if p not in ("U01GROSSI", MANAGER)][:6]
+
+
+def close_and_wait_a_week(bot: BotHarness, survey: str) -> None:
+    assert "closed" in BotHarness.reply_text(bot.command(MANAGER, "/pulse", f"close {survey}"))
     bot.clock.advance(timedelta(days=7))
+
+
+def test_results_of_a_given_run(bot: BotHarness) -> None:
+    # The same four people answer both runs: a second release of the same group is safe.
+    four = EMPLOYEES[:4]
+    start_run_n(bot, "enps", 1)
+    for user, score in zip(four, [10, 10, 9, 2], strict=True):
+        click_enps_in(bot, user, score, 1)
+    close_and_wait_a_week(bot, "enps")
     start_run_n(bot, "enps", 2)
-    for user, score in zip(PEOPLE[:3], [0, 3, 8], strict=True):
+    for user, score in zip(four, [0, 3, 8, 9], strict=True):
         click_enps_in(bot, user, score, 2)
+    assert "have answered so far" in results(bot, "enps")  # run 2 is open
+    close_and_wait_a_week(bot, "enps")
 
     latest = results(bot, "enps")
-    assert "eNPS — run 2" in latest and "3 of 13 answered" in latest
-    assert "eNPS -67" in latest  # (0 − 2) / 3
+    assert "eNPS — run 2" in latest and "4 of 13 answered" in latest
+    assert "eNPS -25" in latest  # (1 − 2) / 4
     second = results(bot, "enps", "run 2")
     assert second == latest
     first = results(bot, "enps", "run 1")
     assert "eNPS — run 1" in first and "run 2" not in first
     assert "4 of 13 answered" in first
     assert "eNPS +50" in first  # (3 − 1) / 4
-    assert "3 promoters · 0 passives · 1 detractors" in first
+    assert "promoters" not in first  # four people: no counts per band
     assert "against the previous run" not in first  # run 1 has none before it
-    assert "(-117 against the previous run)" in latest  # −67 − (+50)
+    assert "(-75 against the previous run)" in latest  # −25 − (+50)
     assert "eNPS — run 1" in results(bot, "enps", "RUN 1")
 
     assert "`enps` has no run 3." in results(bot, "enps", "run 3")
@@ -832,31 +936,34 @@ def scale_form(workload: int, recognition: int) -> dict[str, Any]:
 def test_scale_change_and_distribution_by_hand(bot: BotHarness) -> None:
     start_run_n(bot, "pulse", 1)
     run_value = buttons(bot.dms(PEOPLE[0])[0])[0]["value"]
-    # Run 1, workload 1 2 3: mean 2.0, none favourable; recognition 5 5 4: mean 4.7, all.
-    for user, (workload, recognition) in zip(PEOPLE, [(1, 5), (2, 5), (3, 4)], strict=False):
+    # Run 1, workload 1 2 3 1 2 3: mean 2.0, none favourable; recognition 5 5 4 5 5 4: mean
+    # 4.67, all favourable.
+    pairs = [(1, 5), (2, 5), (3, 4), (1, 5), (2, 5), (3, 4)]
+    for user, (workload, recognition) in zip(EMPLOYEES, pairs, strict=True):
         bot.submit(user, views.ANSWERS_CALLBACK, scale_form(workload, recognition), run_value)
+    close_and_wait_a_week(bot, "pulse")
     first = results(bot, "pulse")
-    assert "mean *2.0* · 0% favourable (4–5) · 3 answers\n" in first
-    assert "mean *4.7* · 100% favourable (4–5) · 3 answers\n" in first
+    assert "mean *2.0* · 0% favourable (4–5) · 6 answers\n" in first
+    assert "mean *4.7* · 100% favourable (4–5) · 6 answers\n" in first
     assert "against the previous run" not in first
-    bot.command(MANAGER, "/pulse", "close pulse")
-    bot.clock.advance(timedelta(days=7))
 
     start_run_n(bot, "pulse", 2)
     run_value = buttons(bot.dms(PEOPLE[0])[1])[0]["value"]
-    # Run 2, workload 5 4 4 3: mean 4.0 (+2.0), 3 of 4 favourable, counts 0 0 1 2 1;
-    # recognition 3 3 3 5: mean 3.5 (−1.2 against 4.7), 1 of 4 favourable, counts 0 0 3 0 1.
-    pairs = [(5, 3), (4, 3), (4, 3), (3, 5)]
-    for user, (workload, recognition) in zip(PEOPLE, pairs, strict=False):
+    # Run 2, the same six: workload 5 4 4 3 5 3: mean 4.0 (+2.0), 4 of 6 favourable, counts
+    # 0 0 2 2 2; recognition 3 3 3 5 3 3: mean 3.33 (3.3 − 4.7 = −1.4), 1 of 6 favourable,
+    # counts 0 0 5 0 1.
+    pairs = [(5, 3), (4, 3), (4, 3), (3, 5), (5, 3), (3, 3)]
+    for user, (workload, recognition) in zip(EMPLOYEES, pairs, strict=True):
         bot.submit(user, views.ANSWERS_CALLBACK, scale_form(workload, recognition), run_value)
+    close_and_wait_a_week(bot, "pulse")
     second = results(bot, "pulse")
     sections = second.split("\n*")
     workload_text = next(s for s in sections if s.startswith("My workload"))
     recognition_text = next(s for s in sections if s.startswith("I feel recognised"))
-    assert "mean *4.0* · 75% favourable (4–5) · 4 answers (+2.0 against the previous run)" in (
+    assert "mean *4.0* · 67% favourable (4–5) · 6 answers (+2.0 against the previous run)" in (
         workload_text
     )
-    assert "mean *3.5* · 25% favourable (4–5) · 4 answers (-1.2 against the previous run)" in (
+    assert "mean *3.3* · 17% favourable (4–5) · 6 answers (-1.4 against the previous run)" in (
         recognition_text
     )
 
@@ -865,11 +972,11 @@ def test_scale_change_and_distribution_by_hand(bot: BotHarness) -> None:
         return [(int(line.split("` ")[1].split(" · ")[0]), line.split(" · ")[1]) for line in lines]
 
     labels = ["1", "2", "3", "4", "5"]
-    assert counts(workload_text) == list(zip([0, 0, 1, 2, 1], labels, strict=True))
-    assert counts(recognition_text) == list(zip([0, 0, 3, 0, 1], labels, strict=True))
+    assert counts(workload_text) == list(zip([0, 0, 2, 2, 2], labels, strict=True))
+    assert counts(recognition_text) == list(zip([0, 0, 5, 0, 1], labels, strict=True))
     # Run 1 read again: its own figures, and still no change (nothing before it).
     again = results(bot, "pulse", "run 1")
-    assert "mean *2.0* · 0% favourable (4–5) · 3 answers\n" in again
+    assert "mean *2.0* · 0% favourable (4–5) · 6 answers\n" in again
     assert "against the previous run" not in again
 
 

@@ -23,7 +23,6 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Language
-from bot.delivery.replies import tell_privately
 from bot.directory import UserRecord
 from bot.i18n import Texts
 from bot.services import Services
@@ -88,6 +87,7 @@ def open_due_runs(services: Services, now: datetime) -> int:
         )
     resolve_audiences(services, now)
     refresh_audiences(services, now)
+    services.surveys.backfill_invitees()
     return opened
 
 
@@ -130,7 +130,7 @@ def resolve_audiences(services: Services, now: datetime) -> int:
     with services.db.transaction() as session:
         runs = store.unresolved_runs(session)
     for run in runs:
-        made += _invite(services, run)
+        made += _invite(services, run, first=True)
         if run.at_time:
             with services.db.transaction() as session:
                 claim_effect(session, store.audience_refresh_key(run.id, now), now)
@@ -157,11 +157,21 @@ def refresh_audiences(services: Services, now: datetime) -> int:
     return made
 
 
-def _invite(services: Services, run: RunRecord) -> int:
+def _invite(services: Services, run: RunRecord, *, first: bool = False) -> int:
     """Delivery rows for the run's audience: each person's DM at the run's time in their zone,
-    filed under their team when teams are configured."""
+    filed under their team when teams are configured. On the `first` look, a run whose
+    audience is smaller than the threshold is dropped instead."""
     fallback = services.settings.timezone
     people = audience_members(services, Audience.from_json(run.audience))
+    if first and services.surveys.cancel_small_run(run, len(people)):
+        log.warning(
+            "survey run %d dropped before any DM: its audience has %d people, fewer than "
+            "PULSEBOT_MIN_RESPONSES (%d)",
+            run.id,
+            len(people),
+            services.settings.min_responses,
+        )
+        return 0
     rows = [
         (
             user.user_id,
@@ -171,8 +181,7 @@ def _invite(services: Services, run: RunRecord) -> int:
         for user in people
     ]
     segments = audience_segments(services, [user.user_id for user in people])
-    with services.db.transaction() as session:
-        return store.add_deliveries(session, run.id, rows, segments)
+    return services.surveys.invite(run, rows, segments)
 
 
 def audience_segments(services: Services, people: list[str]) -> dict[str, str | None]:
@@ -310,7 +319,11 @@ def _find_sent_dm(services: Services, user_id: str, delivery_id: int) -> tuple[s
 
 def send_due_reminders(services: Services, now: datetime) -> int:
     """One reminder per person who has not answered, by the bot, each at their own
-    `reminder_moment`; never listed anywhere."""
+    `reminder_moment`; never listed anywhere.
+
+    Everyone whose moment has come is marked handled at once, whether they answered (no DM)
+    or not (a DM): the database keeps no trace of which. At most once: marked, then sent.
+    """
     reminded = 0
     with services.db.transaction() as session:
         runs = store.runs_to_remind(session, now)
@@ -318,9 +331,14 @@ def send_due_reminders(services: Services, now: datetime) -> int:
         definition = definition_of(run)
         with services.db.transaction() as session:
             unsent = store.unsent_count(session, run.id)
-        waiting = services.surveys.unanswered(run.id, flag="reminded")
+            waiting = store.sent_deliveries(session, run.id, flag="reminder_handled")
         due = [d for d in waiting if reminder_moment(run, d.sent_at) <= now]
+        answered = services.surveys.answered_among(run.id, [d.user_id for d in due])
+        with services.db.transaction() as session:
+            store.flag_deliveries(session, [d.id for d in due], "reminder_handled")
         for delivery in due:
+            if delivery.user_id in answered:
+                continue
             texts = Texts(delivery.language)  # type: ignore[arg-type]
             try:
                 services.client.chat_postMessage(
@@ -328,11 +346,9 @@ def send_due_reminders(services: Services, now: datetime) -> int:
                     text=texts("pulse.dm.reminder_fallback", title=survey_title(texts, definition)),
                     blocks=reminder_dm(texts, definition, run.closes_at),
                 )
+                reminded += 1
             except SlackApiError as exc:
                 log.warning("survey reminder not sent: %s", exc.response.get("error"))
-            with services.db.transaction() as session:
-                store.flag_delivery(session, delivery.id, "reminded")
-            reminded += 1
         if unsent or len(due) < len(waiting):  # someone's DM or reminder time is still to come
             continue
         with services.db.transaction() as session:
@@ -341,14 +357,22 @@ def send_due_reminders(services: Services, now: datetime) -> int:
 
 
 def close_due_runs(services: Services, now: datetime) -> int:
-    """Close runs past their deadline and tell people who did not answer; returns runs closed."""
+    """Close runs past their deadline, release their results, and update everyone's DM;
+    returns runs closed."""
     closed = services.surveys.close_due_runs(now)
-    send_close_notices(services)
+    after_close(services)
     return closed
 
 
+def after_close(services: Services) -> None:
+    """What follows a close: the results released, the DMs updated."""
+    services.surveys.release_closed_runs()
+    send_close_notices(services)
+
+
 def send_close_notices(services: Services) -> int:
-    """Update the DMs of people who did not answer a closed run (once each)."""
+    """Update every DM of a closed run, once: it no longer takes answers. Everyone's row is
+    marked at once, so the database keeps no trace of who had answered."""
     updated = 0
     with services.db.transaction() as session:
         runs = store.runs_with_pending_close_notices(session)
@@ -356,22 +380,24 @@ def send_close_notices(services: Services) -> int:
         definition = definition_of(run)
         with services.db.transaction() as session:
             in_flight = store.sending_count(session, run.id)
-        to_notify = services.surveys.unanswered(run.id, flag="closed_notice")
-        for delivery in to_notify:
+            pending = store.sent_deliveries(session, run.id, flag="close_handled")
+        answered = services.surveys.answered_among(run.id, [d.user_id for d in pending])
+        with services.db.transaction() as session:
+            store.flag_deliveries(session, [d.id for d in pending], "close_handled")
+        for delivery in pending:
             if not (delivery.channel_id and delivery.message_ts):
                 continue
             texts = Texts(delivery.language)  # type: ignore[arg-type]
+            thanked = delivery.user_id in answered
             try:
                 services.client.chat_update(
                     channel=delivery.channel_id,
                     ts=delivery.message_ts,
                     text=texts("pulse.dm.closed_fallback"),
-                    blocks=closed_dm(texts, definition),
+                    blocks=closed_dm(texts, definition, answered=thanked),
                 )
             except SlackApiError as exc:
                 log.warning("closed survey DM not updated: %s", exc.response.get("error"))
-            with services.db.transaction() as session:
-                store.flag_delivery(session, delivery.id, "closed_notice")
             updated += 1
         if in_flight:  # their `sent` mark is still to come: they are updated next time
             continue
@@ -384,6 +410,7 @@ def send_close_notices_soon(services: Services, *, patience: float = 30.0) -> in
     """After `/pulse close`: the close notices, waiting for DMs still in flight (their sender
     marks them sent a batch at a time) rather than leaving them to the next minute's job."""
     deadline = time.monotonic() + patience
+    services.surveys.release_closed_runs()
     updated = send_close_notices(services)
     while time.monotonic() < deadline:
         with services.db.transaction() as session:
@@ -439,7 +466,6 @@ def show_enps_answered(
     services: Services,
     *,
     run_id: int,
-    score: int,
     user_id: str,
     language: Language,
     channel: str | None,
@@ -453,34 +479,8 @@ def show_enps_answered(
     if facts is None or where is None:
         return
     closes_at = facts.closes_at
-    blocks = enps_answered_dm(texts, run_id, facts.definition, score, closes_at)
+    blocks = enps_answered_dm(texts, run_id, facts.definition, closes_at)
     text = texts("pulse.dm.thanks_until", closes=closes_at.isoformat())
-    update_dm(services, where[0], where[1], text, blocks)
-
-
-def show_enps_buttons(
-    services: Services,
-    *,
-    run_id: int,
-    user_id: str,
-    language: Language,
-    channel: str | None,
-    ts: str | None,
-    response_url: str | None,
-) -> None:
-    """ "Change my answer": the DM shows the eleven buttons again, while the run is open."""
-    texts = Texts(language)
-    surveys = services.surveys
-    run = surveys.get_run(run_id)
-    definition = surveys.definitions.get(run_id)
-    if run is None or definition is None or not surveys.is_open(run):
-        tell_privately(services, user_id, response_url, texts("pulse.dm.closed_click"))
-        return
-    where = dm_of(services, run_id, user_id, channel, ts)
-    if where is None:
-        return
-    text = texts("pulse.dm.fallback", title=survey_title(texts, definition))
-    blocks = survey_dm(texts, run_id, definition, run.closes_at)
     update_dm(services, where[0], where[1], text, blocks)
 
 

@@ -5,24 +5,23 @@ figure shows only when enough people are behind it and nothing else can be subtr
   user id, and only the secret, held in memory, links a person to their answers.
 - A run's figures show only with `min_responses` answers (`question_threshold`).
 - A team shows only when it and everything left hidden are large enough (`shown_segments`).
-- A question asked in two runs open at the same time of groups that differ by fewer than
-  `min_responses` people is withheld in both (`differencing_risks`).
+- A released figure's group of respondents never differs from the group of an earlier release
+  of the same kind of question by fewer than `min_responses` people (bot.surveys.releases).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.surveys.model import Question, SurveyDefinition
 from storage import summary as summary_store
 from storage import surveys as store
 from storage.summary import ClosedRun
-from storage.surveys import AnswerRecord, DeliveryRecord, RunRecord
+from storage.surveys import AnswerRecord, RunRecord
 
 # Below the threshold, no figure per question shows, whatever each question's own count.
 NOTHING_SHOWS = 10**9
@@ -54,22 +53,12 @@ def who_answered(session: Session, secret: str, run_id: int) -> frozenset[str]:
     )
 
 
-def unanswered(session: Session, secret: str, run_id: int, flag: str) -> list[DeliveryRecord]:
-    """Sent DMs of people who have not answered, `flag` not yet done: each person's key is
-    computed with the secret and looked for among the run's anonymous respondents."""
-    respondents = store.respondent_keys(session, run_id)
-    return [
-        delivery
-        for delivery in store.sent_deliveries(session, run_id, flag=flag)
-        if respondent_key(secret, run_id, delivery.user_id) not in respondents
-    ]
-
-
 def runs_of_person(
     session: Session, secret: str, user_id: str, now: datetime, past: int
-) -> tuple[list[tuple[RunRecord, list[AnswerRecord]]], list[tuple[ClosedRun, list[AnswerRecord]]]]:
-    """For a person's own Home tab: the open runs they were sent, with their answers so far,
-    and up to `past` closed runs they answered, with their answers, newest first.
+) -> tuple[list[tuple[RunRecord, list[AnswerRecord]]], list[ClosedRun]]:
+    """For a person's own Home tab: the open runs they were sent, with their answers so far
+    (to know whether they answered), and up to `past` closed runs they answered, newest
+    first.
 
     Their key is computed here from the secret and never leaves this function; answers are
     never found by user id, because none is stored with them.
@@ -79,76 +68,10 @@ def runs_of_person(
         for run in store.open_runs_for(session, user_id, now)
         if run.closes_at > now
     ]
-    answered = [
-        (
-            closed,
-            store.answers_of(
-                session, closed.run_id, respondent_key(secret, closed.run_id, user_id)
-            ),
-        )
-        for closed in summary_store.answered_runs(
-            session, user_id, lambda run_id: respondent_key(secret, run_id, user_id), past
-        )
-    ]
-    return opened, answered
-
-
-def question_threshold(answered: int, min_responses: int) -> int:
-    """The count each question needs to show: `min_responses`, once the run has that many
-    respondents at all; before that, nothing shows."""
-    return min_responses if answered >= min_responses else NOTHING_SHOWS
-
-
-# ---- runs open at the same time ------------------------------------------------------------------
-
-
-def _identity(question: Question) -> tuple[str, str, str, tuple[str, ...]]:
-    return (question.kind, question.text_key, question.text, question.options)
-
-
-def differencing_risks(
-    definition: SurveyDefinition,
-    respondents: frozenset[str],
-    overlapping: Sequence[tuple[SurveyDefinition, frozenset[str]]],
-    min_responses: int,
-) -> set[int]:
-    """Questions whose figures must stay hidden because another run could be subtracted.
-
-    Two runs open at the same time that ask the same question (the eNPS question of `enps`
-    and of `engagement`, say) of people who differ by fewer than `min_responses` — one run to
-    #sales, one to #sales and Bob — would give Bob's answer as the difference of the two
-    totals, since people tend to answer the same twice. Such a question is withheld in both
-    runs. A difference of none (the same people) or of `min_responses` or more is safe.
-    """
-    risky: set[int] = set()
-    for other, other_respondents in overlapping:
-        differ = len(respondents ^ other_respondents)
-        if differ == 0 or differ >= min_responses:
-            continue
-        shared = {_identity(q) for q in other.questions}
-        risky.update(
-            index for index, q in enumerate(definition.questions) if _identity(q) in shared
-        )
-    return risky
-
-
-def withheld_questions(
-    session: Session, secret: str, min_responses: int, run: RunRecord
-) -> set[int]:
-    """Questions of `run` hidden because a run open at the same time could be subtracted
-    from it (see differencing_risks); usually none, and then nobody's key is computed."""
-    overlapping = store.overlapping_runs(session, run)
-    if not overlapping:
-        return set()
-    return differencing_risks(
-        SurveyDefinition.from_json(run.definition),
-        who_answered(session, secret, run.id),
-        [
-            (SurveyDefinition.from_json(o.definition), who_answered(session, secret, o.id))
-            for o in overlapping
-        ],
-        min_responses,
+    answered = summary_store.answered_runs(
+        session, user_id, lambda run_id: respondent_key(secret, run_id, user_id), past
     )
+    return opened, answered
 
 
 # ---- teams -------------------------------------------------------------------------------------

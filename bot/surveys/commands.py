@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.actor import Actor
 from bot.parsing import parse_number_field
 from bot.surveys.model import SurveyDefinition, SurveyError
-from bot.surveys.results import RunResults
+from bot.surveys.results import Participation, RunResults
 from bot.surveys.schedule import parse_run_options, parse_schedule, split_command
 from bot.surveys.service import TEMPLATE_NAMES, SurveyOverview, SurveyService
 from bot.weeks import SummaryWeek, parse_week, reported_week
@@ -40,6 +40,11 @@ class Refusal:
 
     key: str
     params: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ShowPrivacy:
+    pass
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ class Resumed:
 @dataclass(frozen=True)
 class ResultsShown:
     survey: SurveyRecord
-    results: RunResults
+    results: RunResults | Participation  # while a run is open, only how many answered
     definition: SurveyDefinition
 
 
@@ -112,6 +117,7 @@ class SummaryRequested:
 
 PulseResult = (
     ShowHelp
+    | ShowPrivacy
     | Refusal
     | ShowTemplates
     | OpenComposeForm
@@ -135,6 +141,8 @@ def run_pulse_command(service: SurveyService, actor: Actor, text: str) -> PulseR
         subcommand = words[0].lower() if words else "help"
         if subcommand == "help":
             return ShowHelp()
+        if subcommand == "privacy":  # for everyone: what is kept, who sees what
+            return ShowPrivacy()
         if subcommand not in MANAGER_SUBCOMMANDS:
             return ShowHelp(unknown=words[0])
         service.authorize(actor, f"/pulse {subcommand}")

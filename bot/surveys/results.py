@@ -1,11 +1,15 @@
-"""Survey results from anonymous answers: eNPS, means, distributions, change, threshold."""
+"""Survey results from anonymous answers: eNPS, means, distributions, changes, teams; and
+their JSON form, the snapshot frozen when a run's results are released."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from bot.surveys import anonymity
 from bot.surveys.model import SurveyDefinition
@@ -16,9 +20,13 @@ FAVOURABLE = (4, 5)
 @dataclass(frozen=True, slots=True)
 class Enps:
     score: int  # −100 … +100
-    promoters: int
-    passives: int
-    detractors: int
+    # The bands: None where too few people answered for counts to keep them anonymous.
+    promoters: int | None
+    passives: int | None
+    detractors: int | None
+
+    def without_bands(self) -> Enps:
+        return Enps(self.score, None, None, None)
 
 
 def enps(scores: Sequence[int]) -> Enps:
@@ -39,21 +47,29 @@ def signed(value: float, digits: int = 0) -> str:
     return text.replace("+0", "0", 1) if text.lstrip("+-").strip("0.") == "" else text
 
 
+# Why a figure is not shown (see bot.surveys.anonymity).
+THRESHOLD = "threshold"  # too few people behind it
+OVERLAP = "overlap"  # an earlier release's group differs from its group by too few people
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionResult:
     index: int
     kind: str
     answered: int
-    hidden: bool  # fewer answers than the threshold, or withheld
-    # Hidden because a run open at the same time asked the same question of almost the same
-    # people: comparing the two could single someone out (see `differencing_risks`).
-    withheld: bool = False
+    hidden: bool
+    reason: str | None = None  # why hidden: THRESHOLD or OVERLAP
     mean: float | None = None
     favourable: float | None = None  # share of 4–5, 0–1
     distribution: tuple[tuple[str, int], ...] = ()
     enps: Enps | None = None
-    change: float | None = None  # mean (scale) or score (eNPS) against the previous run
+    change: float | None = None  # mean (scale) or score (eNPS) against the previous release
     comments: tuple[str, ...] = ()
+
+    @property
+    def withheld(self) -> bool:
+        """Hidden although enough people answered: another release could be subtracted."""
+        return self.reason == OVERLAP
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +83,60 @@ class RunResults:
 
     @property
     def hidden(self) -> bool:
-        return self.answered < self.min_responses
+        """Nothing of the run shows: too few people answered it at all."""
+        return all(q.hidden and q.reason == THRESHOLD for q in self.questions) and (
+            self.answered < self.min_responses
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunResults:
+        data: dict[str, Any] = json.loads(text)
+        questions = tuple(
+            QuestionResult(
+                **{
+                    **q,
+                    "distribution": tuple(tuple(pair) for pair in q["distribution"]),
+                    "enps": None if q["enps"] is None else Enps(**q["enps"]),
+                    "comments": tuple(q["comments"]),
+                }
+            )
+            for q in data["questions"]
+        )
+        segments = tuple(
+            SegmentResult(
+                **{
+                    **seg,
+                    "questions": tuple(
+                        SegmentQuestion(
+                            **{**sq, "enps": None if sq["enps"] is None else Enps(**sq["enps"])}
+                        )
+                        for sq in seg["questions"]
+                    ),
+                }
+            )
+            for seg in data["segments"]
+        )
+        return cls(
+            run_number=data["run_number"],
+            invited=data["invited"],
+            answered=data["answered"],
+            min_responses=data["min_responses"],
+            questions=questions,
+            segments=segments,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    """What shows of a run while it is open: how many answered, never who, nothing else."""
+
+    run_number: int
+    invited: int
+    answered: int
+    closes_at: datetime
 
 
 def _numbers(answers: Sequence[tuple[int, int | None, str | None]], index: int) -> list[int]:
@@ -82,31 +151,34 @@ def question_results(
     definition: SurveyDefinition,
     answers: Sequence[tuple[int, int | None, str | None]],
     *,
-    min_responses: int,
-    previous: Sequence[tuple[int, int | None, str | None]] | None = None,
+    previous: Mapping[int, QuestionResult] | None = None,
     shuffle_seed: int | None = None,
 ) -> tuple[QuestionResult, ...]:
-    """Per question: hidden below `min_responses` answers, figures otherwise.
+    """Per question, every figure the answers give; what may show is decided on release.
 
     `answers` are (question, number, text) without respondent; comments come back shuffled
-    so their order says nothing about who wrote them or when.
+    so their order says nothing about who wrote them or when. `previous` holds the shown
+    results of the previous release, by question: a change is given against those only.
     """
     results = []
     for index, question in enumerate(definition.questions):
         numbers = _numbers(answers, index)
         texts = _texts(answers, index)
         answered = len(texts) if question.kind in ("text", "choice") else len(numbers)
-        if answered < min_responses:
-            results.append(QuestionResult(index, question.kind, answered, hidden=True))
+        if not answered:
+            results.append(
+                QuestionResult(index, question.kind, answered, hidden=True, reason=THRESHOLD)
+            )
             continue
-        before = _numbers(previous, index) if previous is not None else []
-        before_shown = len(before) >= min_responses
+        before = (previous or {}).get(index)
+        if before is not None and (before.hidden or before.kind != question.kind):
+            before = None
         if question.kind == "scale":
             mean = sum(numbers) / len(numbers)
             counts = Counter(numbers)
             change = None
-            if before_shown:
-                change = round(mean, 1) - round(sum(before) / len(before), 1)
+            if before is not None and before.mean is not None:
+                change = round(mean, 1) - round(before.mean, 1)
             results.append(
                 QuestionResult(
                     index,
@@ -122,6 +194,9 @@ def question_results(
         elif question.kind == "enps":
             score = enps(numbers)
             counts = Counter(numbers)
+            change = None
+            if before is not None and before.enps is not None:
+                change = score.score - before.enps.score
             results.append(
                 QuestionResult(
                     index,
@@ -131,7 +206,7 @@ def question_results(
                     enps=score,
                     mean=sum(numbers) / len(numbers),
                     distribution=tuple((str(v), counts[v]) for v in range(11)),
-                    change=(score.score - enps(before).score) if before_shown else None,
+                    change=change,
                 )
             )
         elif question.kind == "choice":
@@ -156,24 +231,41 @@ def question_results(
     return tuple(results)
 
 
-# ---- withheld questions ---------------------------------------------------------------------
+# ---- what a release shows -------------------------------------------------------------------
 
 
-def withhold(results: RunResults, risky: set[int]) -> RunResults:
-    """`results` with the `risky` questions hidden, per team too."""
-    if not risky:
-        return results
+def hide(result: QuestionResult, reason: str) -> QuestionResult:
+    """The question with no figure left, and why."""
+    return QuestionResult(result.index, result.kind, result.answered, hidden=True, reason=reason)
+
+
+def _without_counts(result: QuestionResult) -> QuestionResult:
+    bands = None if result.enps is None else result.enps.without_bands()
+    return replace(result, distribution=(), enps=bands)
+
+
+def released(
+    results: RunResults,
+    hidden: Mapping[int, str],
+    hidden_in_segments: Mapping[tuple[str, int], str],
+    without_distribution: set[int],
+) -> RunResults:
+    """`results` as released: the questions in `hidden` (index → reason) and the team figures
+    in `hidden_in_segments` ((team, index) → reason) without figures, and the questions in
+    `without_distribution` with their figures but no counts per answer."""
     questions = tuple(
-        QuestionResult(q.index, q.kind, q.answered, hidden=True, withheld=True)
-        if q.index in risky
-        else q
+        hide(q, hidden[q.index])
+        if q.index in hidden
+        else (_without_counts(q) if q.index in without_distribution else q)
         for q in results.questions
     )
     segments = tuple(
         replace(
             segment,
             questions=tuple(
-                SegmentQuestion(sq.index, sq.kind, hidden=True) if sq.index in risky else sq
+                SegmentQuestion(sq.index, sq.kind, hidden=True)
+                if (segment.segment, sq.index) in hidden_in_segments
+                else sq
                 for sq in segment.questions
             ),
         )

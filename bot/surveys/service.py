@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,7 +18,8 @@ from bot.actor import Actor
 from bot.clock import Clock, system_clock
 from bot.surveys import anonymity
 from bot.surveys.model import SurveyDefinition, SurveyError
-from bot.surveys.results import RunResults, question_results, segment_results, withhold
+from bot.surveys.releases import release_run
+from bot.surveys.results import Participation, RunResults
 from bot.surveys.schedule import (
     MAX_LEAD,
     Audience,
@@ -29,6 +31,7 @@ from bot.surveys.schedule import (
     next_occurrence,
 )
 from bot.surveys.templates import TEMPLATES
+from storage import releases as release_store
 from storage import summary as summary_store
 from storage import surveys as store
 from storage.db import Database
@@ -36,6 +39,7 @@ from storage.summary import ClosedRun
 from storage.surveys import RUN_OPEN, DeliveryRecord, RunRecord, SurveyRecord
 
 MAX_NAME = 40
+EXPORT_HEADER = ["run", "question", "type", "answered", "metric", "value"]
 TEMPLATE_NAMES = ("pulse", "enps", "engagement")
 
 # A question's answers as given: question index → (number, text).
@@ -50,6 +54,7 @@ class SurveyPolicy:
     min_responses: int
     reminder_hours: int
     timezone: str
+    managers: frozenset[str] = frozenset()  # PULSEBOT_MANAGERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +100,10 @@ class OpenSurvey:
 
 @dataclass(frozen=True, slots=True)
 class AnsweredSurvey:
-    """A closed run the person answered, with their own answers, for their Home tab."""
+    """A closed run the person answered, for their Home tab: that they did, never what."""
 
     definition: SurveyDefinition
     closed_at: datetime
-    answers: Answers
 
 
 def definition_of(record: SurveyRecord | RunRecord) -> SurveyDefinition:
@@ -199,10 +203,19 @@ class RunDefinitions:
 
 
 class SurveyService:
-    def __init__(self, db: Database, policy: SurveyPolicy, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policy: SurveyPolicy,
+        *,
+        managers: Callable[[], frozenset[str]] = frozenset,
+        clock: Clock = system_clock,
+    ) -> None:
         self.db = db
         self.policy = policy
         self.clock = clock
+        # Who the managers are now: their own answers never count towards what they see.
+        self.managers = managers
         self.definitions = RunDefinitions(db)
 
     @property
@@ -383,6 +396,13 @@ class SurveyService:
     ) -> RunRecord:
         """`/pulse start`: a run open now; everyone gets the DM at once (at_time "")."""
         self.authorize(actor, "/pulse start")
+        minimum = self.policy.min_responses
+        if (
+            audience is not None
+            and not audience.channels
+            and 0 < len(set(audience.users)) < minimum
+        ):  # the audience is known now: say so now
+            raise SurveyError("pulse.errors.too_few_people", needed=minimum)
         now = self.clock()
         survey = self.survey(name, actor.user_id)
         with self.db.transaction() as session:
@@ -473,6 +493,56 @@ class SurveyService:
             due = store.runs_to_close(session, now)
             return sum(store.close_run(session, run.id, run.closes_at) for run in due)
 
+    def invite(
+        self,
+        run: RunRecord,
+        people: Sequence[tuple[str, str, datetime]],
+        segments: Mapping[str, str | None],
+    ) -> int:
+        """The run's DM rows, (user id, language, send time) per person, and its invitees by
+        key, in a shuffled order that lines up with nothing; returns rows made."""
+        secret = self.policy.secret
+        invitees = [
+            (anonymity.respondent_key(secret, run.id, user_id), segments.get(user_id))
+            for user_id, _, _ in people
+        ]
+        secrets.SystemRandom().shuffle(invitees)
+        with self.db.transaction() as session:
+            made = store.add_deliveries(session, run.id, people, segments)
+            store.add_invitees(session, run.id, invitees)
+            return made
+
+    def backfill_invitees(self) -> int:
+        """Open runs made before invitees were kept by key get them (the migration cannot: it
+        has no secret); returns runs filled."""
+        with self.db.transaction() as session:
+            runs = [
+                r
+                for r in store.resolved_open_runs(session)
+                if not store.invitee_count(session, r.id)
+            ]
+            filled = 0
+            for run in runs:
+                segments = store.invited_segments(session, run.id)
+                if not segments:
+                    continue
+                invitees = [
+                    (anonymity.respondent_key(self.policy.secret, run.id, u), s)
+                    for u, s in segments.items()
+                ]
+                secrets.SystemRandom().shuffle(invitees)
+                store.add_invitees(session, run.id, invitees)
+                filled += 1
+            return filled
+
+    def cancel_small_run(self, run: RunRecord, audience: int) -> bool:
+        """A run whose audience turned out smaller than the threshold is dropped before any DM
+        (results of so few could never show, and its participation would point at people)."""
+        if audience >= self.policy.min_responses:
+            return False
+        with self.db.transaction() as session:
+            return store.delete_run_without_deliveries(session, run.id)
+
     def get_run(self, run_id: int) -> RunRecord | None:
         with self.db.transaction() as session:
             return store.get_run(session, run_id)
@@ -484,10 +554,13 @@ class SurveyService:
         with self.db.transaction() as session:
             return store.delivery_of(session, run_id, user_id)
 
-    def unanswered(self, run_id: int, flag: str) -> list[DeliveryRecord]:
-        """Sent DMs of people who have not answered, `flag` not yet done."""
+    def answered_among(self, run_id: int, user_ids: list[str]) -> frozenset[str]:
+        """Which of these people answered the run: found in memory, with the secret."""
+        if not user_ids:
+            return frozenset()
         with self.db.transaction() as session:
-            return anonymity.unanswered(session, self.policy.secret, run_id, flag)
+            keys = store.respondent_keys(session, run_id)
+        return anonymity.answered_among(self.policy.secret, run_id, user_ids, keys)
 
     # ---- answers -------------------------------------------------------------------------------
 
@@ -504,7 +577,6 @@ class SurveyService:
         recorded = store.record_answers_if_open(
             self.db,
             run_id=run_id,
-            user_id=user_id,
             respondent=anonymity.respondent_key(self.policy.secret, run_id, user_id),
             answers=[(q, n, t) for q, (n, t) in sorted(answers.items())],
             today=now.date(),  # the day only: a finer time could be matched to a person
@@ -533,12 +605,8 @@ class SurveyService:
             for run, mine in open_runs
         ]
         answered_surveys = [
-            AnsweredSurvey(
-                SurveyDefinition.from_json(run.definition),
-                run.closes_at,
-                {a.question: (a.number, a.text) for a in mine},
-            )
-            for run, mine in answered
+            AnsweredSurvey(SurveyDefinition.from_json(run.definition), run.closes_at)
+            for run in answered
         ]
         return sorted(open_surveys, key=lambda s: s.closes_at), answered_surveys
 
@@ -552,73 +620,91 @@ class SurveyService:
 
     def results(
         self, actor: Actor, name: str, run_number: int | None
-    ) -> tuple[SurveyRecord, RunResults, SurveyDefinition]:
-        """`/pulse results`: a run's figures, as far as the anonymity rules let them show."""
+    ) -> tuple[SurveyRecord, RunResults | Participation, SurveyDefinition]:
+        """`/pulse results`: a closed run's released results; of an open run, only how many
+        have answered so far."""
         self.authorize(actor, "/pulse results")
-        return self.run_results(name, run_number)
+        survey, run = self.find_run(name, run_number)
+        if run.status == RUN_OPEN:
+            with self.db.transaction() as session:
+                participation = Participation(
+                    run.number,
+                    store.invited_count(session, run.id),
+                    store.respondent_count(session, run.id),
+                    run.closes_at,
+                )
+            return survey, participation, definition_of(run)
+        return survey, self.released_results(run), definition_of(run)
 
-    def run_results(
-        self, name: str, run_number: int | None
-    ) -> tuple[SurveyRecord, RunResults, SurveyDefinition]:
+    def find_run(self, name: str, run_number: int | None) -> tuple[SurveyRecord, RunRecord]:
+        """A survey's run by number, else its latest; refused when there is none."""
         survey = self.find_existing(name)
         with self.db.transaction() as session:
             runs = store.runs_of(session, survey.id)
-            if not runs:
-                raise SurveyError("pulse.errors.never_run", name=survey.name)
-            if run_number is None:
-                run = runs[-1]
-            else:
-                matching = [r for r in runs if r.number == run_number]
-                if not matching:
-                    raise SurveyError(
-                        "pulse.errors.no_such_run", name=survey.name, number=run_number
-                    )
-                run = matching[0]
-            earlier = [r for r in runs if r.number < run.number]
-            answers = [(a.question, a.number, a.text) for a in store.run_answers(session, run.id)]
-            previous = None
-            if earlier:
-                # A question withheld in the previous run gives no change either: current
-                # minus change would be the withheld figure.
-                hidden_before = self.withheld_questions(session, earlier[-1])
-                previous = [
-                    (a.question, a.number, a.text)
-                    for a in store.run_answers(session, earlier[-1].id)
-                    if a.question not in hidden_before
-                ]
-            invited = store.invited_count(session, run.id)
-            by_segment = store.segment_answers(session, run.id)
-            invited_by_segment = store.invited_by_segment(session, run.id)
-            answered = store.respondent_count(session, run.id)
-            risky = self.withheld_questions(session, run)
-        definition = definition_of(run)
-        minimum = self.policy.min_responses
-        results = RunResults(
-            run_number=run.number,
-            invited=invited,
-            answered=answered,
-            min_responses=minimum,
-            questions=question_results(
-                definition,
-                answers,
-                min_responses=anonymity.question_threshold(answered, minimum),
-                previous=previous,
-            ),
-            segments=segment_results(
-                definition,
-                answers,
-                by_segment,
-                invited_by_segment,
-                answered=answered,
-                min_responses=minimum,
-            ),
-        )
-        return survey, withhold(results, risky), definition
+        if not runs:
+            raise SurveyError("pulse.errors.never_run", name=survey.name)
+        if run_number is None:
+            return survey, runs[-1]
+        matching = [r for r in runs if r.number == run_number]
+        if not matching:
+            raise SurveyError("pulse.errors.no_such_run", name=survey.name, number=run_number)
+        return survey, matching[0]
 
-    def withheld_questions(self, session: Session, run: RunRecord) -> set[int]:
-        return anonymity.withheld_questions(
-            session, self.policy.secret, self.policy.min_responses, run
-        )
+    def run_results(self, name: str, run_number: int) -> tuple[RunResults, SurveyDefinition]:
+        """A closed run's released results (for the summary, App Home and exports)."""
+        _, run = self.find_run(name, run_number)
+        return self.released_results(run), definition_of(run)
+
+    def released_results(self, run: RunRecord) -> RunResults:
+        """The snapshot frozen when `run` closed; released now if it has not been yet (a
+        crash between the close and the release, or a run closed before releases existed)."""
+        with self.db.transaction() as session:
+            found = release_store.snapshot_of(session, run.id)
+        if found is None:
+            # Releases go in the order runs closed: each is compared with those before it.
+            self.release_closed_runs()
+            with self.db.transaction() as session:
+                found = release_store.snapshot_of(session, run.id)
+        if found is None:
+            raise SurveyError("pulse.errors.not_open", name=str(run.id))  # not closed: no results
+        return RunResults.from_json(found)
+
+    def _release(self, run: RunRecord) -> RunResults:
+        """Release a closed run's results once: compared with every earlier release (see
+        bot.surveys.releases), frozen as its snapshot."""
+        managers = self.managers() | self.policy.managers
+        with self.db.transaction() as session:
+            release_store.lock_releases(session)
+            found = release_store.snapshot_of(session, run.id)
+            if found is not None:  # another instance released it first
+                return RunResults.from_json(found)
+            return release_run(
+                session,
+                run,
+                secret=self.policy.secret,
+                min_responses=self.policy.min_responses,
+                managers=managers,
+                previous=self._previous_release(session, run),
+                released_on=self.clock().date(),
+            )
+
+    def release_closed_runs(self) -> int:
+        """Release every closed run without a snapshot, in the order they closed."""
+        with self.db.transaction() as session:
+            pending = release_store.unreleased_closed_runs(session)
+        for run in pending:
+            self._release(run)
+        return len(pending)
+
+    @staticmethod
+    def _previous_release(session: Session, run: RunRecord) -> RunResults | None:
+        """The survey's release before this run's, if any (its figures give the changes)."""
+        for earlier in reversed(store.runs_of(session, run.survey_id)):
+            if earlier.number < run.number:
+                found = release_store.snapshot_of(session, earlier.id)
+                if found is not None:
+                    return RunResults.from_json(found)
+        return None
 
     def export_csv(
         self, actor: Actor, name: str, question_texts: Callable[[SurveyDefinition], list[str]]
@@ -627,56 +713,57 @@ class SurveyService:
         self.authorize(actor, "/pulse export")
         survey = self.find_existing(name)
         with self.db.transaction() as session:
-            numbers = [run.number for run in store.runs_of(session, survey.id)]
-        parts = []
-        for index, number in enumerate(numbers):
-            _, results, definition = self.run_results(name, number)
-            rows = export_rows(results, question_texts(definition))
-            parts.append(rows if index == 0 else rows.split("\n", 1)[1])
-        return "".join(parts)
+            closed = [r.number for r in store.runs_of(session, survey.id) if r.status != RUN_OPEN]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_HEADER)
+        for number in closed:  # an open run has released nothing yet
+            results, definition = self.run_results(name, number)
+            writer.writerows(export_rows(results, question_texts(definition)))
+        return out.getvalue()
 
 
-def export_rows(results: RunResults, question_texts: list[str]) -> str:
-    """Aggregates only, and only what the threshold lets through: never a row per person."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["run", "question", "type", "answered", "metric", "value"])
-    writer.writerow([results.run_number, "", "", results.answered, "invited", results.invited])
+def export_rows(results: RunResults, question_texts: list[str]) -> list[list[object]]:
+    """Aggregates only, and only what the release let through: never a row per person."""
+    rows: list[list[object]] = [
+        [results.run_number, "", "", results.answered, "invited", results.invited]
+    ]
     for q in results.questions:
         text = question_texts[q.index]
         base = [results.run_number, text, q.kind, q.answered]
         if q.withheld:
-            writer.writerow([*base, "hidden_overlapping_run", ""])
+            rows.append([*base, "hidden_overlap", ""])
             continue
         if q.hidden:
-            writer.writerow([*base, "hidden_below_threshold", results.min_responses])
+            rows.append([*base, "hidden_below_threshold", results.min_responses])
             continue
         if q.enps is not None:
-            writer.writerow([*base, "enps", q.enps.score])
-            writer.writerow([*base, "promoters", q.enps.promoters])
-            writer.writerow([*base, "passives", q.enps.passives])
-            writer.writerow([*base, "detractors", q.enps.detractors])
+            rows.append([*base, "enps", q.enps.score])
+            if q.enps.promoters is not None:  # too few people for counts per band otherwise
+                rows.append([*base, "promoters", q.enps.promoters])
+                rows.append([*base, "passives", q.enps.passives])
+                rows.append([*base, "detractors", q.enps.detractors])
         if q.kind == "scale" and q.mean is not None and q.favourable is not None:
-            writer.writerow([*base, "mean", f"{q.mean:.2f}"])
-            writer.writerow([*base, "favourable_share", f"{q.favourable:.2f}"])
+            rows.append([*base, "mean", f"{q.mean:.2f}"])
+            rows.append([*base, "favourable_share", f"{q.favourable:.2f}"])
         for label, count in q.distribution:
-            writer.writerow([*base, f"count_{label}", count])
+            rows.append([*base, f"count_{label}", count])
         for comment in q.comments:
-            writer.writerow([*base, "comment", comment])
+            rows.append([*base, "comment", comment])
     for segment in results.segments:  # the same rule as /pulse results: hidden teams say so
         team = f"team:{segment.segment}"
         if segment.hidden:
-            writer.writerow([results.run_number, "", "", "", f"{team}:hidden_by_threshold", ""])
+            rows.append([results.run_number, "", "", "", f"{team}:hidden_by_threshold", ""])
             continue
-        writer.writerow([results.run_number, "", "", segment.answered, f"{team}:invited",
+        rows.append([results.run_number, "", "", segment.answered, f"{team}:invited",
                          segment.invited])  # fmt: skip
         for sq in segment.questions:
             base = [results.run_number, question_texts[sq.index], sq.kind, segment.answered]
             if sq.hidden:
-                writer.writerow([*base, f"{team}:hidden_by_threshold", ""])
+                rows.append([*base, f"{team}:hidden_by_threshold", ""])
             elif sq.enps is not None:
-                writer.writerow([*base, f"{team}:enps", sq.enps.score])
+                rows.append([*base, f"{team}:enps", sq.enps.score])
             elif sq.mean is not None and sq.favourable is not None:
-                writer.writerow([*base, f"{team}:mean", f"{sq.mean:.2f}"])
-                writer.writerow([*base, f"{team}:favourable_share", f"{sq.favourable:.2f}"])
-    return out.getvalue()
+                rows.append([*base, f"{team}:mean", f"{sq.mean:.2f}"])
+                rows.append([*base, f"{team}:favourable_share", f"{sq.favourable:.2f}"])
+    return rows

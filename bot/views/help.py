@@ -44,3 +44,18 @@ def pulse_help(texts: Texts, *, min_responses: int) -> list[Block]:
             ]
         ),
     ]
+
+
+def privacy_blocks(texts: Texts, *, min_responses: int, double: int) -> list[Block]:
+    """`/pulse privacy`: what is stored, who sees what, what an operator could do."""
+    parts = ("stored", "managers", "slack", "operator")
+    return [
+        HeaderBlock(text=texts("pulse.privacy.title")),
+        *(
+            SectionBlock(
+                text=clip(texts(f"pulse.privacy.{part}", needed=min_responses, double=double))
+            )
+            for part in parts
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.privacy.footer"))]),
+    ]

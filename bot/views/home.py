@@ -20,12 +20,11 @@ from slack_sdk.models.views import View
 
 from bot.i18n import Texts
 from bot.summary import RunSummary
-from bot.surveys.model import SurveyDefinition
 from bot.surveys.results import signed
 from bot.surveys.service import AnsweredSurvey, OpenSurvey
 from bot.views.common import clip, escape
 from bot.views.deals import percent, totals
-from bot.views.surveys import OPEN_ANSWERS_ACTION, question_text, survey_title, when
+from bot.views.surveys import OPEN_ANSWERS_ACTION, survey_title, when
 
 HOME_SUMMARY_ACTION = "home.summary"
 HOME_RESULTS_ACTION = "home.results"
@@ -67,15 +66,6 @@ def _open_survey_blocks(texts: Texts, surveys: Sequence[OpenSurvey]) -> list[Blo
     return blocks
 
 
-def _answer_text(
-    texts: Texts, definition: SurveyDefinition, index: int, answer: tuple[int | None, str | None]
-) -> str:
-    number, text = answer
-    question = escape(question_text(texts, definition.questions[index]))
-    value = str(number) if number is not None else escape(clip(text or "", 200))
-    return f"• {question}: *{value}*"
-
-
 def _answered_blocks(texts: Texts, answered: Sequence[AnsweredSurvey]) -> list[Block]:
     if not answered:
         return []
@@ -88,11 +78,6 @@ def _answered_blocks(texts: Texts, answered: Sequence[AnsweredSurvey]) -> list[B
                 closed=survey.closed_at.strftime("%Y-%m-%d"),
             )
         )
-        lines += [
-            _answer_text(texts, survey.definition, index, answer)
-            for index, answer in sorted(survey.answers.items())
-            if index < len(survey.definition.questions)
-        ]
     return [
         SectionBlock(text=clip("\n".join(lines))),
         ContextBlock(elements=[MarkdownTextObject(text=texts("home.past_private"))]),

@@ -39,12 +39,14 @@ from bot.surveys.commands import (
     RunStarted,
     Scheduled,
     ShowHelp,
+    ShowPrivacy,
     ShowTemplates,
     SummaryRequested,
     SurveyList,
 )
 from bot.surveys.model import MAX_QUESTIONS, Question, SurveyDefinition
-from bot.surveys.results import QuestionResult, RunResults, SegmentResult, signed
+from bot.surveys.releases import DISTRIBUTION_FACTOR
+from bot.surveys.results import Participation, QuestionResult, RunResults, SegmentResult, signed
 from bot.surveys.schedule import (
     DEFAULT_OPEN_DAYS,
     DEFAULT_TIME,
@@ -57,7 +59,7 @@ from bot.surveys.schedule import (
 from bot.surveys.service import SurveyOverview, schedule_of
 from bot.surveys.templates import TEMPLATES
 from bot.views.common import clip, error_blocks, notice
-from bot.views.help import pulse_help
+from bot.views.help import privacy_blocks, pulse_help
 from storage.surveys import SurveyRecord
 
 ENPS_ACTION_PREFIX = "pulse.enps."
@@ -149,8 +151,10 @@ def survey_dm(
 
 
 def enps_answered_dm(
-    texts: Texts, run_id: int, definition: SurveyDefinition, score: int, closes_at: datetime
+    texts: Texts, run_id: int, definition: SurveyDefinition, closes_at: datetime
 ) -> list[Block]:
+    """After a one-click answer: that it is recorded, never what it was (the DM stays in
+    Slack, readable with the bot's token); "Change" opens a form filled in at that moment."""
     title = escape(survey_title(texts, definition))
     buttons = [
         ButtonElement(
@@ -164,7 +168,7 @@ def enps_answered_dm(
             )
         )
     return [
-        SectionBlock(text=texts("pulse.dm.enps_chosen", title=title, score=score)),
+        SectionBlock(text=texts("pulse.dm.enps_chosen", title=title)),
         ActionsBlock(block_id=f"answered:{run_id}", elements=buttons),
         ContextBlock(
             elements=[
@@ -202,10 +206,9 @@ def answered_dm(
     ]
 
 
-def closed_dm(texts: Texts, definition: SurveyDefinition) -> list[Block]:
-    return [
-        SectionBlock(text=texts("pulse.dm.closed", title=escape(survey_title(texts, definition))))
-    ]
+def closed_dm(texts: Texts, definition: SurveyDefinition, *, answered: bool) -> list[Block]:
+    key = "pulse.dm.closed_answered" if answered else "pulse.dm.closed"
+    return [SectionBlock(text=texts(key, title=escape(survey_title(texts, definition))))]
 
 
 def reminder_dm(texts: Texts, definition: SurveyDefinition, closes_at: datetime) -> list[Block]:
@@ -599,24 +602,23 @@ def _question_result(
     if q.withheld:
         return f"{title}\n" + texts("pulse.results.question_withheld")
     if q.hidden:
-        return f"{title}\n" + texts(
-            "pulse.results.question_hidden", answered=q.answered, needed=min_responses
-        )
+        return f"{title}\n" + texts("pulse.results.question_hidden", needed=min_responses)
     lines = [title]
     if q.enps is not None:
         change = (
             "" if q.change is None else " " + texts("pulse.results.change", change=signed(q.change))
         )
-        lines.append(
-            texts(
+        if q.enps.promoters is None:  # too few people for counts per band
+            figure = texts("pulse.results.enps_score", score=signed(q.enps.score))
+        else:
+            figure = texts(
                 "pulse.results.enps",
                 score=signed(q.enps.score),
                 promoters=q.enps.promoters,
                 passives=q.enps.passives,
                 detractors=q.enps.detractors,
             )
-            + change
-        )
+        lines.append(figure + change)
     elif q.kind == "scale" and q.mean is not None and q.favourable is not None:
         change = (
             ""
@@ -643,7 +645,7 @@ def _question_result(
 
 
 def results_blocks(
-    texts: Texts, name: str, definition: SurveyDefinition, results: RunResults
+    texts: Texts, name: str, definition: SurveyDefinition, results: RunResults | Participation
 ) -> list[Block]:
     title = escape(survey_title(texts, definition))
     blocks: list[Block] = [
@@ -667,6 +669,15 @@ def results_blocks(
             )
         ),
     ]
+    if isinstance(results, Participation):
+        closes = results.closes_at
+        open_text = texts(
+            "pulse.results.open",
+            closes=when(closes, closes.strftime("%Y-%m-%d %H:%M UTC")),
+            answered=results.answered,
+            invited=results.invited,
+        )
+        return [*blocks, SectionBlock(text=open_text)]
     if results.hidden:
         blocks.append(
             SectionBlock(
@@ -697,7 +708,13 @@ def results_blocks(
     blocks.append(
         ContextBlock(
             elements=[
-                MarkdownTextObject(text=texts("pulse.results.footer", needed=results.min_responses))
+                MarkdownTextObject(
+                    text=texts(
+                        "pulse.results.footer",
+                        needed=results.min_responses,
+                        double=DISTRIBUTION_FACTOR * results.min_responses,
+                    )
+                )
             ]
         )
     )
@@ -745,6 +762,10 @@ def command_reply(
         return notice(reply_message(texts, result)) + pulse_help(texts, min_responses=min_responses)
     if isinstance(result, Refusal):
         return error_blocks(texts, result.key, **result.params)
+    if isinstance(result, ShowPrivacy):
+        return privacy_blocks(
+            texts, min_responses=min_responses, double=DISTRIBUTION_FACTOR * min_responses
+        )
     if isinstance(result, ShowTemplates):
         return templates_blocks(texts)
     if isinstance(result, SurveyList):
@@ -762,6 +783,8 @@ def reply_message(texts: Texts, result: PulseResult) -> str:
         return texts("common.unknown_subcommand", command="/pulse", subcommand=result.unknown)
     if isinstance(result, Refusal):
         return texts(result.key, **result.params)
+    if isinstance(result, ShowPrivacy):
+        return texts("pulse.privacy.title")
     if isinstance(result, ShowTemplates):
         return texts("pulse.list.templates_title")
     if isinstance(result, SurveyList):

@@ -85,7 +85,6 @@ def enps_click(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         survey_dms.show_enps_answered,
         services,
         run_id=run_id,
-        score=score,
         user_id=user_id,
         language=language,
         channel=container.get("channel_id"),
@@ -93,29 +92,9 @@ def enps_click(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     )
 
 
-def change_enps(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ack()
-    run_id = run_id_of(body["actions"][0].get("value"))
-    if run_id is None:
-        return
-    services = services_of(context)
-    user_id = user_of(context).user_id
-    container = body.get("container") or {}
-    services.background.submit_in_order(
-        survey_dms.dm_lane(run_id, user_id),
-        survey_dms.show_enps_buttons,
-        services,
-        run_id=run_id,
-        user_id=user_id,
-        language=context["language"],
-        channel=container.get("channel_id"),
-        ts=container.get("message_ts"),
-        response_url=body.get("response_url"),
-    )
-
-
 def answers_button(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    """Start / Change my answers / Add a comment: the modal, after the ack."""
+    """Start / Change (my answers) / Add a comment: the modal, filled in with the person's
+    answers at that moment, after the ack. Nothing in Slack keeps what they answered."""
     ack()
     action = body["actions"][0]
     run_id = run_id_of(action.get("value"))
@@ -220,7 +199,7 @@ def submit_comment(ack: Ack, view: dict[str, Any], context: BoltContext) -> None
 
 def register(app: App) -> None:
     app.action(ENPS_CLICK)(enps_click)
-    app.action(views.CHANGE_ENPS_ACTION)(change_enps)
+    app.action(views.CHANGE_ENPS_ACTION)(answers_button)
     app.action(views.OPEN_ANSWERS_ACTION)(answers_button)
     app.action(views.COMMENT_ACTION)(answers_button)
     app.view(views.ANSWERS_CALLBACK)(submit_answers)

@@ -23,6 +23,7 @@ from bot.surveys.commands import (
     run_pulse_command,
 )
 from bot.views import surveys as views
+from bot.views.common import notice
 from handlers.middleware import actor_of, services_of, texts_for, user_of
 
 
@@ -49,9 +50,9 @@ def pulse_command(ack: Ack, command: dict[str, str], context: BoltContext) -> No
     )
     ack(text=views.reply_message(texts, result), blocks=blocks)
     if isinstance(result, RunStarted):
-        later(send_run, services, result.run.id)
+        later(send_run, services, result.run.id, actor.user_id, texts.language)
     elif isinstance(result, RunClosed):
-        later(survey_dms.send_close_notices_soon, services)
+        later(survey_dms.send_close_notices_soon, services)  # releases the results first
     elif isinstance(result, ExportRequested):
         later(send_export, services, actor, texts.language, result.name)
     elif isinstance(result, SummaryRequested):
@@ -73,10 +74,17 @@ def open_view(services: Services, trigger_id: str, view: Any) -> None:
     services.client.views_open(trigger_id=trigger_id, view=view)
 
 
-def send_run(services: Services, run_id: int) -> None:
-    """A run started by hand: its audience looked up and its DMs sent, at once."""
+def send_run(services: Services, run_id: int, asker_id: str, language: Language) -> None:
+    """A run started by hand: its audience looked up and its DMs sent, at once; if its
+    audience is too small for anonymity, the run is dropped and the manager told."""
     now = services.clock()
     survey_dms.resolve_audiences(services, now)
+    if services.surveys.get_run(run_id) is None:
+        message = Texts(language)(
+            "pulse.reply.too_few_people", needed=services.settings.min_responses
+        )
+        services.client.chat_postMessage(channel=asker_id, text=message, blocks=notice(message))
+        return
     survey_dms.dispatch_due_deliveries(services, now, run_id=run_id)
 
 

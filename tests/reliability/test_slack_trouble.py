@@ -122,15 +122,18 @@ def test_every_web_api_method_rides_out_limits_errors_and_timeouts(
         )
     jobs.dispatch_due_deliveries(services, services.clock())
 
-    # conversations.members: a survey to the members of a channel.
-    assert bot.command(MANAGER, "/pulse", "start pulse to <#C03MANAGERS|managers>").status == 200
+    # conversations.members: a survey to the members of a channel (and one more person: no
+    # survey goes to fewer than three).
+    audience = (*MANAGERS, "U02MBIANC")
+    start = "start pulse to <#C03MANAGERS|managers> <@U02MBIANC>"
+    assert bot.command(MANAGER, "/pulse", start).status == 200
     standin.wait_for(
-        lambda: all(survey_dms(bot, p, multi_question=True) for p in MANAGERS),
+        lambda: all(survey_dms(bot, p, multi_question=True) for p in audience),
         timeout=60,
-        describe="the managers' pulse DMs",
+        describe="the pulse DMs of #managers and Marco",
     )
     assert services.background.wait_idle(timeout=60)
-    assert all(not survey_dms(bot, p, multi_question=True) for p in PEOPLE if p not in MANAGERS)
+    assert all(not survey_dms(bot, p, multi_question=True) for p in PEOPLE if p not in audience)
 
     # chat.postMessage again, files upload: the weekly summary with its chart.
     assert record_weekly_summary(services, services.clock()) == 1
