@@ -48,7 +48,11 @@ def user_record_from_slack(user: Mapping[str, Any]) -> UserRecord:
 
 
 class Directory:
-    """Looks users up in memory, then the database, then (once) in Slack."""
+    """Looks users up in memory, then the database, then (once) in Slack.
+
+    The database is read whole, never by one person's id: a request's lookup of its own
+    sender would otherwise sit in the statement log beside what they did (a survey answer).
+    """
 
     def __init__(
         self,
@@ -70,7 +74,8 @@ class Directory:
         )
         self._managers = managers
         self._default_language = default_language
-        self._cache: dict[str, tuple[float, UserRecord]] = {}
+        self._cache: dict[str, UserRecord] = {}
+        self._loaded_at = float("-inf")
         self._lock = threading.Lock()
 
     def get(self, user_id: str, *, quick: bool = False) -> UserRecord:
@@ -81,20 +86,28 @@ class Directory:
     def find(self, user_id: str, *, quick: bool = False) -> UserRecord | None:
         """As `get`, but None when Slack could not be asked right now (down, rate limited,
         too slow), so that "no such user" and "could not check" can be told apart."""
-        now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(user_id)
-        if cached and now - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        with self._db.transaction() as session:
-            record = store.get_user(session, user_id)
+            fresh = time.monotonic() - self._loaded_at < CACHE_SECONDS
+            record = self._cache.get(user_id)
+        if record is None or not fresh:
+            self._load_all()
+            with self._lock:
+                record = self._cache.get(user_id)
         if record is None:
             record = self.fetch(user_id, quick=quick)
             if record is None:
                 return None
-        with self._lock:
-            self._cache[user_id] = (now, record)
+            with self._lock:
+                self._cache[user_id] = record
         return record
+
+    def _load_all(self) -> None:
+        """Every known user into memory, in one statement that names nobody."""
+        with self._db.transaction() as session:
+            users = store.list_users(session)
+        with self._lock:
+            self._cache = {user.user_id: user for user in users}
+            self._loaded_at = time.monotonic()
 
     def fetch(self, user_id: str, *, quick: bool = False) -> UserRecord | None:
         """Ask Slack for one user and remember the answer; None when Slack did not answer."""
@@ -124,7 +137,7 @@ class Directory:
         with self._db.transaction() as session:
             count = store.upsert_users(session, records, self._clock())
         with self._lock:
-            self._cache.clear()
+            self._loaded_at = float("-inf")  # read again, whole, at the next lookup
         log.info("directory synchronised: %d users", count)
         return count
 

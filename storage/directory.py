@@ -76,11 +76,6 @@ def _record(row: DirectoryUser) -> UserRecord:
     )
 
 
-def get_user(session: Session, user_id: str) -> UserRecord | None:
-    row = session.get(DirectoryUser, user_id)
-    return None if row is None else _record(row)
-
-
 def list_users(session: Session) -> list[UserRecord]:
     rows = session.scalars(select(DirectoryUser).order_by(DirectoryUser.user_id))
     return [_record(row) for row in rows]

@@ -46,7 +46,7 @@ from bot.views.surveys import (
 )
 from storage import surveys as store
 from storage.scheduling import claim_effect
-from storage.surveys import FAILED, SENDING, SENT, RunRecord
+from storage.surveys import FAILED, SENT, RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
                     blocks=blocks_json,
                     metadata={
                         "event_type": METADATA_EVENT,
-                        "event_payload": {"delivery": delivery.id},
+                        "event_payload": {"delivery": delivery.id, "run": run.id},
                     },
                 )
             except SlackApiError as exc:
@@ -423,9 +423,6 @@ def send_close_notices_soon(services: Services, *, patience: float = 30.0) -> in
 
 # ---- a person's own DM, after their click ------------------------------------------------------
 
-# How long an update waits for the fan-out to record where a DM went (see dm_of).
-DM_RECORD_PATIENCE = 30.0
-
 
 def dm_lane(run_id: int, user_id: str) -> str:
     """Updates of one person's survey DM go in the order of their clicks: the newest shows."""
@@ -443,23 +440,19 @@ def update_dm(services: Services, channel: str, ts: str, text: str, blocks: list
 def dm_of(
     services: Services, run_id: int, user_id: str, channel: str | None, ts: str | None
 ) -> tuple[str, str] | None:
-    """The DM to update: the message clicked, else the one the fan-out sent.
-
-    The fan-out records where a DM went a batch at a time: someone quick may answer before
-    their DM's row says so. Its row is `sending` then; wait for it (bounded).
-    """
+    """The DM to update: the message clicked (or the one a form was opened from), else the
+    run's DM found in the person's DM history by its metadata. Never from the database: a
+    lookup by the person's id beside their answer would tie the two in its statement log."""
     if channel and ts:
         return channel, ts
-    deadline = time.monotonic() + DM_RECORD_PATIENCE
-    while True:
-        delivery = services.surveys.delivery_of(run_id, user_id)
-        if delivery is None:
-            return None
-        if delivery.channel_id and delivery.message_ts:
-            return delivery.channel_id, delivery.message_ts
-        if delivery.state != SENDING or time.monotonic() > deadline:
-            return None
-        time.sleep(0.05)
+    try:
+        found = find_message_by_metadata(
+            services.client, user_id, METADATA_EVENT, lambda p: p.get("run") == run_id
+        )
+    except SlackApiError as exc:
+        log.warning("survey DM not found: %s", exc.response.get("error"))
+        return None
+    return None if found is None else (found.channel, found.ts)
 
 
 def show_enps_answered(
@@ -484,12 +477,19 @@ def show_enps_answered(
     update_dm(services, where[0], where[1], text, blocks)
 
 
-def show_answered(services: Services, run_id: int, user_id: str, language: Language) -> None:
+def show_answered(
+    services: Services,
+    *,
+    run_id: int,
+    user_id: str,
+    language: Language,
+    dm: tuple[str, str] | None,
+) -> None:
     """After the answers form: the DM says they were recorded."""
     texts = Texts(language)
     run = services.surveys.get_run(run_id)
     definition = services.surveys.definitions.get(run_id)
-    where = dm_of(services, run_id, user_id, None, None)
+    where = dm_of(services, run_id, user_id, *(dm or (None, None)))
     if run is None or definition is None or where is None:
         return
     text = texts("pulse.dm.thanks_until", closes=run.closes_at.isoformat())

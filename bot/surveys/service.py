@@ -36,7 +36,7 @@ from storage import summary as summary_store
 from storage import surveys as store
 from storage.db import Database
 from storage.summary import ClosedRun
-from storage.surveys import RUN_OPEN, DeliveryRecord, RunRecord, SurveyRecord
+from storage.surveys import RUN_OPEN, RunRecord, SurveyRecord
 
 MAX_NAME = 40
 EXPORT_HEADER = ["run", "question", "type", "answered", "metric", "value"]
@@ -549,10 +549,6 @@ class SurveyService:
 
     def is_open(self, run: RunRecord) -> bool:
         return is_open(run, self.clock())
-
-    def delivery_of(self, run_id: int, user_id: str) -> DeliveryRecord | None:
-        with self.db.transaction() as session:
-            return store.delivery_of(session, run_id, user_id)
 
     def answered_among(self, run_id: int, user_ids: list[str]) -> frozenset[str]:
         """Which of these people answered the run: found in memory, with the secret."""

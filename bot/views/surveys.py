@@ -254,11 +254,23 @@ def _answer_element(
     )
 
 
+def modal_metadata(run_id: int, dm: tuple[str, str] | None) -> str:
+    """What a survey modal carries: its run, and the DM it was opened from (channel, ts), so
+    that the DM is updated after an answer without looking up whose it is."""
+    return str(run_id) if dm is None else f"{run_id}:{dm[0]}:{dm[1]}"
+
+
+def dm_of_metadata(metadata: object) -> tuple[str, str] | None:
+    parts = str(metadata or "").split(":")
+    return (parts[1], parts[2]) if len(parts) == 3 and parts[1] and parts[2] else None
+
+
 def answer_modal(
     texts: Texts,
     run_id: int,
     definition: SurveyDefinition,
     current: dict[int, tuple[int | None, str | None]],
+    dm: tuple[str, str] | None = None,
 ) -> View:
     blocks: list[Block] = [
         ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.dm.anonymous"))])
@@ -276,7 +288,7 @@ def answer_modal(
     return View(
         type="modal",
         callback_id=ANSWERS_CALLBACK,
-        private_metadata=str(run_id),
+        private_metadata=modal_metadata(run_id, dm),
         title=_modal_title(texts, definition),
         submit=texts("pulse.modal.submit"),
         close=texts("pulse.modal.cancel"),

@@ -19,7 +19,6 @@ from bot.services import Services
 from bot.surveys.model import SurveyDefinition
 from bot.surveys.service import Answers, validate_answers
 from bot.views import surveys as views
-from handlers.home import refresh_home
 from handlers.middleware import services_of, texts_for, user_of
 
 ENPS_CLICK = re.compile(r"^pulse\.enps\.([0-9]|10)$")
@@ -101,6 +100,8 @@ def answers_button(ack: Ack, body: dict[str, Any], context: BoltContext) -> None
     if run_id is None:
         return
     services = services_of(context)
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
     services.background.submit(
         open_answers,
         services,
@@ -110,6 +111,7 @@ def answers_button(ack: Ack, body: dict[str, Any], context: BoltContext) -> None
         language=context["language"],
         trigger_id=body["trigger_id"],
         response_url=body.get("response_url"),
+        dm=(str(channel), str(ts)) if channel and ts else None,
     )
 
 
@@ -122,6 +124,7 @@ def open_answers(
     language: Language,
     trigger_id: str,
     response_url: str | None,
+    dm: tuple[str, str] | None,
 ) -> None:
     """The answers (or comment) modal, filled with the person's current answers."""
     texts = Texts(language)
@@ -136,7 +139,7 @@ def open_answers(
         last = len(definition.questions) - 1
         view = views.comment_modal(texts, run.id, definition, current.get(last, (None, None))[1])
     else:
-        view = views.answer_modal(texts, run.id, definition, current)
+        view = views.answer_modal(texts, run.id, definition, current, dm)
     services.client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -163,15 +166,17 @@ def submit_answers(ack: Ack, view: dict[str, Any], context: BoltContext) -> None
         ack(views.modal_errors({"q0": texts("pulse.dm.closed_click")}))
         return
     ack()
+    # The DM is found from the form itself, and the Home tab is not refreshed now: nothing
+    # that names the person is read beside their answer (it updates when they open it).
     services.background.submit_in_order(
         survey_dms.dm_lane(run_id, user_id),
         survey_dms.show_answered,
         services,
-        run_id,
-        user_id,
-        context["language"],
+        run_id=run_id,
+        user_id=user_id,
+        language=context["language"],
+        dm=views.dm_of_metadata(view.get("private_metadata")),
     )
-    refresh_home(context)  # the Home tab's survey list changed
 
 
 def submit_comment(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
