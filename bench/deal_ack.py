@@ -21,8 +21,8 @@ from slack_sdk import WebClient
 
 from bot.app import build_app, build_services, freeze_startup_objects
 from bot.config import load_settings
+from bot.deals.arguments import NewDealArgs
 from bot.deals.service import Actor
-from bot.parsing import NewDealArgs
 from bot.slack_requests import SlackRequests
 from bot.standin import SlackStandIn
 from storage.db import Database

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
-from bot.parsing import is_currency_code
+from bot.parsing.money import is_currency_code
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.deals.arguments import DealRefById, NewDealArgs
 from bot.deals.commands import (
     ExportRequested,
     OpenNewDealForm,
@@ -20,7 +21,8 @@ from bot.deals.commands import (
 from bot.deals.export import export_deals
 from bot.deals.service import Actor, DealChange, DealError
 from bot.i18n import Texts
-from bot.parsing import DealRefById, NewDealArgs, ParseError, parse_amount
+from bot.parsing.money import parse_amount
+from bot.parsing.text import ParseError
 from bot.services import Services
 from bot.views import deals as views
 from bot.views.common import fallback_text

@@ -25,7 +25,7 @@ from bot.oneonones.commands import (
     parse_command,
     schedule_from_form,
 )
-from bot.parsing import parse_number_field
+from bot.parsing.text import parse_number_field
 from bot.services import Services
 from bot.views import oneonones as views
 from bot.views.common import error_blocks, fallback_text, notice

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Language
 from bot.i18n import Texts
-from bot.parsing import parse_number_field
+from bot.parsing.text import parse_number_field
 from bot.services import Services
 from bot.surveys import jobs, service
 from bot.surveys.model import SurveyDefinition, SurveyError, parse_questions

@@ -12,11 +12,12 @@ import pytest
 
 from bot.chart import PNG_SIGNATURE, summary_chart
 from bot.clock import FrozenClock
+from bot.deals.arguments import DealRefByName, NewDealArgs
 from bot.deals.service import Actor, DealService
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.i18n import Texts
 from bot.jobs import record_weekly_summary
-from bot.parsing import DealRefByName, Money, NewDealArgs
+from bot.parsing.money import Money
 from bot.standin import SlackStandIn, validate_blocks
 from bot.summary import (
     DealLine,

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock, system_clock
+from bot.deals.arguments import DealRef, DealRefById, NewDealArgs, deal_name_key
 from bot.deals.stages import LOST, WON, Pipeline
-from bot.parsing import DealRef, DealRefById, Money, NewDealArgs, deal_name_key
+from bot.parsing.money import Money
 from storage import deals as store
 from storage.db import Database
 from storage.deals import DealRow

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from bot.parsing import is_plain_number, parse_weekday
+from bot.parsing.dates import parse_weekday
+from bot.parsing.text import is_plain_number
 
 T = TypeVar("T")
 

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.parsing import (
+from bot.parsing.dates import parse_weekday
+from bot.parsing.text import (
     ParseError,
     is_plain_number,
     parse_user_mention,
-    parse_weekday,
     split_args,
 )
 from bot.surveys.model import SurveyError
