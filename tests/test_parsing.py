@@ -22,6 +22,7 @@ from bot.parsing.money import (
 from bot.parsing.text import (
     ERROR_PARAMS,
     ParseError,
+    parse_clock_time,
     parse_user_mention,
     split_args,
     split_keyword,
@@ -196,6 +197,32 @@ def test_split_keyword(token: str, expected: tuple[str, str] | None) -> None:
 )
 def test_parse_user_mention(token: str, expected: str | None) -> None:
     assert parse_user_mention(token) == expected
+
+
+# --- parse_clock_time ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("09:30", "09:30", id="hh_mm"),
+        pytest.param("9:30", "09:30", id="one_digit_hour"),
+        pytest.param("9.30", "09:30", id="dot"),
+        pytest.param("00:00", "00:00", id="midnight"),
+        pytest.param("23:59", "23:59", id="last_minute"),
+        pytest.param("24:00", None, id="hour_24"),
+        pytest.param("12:60", None, id="minute_60"),
+        pytest.param("12:5", None, id="one_digit_minute"),
+        pytest.param("123:00", None, id="three_digit_hour"),
+        pytest.param("10", None, id="hour_only"),
+        pytest.param("10am", None, id="am"),
+        pytest.param(" 10:00", None, id="spaces_are_the_callers"),
+        pytest.param("１０:００", None, id="full_width_digits"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_parse_clock_time(text: str, expected: str | None) -> None:
+    assert parse_clock_time(text) == expected
 
 
 # --- parse_amount -------------------------------------------------------------------------

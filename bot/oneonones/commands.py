@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from bot.parsing.dates import parse_weekday
-from bot.parsing.text import is_plain_number
+from bot.parsing.text import is_plain_number, parse_clock_time
 
 T = TypeVar("T")
 
@@ -29,7 +29,6 @@ USAGE = {
 SUBCOMMANDS = frozenset({"help", "list", *USAGE})
 
 _MENTION = re.compile(r"\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
 _MINUTES = re.compile(r"([0-9]{1,4})(?:m|min|mins|minutes?|minut[oi])?")
 # Keywords in English and Italian; every value word is read after its keyword.
 _EVERY = {"every", "ogni"}
@@ -208,10 +207,10 @@ def weekday_of(token: str) -> int:
 
 
 def time_of(token: str) -> str:
-    match = _TIME.fullmatch(token.strip())
-    if not match:
+    at_time = parse_clock_time(token.strip())
+    if at_time is None:
         raise OneOnOneError("bad_time", value=token[:30])
-    return f"{int(match[1]):02d}:{match[2]}"
+    return at_time
 
 
 def minutes_of(token: str) -> int:

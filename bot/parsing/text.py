@@ -1,4 +1,4 @@
-"""Reading what people type: its errors, the tokenizer, numbers and user mentions."""
+"""Reading what people type: its errors, the tokenizer, numbers, user mentions, clock times."""
 
 from __future__ import annotations
 
@@ -164,3 +164,15 @@ def parse_user_mention(token: str) -> str | None:
     """``<@U123|bob>``, ``<@U123>`` or ``<@W123>`` -> the user id; anything else None."""
     match = _MENTION_RE.fullmatch(token.strip())
     return match[1] if match else None
+
+
+# --- 4. Clock times -----------------------------------------------------------------------
+
+# 24-hour, the hour with or without its leading zero, and "9.30" as Italians write it.
+_CLOCK_TIME_RE: Final = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
+
+
+def parse_clock_time(text: str) -> str | None:
+    """``9:30``, ``09:30`` or ``9.30`` -> "09:30"; None when ``text`` is not a time of day."""
+    match = _CLOCK_TIME_RE.fullmatch(text)
+    return f"{int(match[1]):02d}:{match[2]}" if match else None
