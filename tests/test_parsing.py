@@ -22,10 +22,12 @@ from bot.parsing.money import (
 from bot.parsing.text import (
     ERROR_PARAMS,
     ParseError,
+    is_user_id,
     parse_clock_time,
     parse_user_mention,
     split_args,
     split_keyword,
+    take_user_mention,
 )
 
 TODAY = date(2026, 6, 10)  # a Wednesday
@@ -174,7 +176,7 @@ def test_split_keyword(token: str, expected: tuple[str, str] | None) -> None:
     assert split_keyword(token) == expected
 
 
-# --- parse_user_mention -------------------------------------------------------------------
+# --- user mentions ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -197,6 +199,39 @@ def test_split_keyword(token: str, expected: tuple[str, str] | None) -> None:
 )
 def test_parse_user_mention(token: str, expected: str | None) -> None:
     assert parse_user_mention(token) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("<@U1|bob smith> Q1 plan", ("U1", " Q1 plan"), id="label_with_space"),
+        pytest.param("  <@U1>  every week", ("U1", "  every week"), id="leading_spaces"),
+        pytest.param("<@W1>", ("W1", ""), id="nothing_after"),
+        pytest.param("<@U1>x", ("U1", "x"), id="no_space_after"),
+        pytest.param("bob <@U1>", None, id="not_first"),
+        pytest.param("@bob hello", None, id="plain_at_name"),
+        pytest.param("<@U1", None, id="unterminated"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_take_user_mention(text: str, expected: tuple[str, str] | None) -> None:
+    assert take_user_mention(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("U123ABC", True, id="user"),
+        pytest.param("W123", True, id="enterprise_user"),
+        pytest.param("u123", False, id="lower_case"),
+        pytest.param("C123", False, id="channel"),
+        pytest.param("bob", False, id="name"),
+        pytest.param("<@U123>", False, id="mention"),
+        pytest.param("U", False, id="prefix_only"),
+    ],
+)
+def test_is_user_id(text: str, expected: bool) -> None:
+    assert is_user_id(text) is expected
 
 
 # --- parse_clock_time ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Final, TypeAlias
 
 from bot.parsing.dates import take_date
 from bot.parsing.money import Money, is_currency_marker, looks_like_amount, parse_amount
-from bot.parsing.text import ParseError, excerpt, parse_user_mention, split_keyword
+from bot.parsing.text import ParseError, excerpt, is_user_id, parse_user_mention, split_keyword
 
 # The ParseError keys of deal arguments and their params, beside bot.parsing's (ERROR_PARAMS
 # in bot.parsing.text). Keys are stable: the en/it catalog renders them. Params hold raw user
@@ -118,7 +118,7 @@ class NewDealArgs:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", _checked_name(self.name))
-        if self.owner_id is not None and not re.fullmatch(r"[UW][A-Z0-9]+", self.owner_id):
+        if self.owner_id is not None and not is_user_id(self.owner_id):
             raise ValueError(f"not a Slack user id: {self.owner_id!r}")
         if self.source is not None and not self.source.strip():
             raise ValueError("source must not be blank")

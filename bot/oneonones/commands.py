@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from bot.parsing.dates import parse_weekday
-from bot.parsing.text import is_plain_number, parse_clock_time
+from bot.parsing.text import is_plain_number, parse_clock_time, take_user_mention
 
 T = TypeVar("T")
 
@@ -28,7 +28,6 @@ USAGE = {
 }
 SUBCOMMANDS = frozenset({"help", "list", *USAGE})
 
-_MENTION = re.compile(r"\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _MINUTES = re.compile(r"([0-9]{1,4})(?:m|min|mins|minutes?|minut[oi])?")
 # Keywords in English and Italian; every value word is read after its keyword.
 _EVERY = {"every", "ogni"}
@@ -119,13 +118,13 @@ def parse_command(text: str) -> OneOnOneRequest:
     if subcommand == "schedule" and not rest.strip():
         return SimpleRequest("schedule")  # several fields: a modal asks for them
     usage = USAGE[subcommand]
-    mention = _MENTION.match(rest)
+    mention = take_user_mention(rest)
     if mention is None:
         given = rest.split()[0][:40] if rest.strip() else ""
         if not given:
             raise OneOnOneError("missing_person", usage=usage)
         raise OneOnOneError("not_a_mention", value=given, usage=usage)
-    person_id, remainder = mention[1], rest[mention.end() :].strip()
+    person_id, remainder = mention[0], mention[1].strip()
     if subcommand == "schedule":
         return parse_schedule(person_id, remainder.split())
     if subcommand == "add":

@@ -155,15 +155,30 @@ def parse_number_field(value: object) -> int | None:
     return None
 
 
-# --- 3. Users -----------------------------------------------------------------------------
+# --- 3. User mentions ---------------------------------------------------------------------
 
-_MENTION_RE: Final = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_USER_ID: Final = r"[UW][A-Z0-9]+"
+_USER_ID_RE: Final = re.compile(_USER_ID)
+_MENTION_RE: Final = re.compile(rf"<@({_USER_ID})(?:\|[^>]*)?>")
+
+
+def is_user_id(text: str) -> bool:
+    """True for a Slack user id: ``U123ABC`` or, on Enterprise Grid, ``W123ABC``."""
+    return _USER_ID_RE.fullmatch(text) is not None
+
+
+def take_user_mention(text: str) -> tuple[str, str] | None:
+    """The user id of the mention ``text`` begins with (after any spaces) and the text after
+    it, unstripped: ``<@U123|bob smith> hello`` -> ("U123", " hello"). None without one."""
+    text = text.lstrip()
+    match = _MENTION_RE.match(text)
+    return (match[1], text[match.end() :]) if match else None
 
 
 def parse_user_mention(token: str) -> str | None:
     """``<@U123|bob>``, ``<@U123>`` or ``<@W123>`` -> the user id; anything else None."""
-    match = _MENTION_RE.fullmatch(token.strip())
-    return match[1] if match else None
+    taken = take_user_mention(token)
+    return taken[0] if taken is not None and not taken[1].strip() else None
 
 
 # --- 4. Clock times -----------------------------------------------------------------------
