@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from slack_sdk.models.views import View
 
 from bot.config import Language
 from bot.i18n import Texts
 from bot.oneonones.service import overview as oneonone_overview
+from bot.parsing.money import MoneyByCurrency, add_amount
 from bot.services import Services
 from bot.summary import run_summary
 from bot.surveys.anonymity import respondent_key
@@ -77,9 +77,9 @@ def manager_glance(services: Services, now: datetime) -> ManagerGlance:
         latest = summary_store.runs_closed_before(session, now, 1)
         totals = deal_store.stage_totals(session, pipeline.probabilities)
         stale = summary_store.stale_count(session, pipeline.stale_days, now)
-    weighted: dict[str, Decimal] = {}
+    weighted: MoneyByCurrency = {}
     for row in totals:
-        weighted[row.currency] = weighted.get(row.currency, Decimal(0)) + row.weighted
+        add_amount(weighted, row.currency, row.weighted)
     return ManagerGlance(
         latest=run_summary(services.db, policy_of(services), latest[0]) if latest else None,
         min_responses=settings.min_responses,

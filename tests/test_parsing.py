@@ -15,6 +15,8 @@ from bot.parsing.dates import DATE_EXAMPLES, looks_like_date, parse_date, take_d
 from bot.parsing.money import (
     AMOUNT_EXAMPLE,
     Money,
+    MoneyByCurrency,
+    add_amount,
     is_currency_code,
     looks_like_amount,
     parse_amount,
@@ -592,6 +594,13 @@ def test_value_objects_are_frozen() -> None:
     money = Money(Decimal(1), "EUR")
     with pytest.raises(AttributeError):
         money.amount = Decimal(2)  # type: ignore[misc]
+
+
+def test_amounts_in_two_currencies_are_kept_apart() -> None:
+    sums: MoneyByCurrency = {}
+    for currency, amount in [("EUR", "10.50"), ("USD", "3"), ("EUR", "0.50")]:
+        add_amount(sums, currency, Decimal(amount))
+    assert sums == {"EUR": Decimal("11.00"), "USD": Decimal(3)}
 
 
 # --- take_date: the dates after due: and close: -------------------------------------------

@@ -1,4 +1,4 @@
-"""Money: an amount in an ISO 4217 currency, and reading the amounts people type."""
+"""Money: an amount in an ISO 4217 currency, amounts per currency, and reading typed amounts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeAlias
 
 from bot.parsing.dates import looks_like_date
 from bot.parsing.text import ParseError, excerpt
@@ -85,6 +85,16 @@ class Money:
         if self.currency not in _CURRENCIES:
             raise ValueError(f"not an ISO 4217 currency code: {self.currency!r}")
         object.__setattr__(self, "amount", cents.copy_abs())  # copy_abs turns -0.00 into 0.00
+
+
+# An amount per ISO 4217 currency (totals, averages, changes): amounts in two currencies are
+# never added up, so each one is kept under its own code.
+MoneyByCurrency: TypeAlias = dict[str, Decimal]
+
+
+def add_amount(sums: MoneyByCurrency, currency: str, amount: Decimal) -> None:
+    """Add ``amount`` to the sum in ``currency``, which starts at zero."""
+    sums[currency] = sums.get(currency, Decimal(0)) + amount
 
 
 def _well_grouped(number: str, sep: str) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -20,6 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import Texts
+from bot.parsing.money import MoneyByCurrency
 from bot.summary import RunSummary
 from bot.surveys.model import SurveyDefinition
 from bot.surveys.results import signed
@@ -54,7 +54,7 @@ class ManagerGlance:
     latest: RunSummary | None
     min_responses: int
     open_count: int
-    weighted: dict[str, Decimal]
+    weighted: MoneyByCurrency
     stale_count: int
     currency: str
 
