@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from bot.actor import Actor
 from bot.app import build_app, build_services, freeze_startup_objects
 from bot.config import load_settings
-from bot.parsing import NewDealArgs
+from bot.deals.arguments import NewDealArgs
 from bot.standin import SlackStandIn
 from bot.standin.requests import SlackRequests
 from storage.db import Database

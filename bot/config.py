@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,7 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
-from bot.parsing import is_currency_code
+from bot.parsing.money import is_currency_code
+from bot.parsing.text import parse_clock_time
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -25,7 +25,6 @@ WEEKDAY_NAMES = {
     name: name[:3]
     for name in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 }
-HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 class ConfigError(Exception):
@@ -148,9 +147,11 @@ class Settings(DatabaseSettings):
     @field_validator("summary_time")
     @classmethod
     def _summary_time(cls, value: str) -> str:
-        if not HH_MM.fullmatch(value.strip()):
+        value = value.strip()
+        # Exactly HH:MM, as documented: the commands' 9:30 and 9.30 are not taken here.
+        if parse_clock_time(value) != value:
             raise ValueError("must be a 24-hour time HH:MM, e.g. 09:00")
-        return value.strip()
+        return value
 
     @field_validator("managers", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.oneonones.service import OneOnOneService, WeekCounts
+from bot.parsing.money import MoneyByCurrency, add_amount
 from bot.surveys.model import SurveyDefinition
 from bot.surveys.service import SurveyService
 from bot.weeks import SummaryWeek
@@ -21,7 +22,6 @@ from storage.summary import ClosedRun, WeightEvent
 ENPS_TREND_RUNS = 8  # points on the chart's eNPS line
 ENPS_TREND_LOOKBACK = 60  # closed runs looked at to find them (other surveys close too)
 STALE_LISTED = 10
-Money = dict[str, Decimal]  # amount per currency
 
 
 # ---- the values ------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class FunnelStage:
     stage: str
     probability: int
     open_count: int
-    open_amount: Money
+    open_amount: MoneyByCurrency
     entered: int  # deals that moved into it this week
     left: int  # deals that moved out of it this week
     moved_on: int  # of those, to a later stage (won included)
@@ -108,13 +108,13 @@ class FunnelStage:
 @dataclass(frozen=True, slots=True)
 class PipelineWeek:
     created: int
-    created_amount: Money
+    created_amount: MoneyByCurrency
     advanced: int
     won: list[DealLine]
-    won_amount: Money
+    won_amount: MoneyByCurrency
     lost: list[DealLine]
-    weighted: Money  # at the end of the week (now, for the current week)
-    weighted_change: Money  # over the week
+    weighted: MoneyByCurrency  # at the end of the week (now, for the current week)
+    weighted_change: MoneyByCurrency  # over the week
     funnel: list[FunnelStage]
     stale: list[DealLine]
     stale_count: int
@@ -225,9 +225,10 @@ def _amount(text: object) -> Decimal | None:
         return None
 
 
-def _add(into: Money, currency: str, amount: Decimal) -> None:
+def _add(into: MoneyByCurrency, currency: str, amount: Decimal) -> None:
+    # Zeros are left out: the summary shows a currency only where it has an amount to show.
     if amount:
-        into[currency] = into.get(currency, Decimal(0)) + amount
+        add_amount(into, currency, amount)
 
 
 @dataclass
@@ -315,16 +316,16 @@ def pipeline_week(
     for event in events:
         by_deal.setdefault(event.deal_id, []).append(event)
 
-    weighted_now: Money = {}
+    weighted_now: MoneyByCurrency = {}
     open_count: dict[str, int] = {}
-    open_amount: dict[str, Money] = {}
+    open_amount: dict[str, MoneyByCurrency] = {}
     for row in totals:
         _add(weighted_now, row.currency, row.weighted)
         open_count[row.stage] = open_count.get(row.stage, 0) + row.count
         _add(open_amount.setdefault(row.stage, {}), row.currency, row.amount)
 
-    since_end: Money = {}  # weight gained after the week, to take off today's total
-    change: Money = {}
+    since_end: MoneyByCurrency = {}  # weight gained after the week, to take off today's total
+    change: MoneyByCurrency = {}
     for deal_events in by_deal.values():
         start, end, current = _replay(deal_events, week.end)
         for state, sign, into in (
@@ -335,12 +336,12 @@ def pipeline_week(
         ):
             currency, weight = state.weight(probabilities)
             _add(into, currency, sign * weight)
-    weighted: Money = dict(weighted_now)
+    weighted: MoneyByCurrency = dict(weighted_now)
     for currency, amount in since_end.items():
         _add(weighted, currency, -amount)
 
     created: set[int] = set()
-    created_amount: Money = {}
+    created_amount: MoneyByCurrency = {}
     advanced: set[int] = set()
     won: dict[int, DealLine] = {}
     lost: dict[int, DealLine] = {}
@@ -374,7 +375,7 @@ def pipeline_week(
             won.pop(event.deal_id, None)
         elif forward:
             advanced.add(event.deal_id)
-    won_amount: Money = {}
+    won_amount: MoneyByCurrency = {}
     for line in won.values():
         _add(won_amount, line.currency, line.amount or Decimal(0))
     funnel = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -16,7 +16,6 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
-    Row,
     String,
     Table,
     Text,
@@ -99,34 +98,89 @@ class OwnerNudge(Base):
 
 
 # ---------------------------------------------------------------------------------------------
-# Lookups and changes. Core statements on a Session or a Connection, returning plain rows: the
-# commands that change a deal answer Slack within its ack, where the ORM's unit of work costs
-# more than the SQL itself.
+# Plain records handed to bot/
+
+
+@dataclass(frozen=True, slots=True)
+class DealRecord:
+    id: int
+    name: str
+    name_key: str
+    owner_id: str
+    amount: Decimal | None
+    currency: str
+    stage: str
+    source: str | None
+    close_date: date | None
+    next_step: str | None
+    next_step_due: date | None
+    lost_reason: str | None
+    created_by: str
+    created_at: datetime
+    last_activity_at: datetime
+    closed_at: datetime | None
+    snoozed_until: datetime | None
+    last_nudged_at: datetime | None
+    next_step_reminded_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DealEventRecord:
+    id: int
+    deal_id: int
+    at: datetime
+    actor_id: str
+    kind: str
+    from_stage: str | None
+    to_stage: str | None
+    note: str | None
+    changes: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerNudgeRecord:
+    owner_id: str
+    local_date: date
+    claimed_at: datetime | None
+    sent_at: datetime | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Lookups and changes. Core statements on a Session or a Connection, their rows made records:
+# the commands that change a deal answer Slack within its ack, where the ORM's unit of work
+# costs more than the SQL itself.
 
 DEALS = cast(Table, Deal.__table__)
 EVENTS = cast(Table, DealEvent.__table__)
+NUDGES = cast(Table, OwnerNudge.__table__)
 Bind = Session | Connection
-DealRow = Row[Any]
+
+# Each record's columns in the order of its fields, so a row builds its record by position.
+_DEAL = select(*(DEALS.c[field.name] for field in fields(DealRecord)))
+_EVENT = select(*(EVENTS.c[field.name] for field in fields(DealEventRecord)))
+_NUDGE = select(*(NUDGES.c[field.name] for field in fields(OwnerNudgeRecord)))
 
 # Built once, with bound parameters, so each call reuses the compiled SQL.
-_BY_ID = select(DEALS).where(DEALS.c.id == bindparam("deal_id"))
+_BY_ID = _DEAL.where(DEALS.c.id == bindparam("deal_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
-_BY_KEY = select(DEALS).where(DEALS.c.name_key == bindparam("name_key"))
+_BY_KEY = _DEAL.where(DEALS.c.name_key == bindparam("name_key"))
 _BY_KEY_LOCKED = _BY_KEY.with_for_update()
 _UPDATE = update(DEALS).where(DEALS.c.id == bindparam("deal_id_"))
 _INSERT_EVENT = insert(EVENTS)
 
 
-def get_deal(bind: Bind, deal_id: int, *, for_update: bool = False) -> DealRow | None:
+def get_deal(bind: Bind, deal_id: int, *, for_update: bool = False) -> DealRecord | None:
     # PostgreSQL serialises commands on one deal with a row lock; SQLite's BEGIN IMMEDIATE
     # already holds the database write lock for the whole transaction.
     statement = _BY_ID_LOCKED if for_update else _BY_ID
-    return bind.execute(statement, {"deal_id": deal_id}).first()
+    row = bind.execute(statement, {"deal_id": deal_id}).first()
+    return None if row is None else DealRecord(*row)
 
 
-def find_by_key(bind: Bind, name_key: str, *, for_update: bool = False) -> DealRow | None:
+def find_by_key(bind: Bind, name_key: str, *, for_update: bool = False) -> DealRecord | None:
     statement = _BY_KEY_LOCKED if for_update else _BY_KEY
-    return bind.execute(statement, {"name_key": name_key}).first()
+    row = bind.execute(statement, {"name_key": name_key}).first()
+    return None if row is None else DealRecord(*row)
 
 
 def insert_deal(bind: Bind, values: dict[str, Any]) -> int:
@@ -161,15 +215,13 @@ def all_names(bind: Bind) -> list[tuple[int, str, str]]:
     return [(row.id, row.name, row.name_key) for row in rows]
 
 
-def deal_history(bind: Bind, deal_id: int, limit: int | None = None) -> list[Row[Any]]:
-    statement = (
-        select(EVENTS)
-        .where(EVENTS.c.deal_id == deal_id)
-        .order_by(EVENTS.c.at.desc(), EVENTS.c.id.desc())
+def deal_history(bind: Bind, deal_id: int, limit: int | None = None) -> list[DealEventRecord]:
+    statement = _EVENT.where(EVENTS.c.deal_id == deal_id).order_by(
+        EVENTS.c.at.desc(), EVENTS.c.id.desc()
     )
     if limit is not None:
         statement = statement.limit(limit)
-    return list(bind.execute(statement))
+    return [DealEventRecord(*row) for row in bind.execute(statement)]
 
 
 def list_deals(
@@ -178,14 +230,14 @@ def list_deals(
     owner_id: str | None = None,
     stages: Sequence[str] | None = None,
     limit: int = 100,
-) -> list[DealRow]:
-    statement = select(DEALS)
+) -> list[DealRecord]:
+    statement = _DEAL
     if owner_id is not None:
         statement = statement.where(DEALS.c.owner_id == owner_id)
     if stages is not None:
         statement = statement.where(DEALS.c.stage.in_(stages))
     statement = statement.order_by(DEALS.c.stage, DEALS.c.last_activity_at.desc()).limit(limit)
-    return list(bind.execute(statement))
+    return [DealRecord(*row) for row in bind.execute(statement)]
 
 
 def count_deals(
@@ -220,12 +272,13 @@ def stale_deals(
     *,
     owner_id: str | None = None,
     limit: int = 200,
-) -> list[DealRow]:
+) -> list[DealRecord]:
     days_since = DaysSince.for_bind(bind)
-    statement = select(DEALS).where(stale_condition(stale_days, now, days_since))
+    statement = _DEAL.where(stale_condition(stale_days, now, days_since))
     if owner_id is not None:
         statement = statement.where(DEALS.c.owner_id == owner_id)
-    return list(bind.execute(statement.order_by(DEALS.c.last_activity_at).limit(limit)))
+    rows = bind.execute(statement.order_by(DEALS.c.last_activity_at).limit(limit))
+    return [DealRecord(*row) for row in rows]
 
 
 def stale_count(bind: Bind, stale_days: dict[str, int], now: datetime) -> int:
@@ -261,9 +314,9 @@ def owners_with_work(
 
 def due_next_steps(
     bind: Bind, owner_id: str, open_stages: Sequence[str], day: date
-) -> list[DealRow]:
+) -> list[DealRecord]:
     """Open deals of `owner_id` whose next step is due on `day` (or overdue and never reminded)."""
-    statement = select(DEALS).where(
+    statement = _DEAL.where(
         DEALS.c.owner_id == owner_id,
         DEALS.c.stage.in_(open_stages),
         DEALS.c.next_step_due.is_not(None),
@@ -273,7 +326,8 @@ def due_next_steps(
             DEALS.c.next_step_reminded_on < DEALS.c.next_step_due,
         ),
     )
-    return list(bind.execute(statement.order_by(DEALS.c.next_step_due, DEALS.c.id)))
+    rows = bind.execute(statement.order_by(DEALS.c.next_step_due, DEALS.c.id))
+    return [DealRecord(*row) for row in rows]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,10 +492,11 @@ def conversion_by_source(session: Session, won: str, lost: str) -> list[SourceCo
     ]
 
 
-def all_events(bind: Bind) -> list[tuple[DealRow, Row[Any]]]:
+def all_events(bind: Bind) -> list[tuple[DealRecord, DealEventRecord]]:
     """Every event with its deal, oldest first: the CSV export."""
-    deals = {row.id: row for row in bind.execute(select(DEALS))}
-    events = bind.execute(select(EVENTS).order_by(EVENTS.c.deal_id, EVENTS.c.at, EVENTS.c.id))
+    deals = {row.id: DealRecord(*row) for row in bind.execute(_DEAL)}
+    rows = bind.execute(_EVENT.order_by(EVENTS.c.deal_id, EVENTS.c.at, EVENTS.c.id))
+    events = [DealEventRecord(*row) for row in rows]
     return [(deals[event.deal_id], event) for event in events]
 
 
@@ -456,15 +511,15 @@ def claim_owner_nudge(session: Session, owner_id: str, local_date: date, now: da
     return session.execute(statement).first() is not None
 
 
-def interrupted_owner_nudges(session: Session, claimed_before: datetime) -> list[tuple[str, date]]:
-    """(owner, local day) of digests claimed before `claimed_before` and never marked sent."""
+def interrupted_owner_nudges(session: Session, claimed_before: datetime) -> list[OwnerNudgeRecord]:
+    """Digests claimed before `claimed_before` and never marked sent."""
     rows = session.execute(
-        select(OwnerNudge.owner_id, OwnerNudge.local_date).where(
-            OwnerNudge.sent_at.is_(None),
-            or_(OwnerNudge.claimed_at.is_(None), OwnerNudge.claimed_at < claimed_before),
+        _NUDGE.where(
+            NUDGES.c.sent_at.is_(None),
+            or_(NUDGES.c.claimed_at.is_(None), NUDGES.c.claimed_at < claimed_before),
         )
     )
-    return [(str(owner), day) for owner, day in rows]
+    return [OwnerNudgeRecord(*row) for row in rows]
 
 
 def release_owner_nudge(session: Session, owner_id: str, local_date: date) -> None:

@@ -13,10 +13,10 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bot.actor import Actor
+from bot.deals.arguments import NewDealArgs
 from bot.deals.service import DealService
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.i18n import Texts
-from bot.parsing import NewDealArgs
 from storage.db import CommitInDoubt, Database
 from storage.deals import Deal
 from storage.requests import HandledRequest

@@ -72,6 +72,8 @@ def test_api_url_gets_its_trailing_slash() -> None:
         pytest.param({"PULSEBOT_SUMMARY_DAY": "someday"}, "PULSEBOT_SUMMARY_DAY: must be a day of the week: mon, tue", id="summary_day_unknown"),
         pytest.param({"PULSEBOT_SUMMARY_TIME": "25:00"}, "PULSEBOT_SUMMARY_TIME: must be a 24-hour time HH:MM", id="summary_time_out_of_range"),
         pytest.param({"PULSEBOT_SUMMARY_TIME": "9am"}, "PULSEBOT_SUMMARY_TIME: must be a 24-hour time HH:MM", id="summary_time_not_hh_mm"),
+        pytest.param({"PULSEBOT_SUMMARY_TIME": "9:00"}, "PULSEBOT_SUMMARY_TIME: must be a 24-hour time HH:MM", id="summary_time_one_digit_hour"),
+        pytest.param({"PULSEBOT_SUMMARY_TIME": "09.00"}, "PULSEBOT_SUMMARY_TIME: must be a 24-hour time HH:MM", id="summary_time_with_a_dot"),
     ],
 )  # fmt: skip
 def test_invalid_values_are_named(overrides: dict[str, str], expected: str) -> None:

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select
 
 from bot.actor import Actor
+from bot.deals.arguments import DealRefByName, NewDealArgs
 from bot.deals.service import DealError, DealService
 from bot.deals.stages import Pipeline
-from bot.parsing import DealRefByName, NewDealArgs
 from storage.db import Database
 from storage.deals import Deal, DealEvent
 from tests.harness import BotHarness

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.parsing import ParseError, split_args
+from bot.parsing.text import ParseError, split_args
 from tests.harness import BotHarness
 
 

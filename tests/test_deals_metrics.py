@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 
 from bot.actor import Actor
+from bot.deals.arguments import DealRefByName, NewDealArgs
 from bot.deals.metrics import pipeline_report
 from bot.deals.service import DealService
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
-from bot.parsing import DealRefByName, Money, NewDealArgs
+from bot.parsing.money import Money
 from storage.db import Database
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

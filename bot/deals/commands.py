@@ -6,20 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.actor import Actor
+from bot.deals.arguments import parse_deal_ref, parse_new_deal_args, parse_next_step_args
 from bot.deals.metrics import PipelineReport, pipeline_report
 from bot.deals.service import DealCard, DealChange, DealError, DealService, DealView
 from bot.deals.stages import Pipeline
 from bot.i18n import LANGUAGES, Texts
-from bot.parsing import (
-    Money,
-    ParseError,
-    parse_deal_ref,
-    parse_new_deal_args,
-    parse_next_step_args,
-    parse_user_mention,
-    read_amount,
-    split_args,
-)
+from bot.parsing.money import Money, read_amount
+from bot.parsing.text import ParseError, parse_user_mention, split_args
 
 LIST_LIMIT = 30
 

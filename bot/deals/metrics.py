@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.deals.stages import LOST, WON, Pipeline
+from bot.parsing.money import MoneyByCurrency, add_amount
 from storage import deals as store
 from storage.db import Database
 from storage.deals import SourceConversion, StageTotals
@@ -17,8 +18,8 @@ class StageLine:
     stage: str
     probability: int
     count: int
-    amounts: dict[str, Decimal]  # per currency
-    weighted: dict[str, Decimal]
+    amounts: MoneyByCurrency
+    weighted: MoneyByCurrency
     conversion: tuple[int, int] | None  # (entered, moved on) — None for the last stage
     average_days: float | None
 
@@ -33,11 +34,11 @@ class StageLine:
 class PipelineReport:
     stages: list[StageLine]
     open_count: int
-    open_amount: dict[str, Decimal]
-    weighted_total: dict[str, Decimal]
+    open_amount: MoneyByCurrency
+    weighted_total: MoneyByCurrency
     won: int
     lost: int
-    average_won_amount: dict[str, Decimal]  # per currency
+    average_won_amount: MoneyByCurrency
     average_cycle_days: float | None
     sources: list[SourceConversion] = field(default_factory=list)
     stale_count: int = 0
@@ -49,7 +50,7 @@ class PipelineReport:
         return None if closed == 0 else self.won / closed
 
     @property
-    def velocity_per_day(self) -> dict[str, Decimal]:
+    def velocity_per_day(self) -> MoneyByCurrency:
         """Sales velocity per currency: open deals × average won amount × win rate ÷ average
         cycle days, the deals and the average in that currency; empty when it cannot be told."""
         rate = self.win_rate
@@ -69,16 +70,12 @@ class PipelineReport:
         }
 
 
-def _add(into: dict[str, Decimal], currency: str, amount: Decimal) -> None:
-    into[currency] = into.get(currency, Decimal(0)) + amount
-
-
 @dataclass(frozen=True)
 class PipelineGlance:
     """The pipeline in three numbers, for a manager's Home tab."""
 
     open_count: int
-    weighted: dict[str, Decimal]  # per currency
+    weighted: MoneyByCurrency
     stale_count: int
 
 
@@ -86,9 +83,9 @@ def pipeline_glance(db: Database, pipeline: Pipeline, now: datetime) -> Pipeline
     with db.transaction() as session:
         totals = store.stage_totals(session, pipeline.probabilities)
         stale = store.stale_count(session, pipeline.stale_days, now)
-    weighted: dict[str, Decimal] = {}
+    weighted: MoneyByCurrency = {}
     for row in totals:
-        _add(weighted, row.currency, row.weighted)
+        add_amount(weighted, row.currency, row.weighted)
     return PipelineGlance(sum(row.count for row in totals), weighted, stale)
 
 
@@ -102,19 +99,19 @@ def pipeline_report(db: Database, pipeline: Pipeline, now: datetime) -> Pipeline
         sources = store.conversion_by_source(session, WON, LOST)
         stale = store.stale_count(session, pipeline.stale_days, now)
     lines = []
-    open_amount: dict[str, Decimal] = {}
-    weighted_total: dict[str, Decimal] = {}
+    open_amount: MoneyByCurrency = {}
+    weighted_total: MoneyByCurrency = {}
     open_count = 0
     open_count_by_currency: dict[str, int] = {}
     for stage in pipeline.open_stages:
         rows = [t for t in totals if t.stage == stage.name]
-        amounts: dict[str, Decimal] = {}
-        weighted: dict[str, Decimal] = {}
+        amounts: MoneyByCurrency = {}
+        weighted: MoneyByCurrency = {}
         for row in rows:
-            _add(amounts, row.currency, row.amount)
-            _add(weighted, row.currency, row.weighted)
-            _add(open_amount, row.currency, row.amount)
-            _add(weighted_total, row.currency, row.weighted)
+            add_amount(amounts, row.currency, row.amount)
+            add_amount(weighted, row.currency, row.weighted)
+            add_amount(open_amount, row.currency, row.amount)
+            add_amount(weighted_total, row.currency, row.weighted)
             open_count_by_currency[row.currency] = (
                 open_count_by_currency.get(row.currency, 0) + row.count
             )

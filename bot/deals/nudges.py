@@ -112,7 +112,8 @@ def settle_interrupted_digests(services: Services, now: datetime) -> int:
     with services.db.transaction() as session:
         interrupted = store.interrupted_owner_nudges(session, now - INTERRUPTED_AFTER)
     settled = 0
-    for owner_id, day in interrupted:
+    for nudge in interrupted:
+        owner_id, day = nudge.owner_id, nudge.local_date
         that_day = day.isoformat()
         try:
             found = find_message_by_metadata(

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.actor import Actor
 from bot.clock import Clock, system_clock
+from bot.deals.arguments import DealRef, DealRefById, NewDealArgs, deal_name_key
 from bot.deals.stages import LOST, WON, Pipeline
-from bot.parsing import DealRef, DealRefById, Money, NewDealArgs, deal_name_key
+from bot.parsing.money import Money
 from storage import deals as store
 from storage.db import Database
-from storage.deals import DealRow
+from storage.deals import DealEventRecord, DealRecord
 
 MAX_NOTE = 2000
 SNOOZE_DAYS = 7
@@ -91,7 +92,7 @@ class DealCard:
     history: list[EventView] = field(default_factory=list)
 
 
-def _event_view(event: Row[Any]) -> EventView:
+def _event_view(event: DealEventRecord) -> EventView:
     return EventView(
         at=event.at,
         actor_id=event.actor_id,
@@ -128,38 +129,36 @@ class DealService:
         with self.db.begin() as connection:
             yield connection
 
-    def view(self, deal: DealRow | Mapping[str, Any], now: datetime | None = None) -> DealView:
+    def view(self, deal: DealRecord, now: datetime | None = None) -> DealView:
         now = now or self.clock()
-        row: Mapping[str, Any] = deal._mapping if isinstance(deal, Row) else deal  # type: ignore[assignment]
-        stage = row["stage"]
+        stage = deal.stage
         stale_after = self.pipeline.stale_days.get(stage)
-        snoozed_until = row["snoozed_until"]
-        snoozed = snoozed_until is not None and snoozed_until > now
+        snoozed = deal.snoozed_until is not None and deal.snoozed_until > now
         stale = (
             stale_after is not None
             and not snoozed
-            and now - row["last_activity_at"] >= timedelta(days=stale_after)
+            and now - deal.last_activity_at >= timedelta(days=stale_after)
         )
         return DealView(
-            id=row["id"],
-            name=row["name"],
-            owner_id=row["owner_id"],
-            amount=row["amount"],
-            currency=row["currency"],
+            id=deal.id,
+            name=deal.name,
+            owner_id=deal.owner_id,
+            amount=deal.amount,
+            currency=deal.currency,
             stage=stage,
             probability=self.pipeline.probability(stage),
-            source=row["source"],
-            close_date=row["close_date"],
-            next_step=row["next_step"],
-            next_step_due=row["next_step_due"],
-            lost_reason=row["lost_reason"],
-            created_at=row["created_at"],
-            last_activity_at=row["last_activity_at"],
+            source=deal.source,
+            close_date=deal.close_date,
+            next_step=deal.next_step,
+            next_step_due=deal.next_step_due,
+            lost_reason=deal.lost_reason,
+            created_at=deal.created_at,
+            last_activity_at=deal.last_activity_at,
             stale=stale,
             at_last_open_stage=stage == self.pipeline.open_names[-1],
         )
 
-    def _resolve(self, bind: Connection, ref: DealRef, *, for_update: bool = False) -> DealRow:
+    def _resolve(self, bind: Connection, ref: DealRef, *, for_update: bool = False) -> DealRecord:
         if isinstance(ref, DealRefById):
             deal = store.get_deal(bind, ref.id, for_update=for_update)
             if deal is None:
@@ -184,14 +183,14 @@ class DealService:
         raise DealError("deal.not_found", name=ref.name)
 
     @staticmethod
-    def _check_can_change(actor: Actor, deal: DealRow) -> None:
+    def _check_can_change(actor: Actor, deal: DealRecord) -> None:
         if not actor.is_manager and actor.user_id != deal.owner_id:
             raise DealError("deal.not_owner", name=deal.name, owner=deal.owner_id)
 
     def _change(
         self,
         bind: Connection,
-        deal: DealRow,
+        deal: DealRecord,
         actor: Actor,
         kind: str,
         *,
@@ -219,7 +218,7 @@ class DealService:
         # A change is activity: the idle clock restarts and any snooze ends.
         values = {"last_activity_at": now, "snoozed_until": None, **(updates or {})}
         store.update_deal(bind, deal.id, values)
-        return self.view({**deal._mapping, **values}, now)
+        return self.view(replace(deal, **values), now)
 
     @staticmethod
     def _clean(text: str | None, *, required: bool = False, what: str = "text") -> str | None:
@@ -237,7 +236,7 @@ class DealService:
     def _move(
         self,
         bind: Connection,
-        deal: DealRow,
+        deal: DealRecord,
         actor: Actor,
         to_stage: str,
         *,
@@ -268,7 +267,7 @@ class DealService:
             kind = "reopened" if reopened else "stage"
         return DealChange(view, kind, from_stage, to_stage, note)
 
-    def _open_deal(self, bind: Connection, actor: Actor, ref: DealRef) -> DealRow:
+    def _open_deal(self, bind: Connection, actor: Actor, ref: DealRef) -> DealRecord:
         deal = self._resolve(bind, ref, for_update=True)
         self._check_can_change(actor, deal)
         if not self.pipeline.is_open(deal.stage):
@@ -332,7 +331,9 @@ class DealService:
         except IntegrityError:
             # Two people created the same name at once: the unique key kept one.
             raise DealError("deal.duplicate", name=args.name) from None
-        return DealChange(self.view({**values, "id": deal_id}, now), "created", to_stage=stage)
+        return DealChange(
+            self.view(DealRecord(id=deal_id, **values), now), "created", to_stage=stage
+        )
 
     def advance(self, actor: Actor, ref: DealRef, note: str | None = None) -> DealChange:
         now = self.clock()

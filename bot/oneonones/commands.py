@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from bot.oneonones.model import MAX_TOPIC, OneOnOneError, ScheduleRequest
 from bot.oneonones.service import OneOnOneService, SeriesOverview, Skipped
-from bot.parsing import is_plain_number, parse_weekday
+from bot.parsing.dates import parse_weekday
+from bot.parsing.text import is_plain_number, parse_clock_time, take_user_mention
 from storage.oneonones import OccurrenceRecord, SeriesRecord
 
 T = TypeVar("T")
@@ -31,8 +32,6 @@ USAGE = {
 }
 SUBCOMMANDS = frozenset({"help", "list", *USAGE})
 
-_MENTION = re.compile(r"\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_TIME = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
 _MINUTES = re.compile(r"([0-9]{1,4})(?:m|min|mins|minutes?|minut[oi])?")
 # Keywords in English and Italian; every value word is read after its keyword.
 _EVERY = {"every", "ogni"}
@@ -105,13 +104,13 @@ def parse_command(text: str) -> OneOnOneRequest:
     if subcommand == "schedule" and not rest.strip():
         return SimpleRequest("schedule")  # several fields: a modal asks for them
     usage = USAGE[subcommand]
-    mention = _MENTION.match(rest)
+    mention = take_user_mention(rest)
     if mention is None:
         given = rest.split()[0][:40] if rest.strip() else ""
         if not given:
             raise OneOnOneError("missing_person", usage=usage)
         raise OneOnOneError("not_a_mention", value=given, usage=usage)
-    person_id, remainder = mention[1], rest[mention.end() :].strip()
+    person_id, remainder = mention[0], mention[1].strip()
     if subcommand == "schedule":
         return parse_schedule(person_id, remainder.split())
     if subcommand == "add":
@@ -193,10 +192,10 @@ def weekday_of(token: str) -> int:
 
 
 def time_of(token: str) -> str:
-    match = _TIME.fullmatch(token.strip())
-    if not match:
+    at_time = parse_clock_time(token.strip())
+    if at_time is None:
         raise OneOnOneError("bad_time", value=token[:30])
-    return f"{int(match[1]):02d}:{match[2]}"
+    return at_time
 
 
 def minutes_of(token: str) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.actor import Actor
-from bot.parsing import parse_number_field
+from bot.parsing.text import parse_number_field
 from bot.surveys.model import SurveyDefinition, SurveyError
 from bot.surveys.results import Participation, RunResults
 from bot.surveys.schedule import parse_run_options, parse_schedule, split_command

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.parsing import (
+from bot.parsing.dates import parse_weekday
+from bot.parsing.text import (
     ParseError,
     is_plain_number,
+    parse_clock_time,
     parse_user_mention,
-    parse_weekday,
     split_args,
 )
 from bot.surveys.model import SurveyError
@@ -48,7 +49,6 @@ NTH_WORDS = {
 # Not every month has a fifth Monday: these get a pointer to `last` instead.
 FIFTH_WORDS = frozenset({"fifth", "5th", "quinto", "quinta"})
 
-_TIME_RE = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
 _OPEN_RE = re.compile(r"([0-9]{1,3})d?")
 _CHANNEL_RE = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -89,10 +89,10 @@ class Schedule:
 
 
 def _time_of(text: str) -> str:
-    match = _TIME_RE.fullmatch(text)
-    if not match:
+    at_time = parse_clock_time(text)
+    if at_time is None:
         raise SurveyError("pulse.errors.bad_time", value=text)
-    return f"{int(match[1]):02d}:{match[2]}"
+    return at_time
 
 
 def parse_audience(tokens: list[str]) -> Audience:

@@ -36,6 +36,7 @@ from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealView, EventView
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.i18n import Texts
+from bot.parsing.money import MoneyByCurrency, add_amount
 from bot.views.common import clip, escape, line_sections, notice
 from bot.views.help import deal_help
 
@@ -67,7 +68,7 @@ def money(amount: Decimal | None, currency: str, language: str) -> str:
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 
 
-def totals(amounts: dict[str, Decimal], language: str, default_currency: str) -> str:
+def totals(amounts: MoneyByCurrency, language: str, default_currency: str) -> str:
     if not amounts:
         return money(Decimal(0), default_currency, language)
     return " + ".join(money(v, c, language) for c, v in sorted(amounts.items()))
@@ -550,10 +551,10 @@ def home_section(
 ) -> list[Block]:
     if not deals:
         return [SectionBlock(text=f"*{texts('home.deals_header')}*\n{texts('home.deals_empty')}")]
-    open_amounts: dict[str, Decimal] = {}
+    open_amounts: MoneyByCurrency = {}
     for deal in deals:
         if deal.amount is not None:
-            open_amounts[deal.currency] = open_amounts.get(deal.currency, Decimal(0)) + deal.amount
+            add_amount(open_amounts, deal.currency, deal.amount)
     blocks: list[Block] = [
         SectionBlock(
             text=f"*{texts('home.deals_header')}* · "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,6 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.i18n import Texts
+from bot.parsing.money import MoneyByCurrency
 from bot.summary import RunSummary
 from bot.surveys.results import signed
 from bot.surveys.service import AnsweredSurvey, OpenSurvey
@@ -36,7 +36,7 @@ class ManagerGlance:
     latest: RunSummary | None
     min_responses: int
     open_count: int
-    weighted: dict[str, Decimal]
+    weighted: MoneyByCurrency
     stale_count: int
     currency: str
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 from slack_sdk.models.blocks import (
     Block,
@@ -15,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.i18n import Texts
+from bot.parsing.money import MoneyByCurrency
 from bot.summary import DealLine, RunSummary, TeamLine, WeeklySummary
 from bot.surveys.results import signed
 from bot.views.common import SECTION_TEXT_LIMIT, clip, escape
@@ -110,7 +110,7 @@ def _team_text(texts: Texts, team: TeamLine) -> str:
     return "• " + line + ("" if team.enps is None else f" · eNPS *{signed(team.enps)}*")
 
 
-def _change(texts: Texts, change: dict[str, Decimal], language: str, currency: str) -> str:
+def _change(texts: Texts, change: MoneyByCurrency, language: str, currency: str) -> str:
     if not change:
         return texts("summary.no_change")
     parts = []

@@ -8,10 +8,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.deals.arguments import DealRefById
 from bot.deals.commands import Refusal
 from bot.deals.service import DealChange, DealError
 from bot.delivery.replies import tell_privately
-from bot.parsing import DealRefById, ParseError
+from bot.parsing.text import ParseError
 from bot.views import deals as views
 from bot.views.common import fallback_text
 from handlers.deals.messages import announce_later

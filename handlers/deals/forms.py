@@ -8,8 +8,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.deals.arguments import DealRefById, NewDealArgs
 from bot.deals.service import DealError
-from bot.parsing import DealRefById, NewDealArgs, ParseError, parse_amount
+from bot.parsing.money import parse_amount
+from bot.parsing.text import ParseError
 from bot.views import deals as views
 from handlers.deals.messages import confirm_by_dm
 from handlers.middleware import actor_of, services_of, texts_for

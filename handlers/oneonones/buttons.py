@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.delivery.replies import tell_privately
 from bot.oneonones.model import OneOnOneError
-from bot.parsing import parse_number_field
+from bot.parsing.text import parse_number_field
 from bot.views import oneonones as views
 from handlers.home import refresh_home
 from handlers.middleware import services_of, texts_for, user_of

@@ -14,7 +14,7 @@ from bot.config import Language
 from bot.delivery import survey_dms
 from bot.delivery.replies import tell_privately
 from bot.i18n import Texts
-from bot.parsing import parse_number_field
+from bot.parsing.text import parse_number_field
 from bot.services import Services
 from bot.surveys.model import SurveyDefinition
 from bot.surveys.service import Answers, validate_answers
