@@ -12,12 +12,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.deals.stages import DEFAULT_STAGES, Pipeline
+from bot.i18n import Language
 from bot.parsing.money import is_currency_code
 from bot.parsing.text import parse_clock_time
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-
-Language = Literal["en", "it"]
 
 # APScheduler's cron day names; the weekly summary's day is one of them.
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

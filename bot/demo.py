@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import start
 from bot.config import load_settings
-from bot.deals.nudges import send_deal_digests
+from bot.delivery.deal_digests import send_deal_digests
 from bot.delivery.oneonone_dms import send_oneonone_reminders
 from bot.delivery.summary import compute_summary, post_summary, summary_destinations
 from bot.services import Services

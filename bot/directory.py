@@ -12,8 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock, system_clock
-from bot.config import Language
-from bot.i18n import language_for
+from bot.i18n import Language, language_for
 from storage import directory as store
 from storage.db import Database
 from storage.directory import UserRecord

@@ -7,13 +7,12 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import get_args
-
-from bot.config import Language
+from typing import Literal, get_args
 
 log = logging.getLogger(__name__)
 
 LOCALES = Path(__file__).parent / "locales"
+Language = Literal["en", "it"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.deals import nudges as deals_nudges
-from bot.delivery import oneonone_dms
+from bot.delivery import deal_digests, oneonone_dms
 from bot.delivery import survey_dms as survey_jobs
 from bot.delivery.summary import (
     already_posted,
@@ -90,7 +89,7 @@ def finish_interrupted_summary() -> int:
 
 
 def send_deal_digests() -> int:
-    return run_body(deals_nudges.send_deal_digests)
+    return run_body(deal_digests.send_deal_digests)
 
 
 def open_due_runs() -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.config import Language
 from bot.delivery.home import build_home
 from bot.directory import UserRecord
+from bot.i18n import Language
 from bot.services import Services
 from handlers.middleware import services_of, user_of
 

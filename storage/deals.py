@@ -528,6 +528,16 @@ def release_owner_nudge(session: Session, owner_id: str, local_date: date) -> No
         session.delete(nudge)
 
 
+def mark_deals_nudged(
+    session: Session, stale_ids: list[int], due_ids: list[int], day: date, at: datetime
+) -> None:
+    """The deals a digest named: stale ones nudged at `at`, due next steps reminded on `day`."""
+    if stale_ids:
+        session.execute(update(Deal).where(Deal.id.in_(stale_ids)).values(last_nudged_at=at))
+    if due_ids:
+        session.execute(update(Deal).where(Deal.id.in_(due_ids)).values(next_step_reminded_on=day))
+
+
 def mark_owner_nudged(session: Session, owner_id: str, local_date: date, at: datetime) -> None:
     nudge = session.get(OwnerNudge, (owner_id, local_date))
     if nudge is not None:

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from bot.actor import Actor
 from bot.deals.arguments import DealRefByName, NewDealArgs
-from bot.deals.nudges import send_deal_digests
+from bot.delivery.deal_digests import send_deal_digests
 from bot.views import deals as views
 from storage.deals import Deal, OwnerNudge, claim_owner_nudge
 from tests.harness import BotHarness, block_text

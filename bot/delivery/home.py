@@ -6,10 +6,9 @@ from datetime import datetime
 
 from slack_sdk.models.views import View
 
-from bot.config import Language
 from bot.deals.metrics import pipeline_glance
 from bot.directory import UserRecord
-from bot.i18n import Texts
+from bot.i18n import Language, Texts
 from bot.services import Services
 from bot.summary import run_summary
 from bot.views.deals import home_section

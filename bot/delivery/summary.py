@@ -10,8 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
 from bot.chart import summary_chart
-from bot.config import Language
-from bot.i18n import Texts
+from bot.i18n import Language, Texts
 from bot.services import Services
 from bot.slack_client import find_message_by_metadata, upload_file
 from bot.summary import WeeklySummary, weekly_summary_data

@@ -22,9 +22,8 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.config import Language
 from bot.directory import UserRecord
-from bot.i18n import Texts
+from bot.i18n import Language, Texts
 from bot.services import Services
 from bot.slack_client import find_message_by_metadata
 from bot.surveys.schedule import (

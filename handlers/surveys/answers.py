@@ -10,10 +10,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.config import Language
 from bot.delivery import survey_dms
 from bot.delivery.replies import tell_privately
-from bot.i18n import Texts
+from bot.i18n import Language, Texts
 from bot.parsing.text import parse_number_field
 from bot.services import Services
 from bot.surveys.model import SurveyDefinition

@@ -7,11 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.actor import Actor
-from bot.config import Language
 from bot.delivery import survey_dms
 from bot.delivery.replies import send_file_by_dm
 from bot.delivery.summary import send_preview
-from bot.i18n import Texts
+from bot.i18n import Language, Texts
 from bot.services import Services
 from bot.surveys.commands import (
     ExportRequested,

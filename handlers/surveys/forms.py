@@ -7,8 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.config import Language
-from bot.i18n import Texts
+from bot.i18n import Language, Texts
 from bot.services import Services
 from bot.surveys.model import SurveyDefinition, SurveyError, parse_questions
 from bot.surveys.schedule import Audience, Schedule, audience_from_form, schedule_from_form

@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.app import build_services
 from bot.clock import FrozenClock
 from bot.config import load_settings
-from bot.deals.nudges import send_deal_digests
+from bot.delivery.deal_digests import send_deal_digests
 from bot.jobs import JobBody, record_weekly_summary
 from tests.conftest import TEST_BOT_TOKEN, TEST_SECRET, TEST_SIGNING_SECRET
 

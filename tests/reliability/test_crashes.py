@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FrozenClock
-from bot.deals.nudges import send_deal_digests
+from bot.delivery.deal_digests import send_deal_digests
 from bot.delivery.summary import SUMMARY_EVENT
 from bot.jobs import SUMMARY_STALE, finish_interrupted_summaries, record_weekly_summary
 from bot.standin import SimMessage, SlackStandIn

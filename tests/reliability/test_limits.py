@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.deals.nudges import send_deal_digests
 from bot.delivery import survey_dms as jobs
+from bot.delivery.deal_digests import send_deal_digests
 from bot.standin import validate_blocks
 from bot.views import surveys as survey_views
 from storage.deals import DealEvent

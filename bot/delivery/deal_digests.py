@@ -1,4 +1,5 @@
-"""Timely action: one 09:00 digest per owner with their stale deals and the next steps due."""
+"""Timely action: one 09:00 digest per owner with their stale deals and the next steps due,
+rendered with bot.views and sent by DM (the deal domain only says which deals)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,12 @@ import logging
 from datetime import date, datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
 
 from bot.i18n import Texts
 from bot.services import Services
 from bot.slack_client import find_message_by_metadata
 from bot.views.deals import stale_digest
 from storage import deals as store
-from storage.deals import Deal
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +97,7 @@ def _mark_sent(
 ) -> None:
     with services.db.transaction() as session:
         store.mark_owner_nudged(session, owner_id, day, now)
-        if stale_ids:
-            session.execute(update(Deal).where(Deal.id.in_(stale_ids)).values(last_nudged_at=now))
-        if due_ids:
-            session.execute(
-                update(Deal).where(Deal.id.in_(due_ids)).values(next_step_reminded_on=day)
-            )
+        store.mark_deals_nudged(session, stale_ids, due_ids, day, now)
 
 
 def settle_interrupted_digests(services: Services, now: datetime) -> int:
