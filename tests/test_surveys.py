@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +24,7 @@ from bot.surveys.releases import Figure, decide, question_kind
 from bot.surveys.results import OVERLAP, THRESHOLD
 from bot.surveys.schedule import first_delivery, local_moment
 from bot.views import surveys as views
+from bot.views.spreadsheet import safe_cell
 from bot.views.summary import summary_blocks
 from bot.weeks import week_containing
 from storage import surveys as store
@@ -411,6 +415,41 @@ def test_export_is_a_csv_in_the_askers_dm_and_obeys_the_threshold(bot: BotHarnes
     content = files[-1].content.decode()
     assert "hidden_below_threshold" in content and "promoters" not in content
     assert "U0" not in content
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ['=HYPERLINK("http://evil.example","click")', "@SUM(1+1)*cmd", "+1", "-2+3"],
+)
+def test_the_survey_export_runs_no_formula(bot: BotHarness, comment: str) -> None:
+    """Attack: a comment a spreadsheet would run as a formula when the manager opens the CSV."""
+    start(bot, "pulse")
+    wait_for_dms(bot, PEOPLE)
+    run_value = buttons(survey_dm(bot, PEOPLE[1]))[0]["value"]
+    for user in EMPLOYEES[:3]:
+        bot.submit(user, views.ANSWERS_CALLBACK, answer_values([3, 3, 3, 3, 3], comment), run_value)
+    bot.clock.advance(timedelta(hours=1))
+    bot.command(MANAGER, "/pulse", "close pulse")
+    bot.command(MANAGER, "/pulse", "export pulse")
+    raw = bot.standin.wait_for(lambda: bot.standin.files)[-1].content.decode("utf-8-sig")
+    cells = [row[-1] for row in csv.reader(io.StringIO(raw)) if row[-2:-1] == ["comment"]]
+    assert cells == ["'" + comment] * 3
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        pytest.param(-25, -25, id="a_negative_number_stays_a_number"),
+        pytest.param(Decimal("-3.50"), Decimal("-3.50"), id="a_decimal_too"),
+        pytest.param("-25", "'-25", id="text_starting_with_minus"),
+        pytest.param("=1+1", "'=1+1", id="equals"),
+        pytest.param("\rcmd", "'\rcmd", id="carriage_return"),
+        pytest.param("a=b", "a=b", id="inside_is_fine"),
+        pytest.param(None, "", id="nothing"),
+    ],
+)
+def test_one_csv_writer_makes_formula_cells_inert(value: object, written: object) -> None:
+    assert safe_cell(value) == written
 
 
 def at(text: str) -> datetime:

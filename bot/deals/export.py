@@ -1,9 +1,8 @@
-"""The `/deal export` CSV: every deal with its full event history."""
+"""What `/deal export` holds: every deal with its full event history, as rows (the CSV file is
+written by bot.views.spreadsheet)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 
@@ -28,35 +27,23 @@ COLUMNS = [
     "note",
     "changes",
 ]
-# Spreadsheets run cells starting with these as formulas; a deal note must never do that.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
 class DealExport:
-    content: bytes
+    rows: list[list[object]]  # in COLUMNS' order, one per event
     deals: int
     events: int
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def export_deals(db: Database) -> DealExport:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    rows: list[list[object]] = []
     deal_ids: set[int] = set()
-    count = 0
     with db.transaction() as session:
         for deal, event in store.all_events(session):
             deal_ids.add(deal.id)
-            count += 1
-            writer.writerow(
-                _cell(value)
-                for value in (
+            rows.append(
+                [
                     deal.id,
                     deal.name,
                     deal.owner_id,
@@ -73,7 +60,6 @@ def export_deals(db: Database) -> DealExport:
                     event.to_stage,
                     event.note,
                     json.dumps(event.changes, ensure_ascii=False) if event.changes else "",
-                )
+                ]
             )
-    # A BOM so Excel opens the UTF-8 file with accents and emoji intact.
-    return DealExport(buffer.getvalue().encode("utf-8-sig"), len(deal_ids), count)
+    return DealExport(rows, len(deal_ids), len(rows))

@@ -3,8 +3,6 @@ plain values out. One `SurveyService`, built once with its policy and held in `S
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -39,7 +37,6 @@ from storage.summary import ClosedRun
 from storage.surveys import RUN_OPEN, RunRecord, SurveyRecord
 
 MAX_NAME = 40
-EXPORT_HEADER = ["run", "question", "type", "answered", "metric", "value"]
 TEMPLATE_NAMES = ("pulse", "enps", "engagement")
 
 # A question's answers as given: question index → (number, text).
@@ -702,64 +699,10 @@ class SurveyService:
                     return RunResults.from_json(found)
         return None
 
-    def export_csv(
-        self, actor: Actor, name: str, question_texts: Callable[[SurveyDefinition], list[str]]
-    ) -> str:
-        """Every run of a survey as aggregate rows, each under the anonymity threshold rule."""
+    def export(self, actor: Actor, name: str) -> list[tuple[RunResults, SurveyDefinition]]:
+        """`/pulse export`: every released run of a survey (an open run has released nothing)."""
         self.authorize(actor, "/pulse export")
         survey = self.find_existing(name)
         with self.db.transaction() as session:
             closed = [r.number for r in store.runs_of(session, survey.id) if r.status != RUN_OPEN]
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_HEADER)
-        for number in closed:  # an open run has released nothing yet
-            results, definition = self.run_results(name, number)
-            writer.writerows(export_rows(results, question_texts(definition)))
-        return out.getvalue()
-
-
-def export_rows(results: RunResults, question_texts: list[str]) -> list[list[object]]:
-    """Aggregates only, and only what the release let through: never a row per person."""
-    rows: list[list[object]] = [
-        [results.run_number, "", "", results.answered, "invited", results.invited]
-    ]
-    for q in results.questions:
-        text = question_texts[q.index]
-        base = [results.run_number, text, q.kind, q.answered]
-        if q.withheld:
-            rows.append([*base, "hidden_overlap", ""])
-            continue
-        if q.hidden:
-            rows.append([*base, "hidden_below_threshold", results.min_responses])
-            continue
-        if q.enps is not None:
-            rows.append([*base, "enps", q.enps.score])
-            if q.enps.promoters is not None:  # too few people for counts per band otherwise
-                rows.append([*base, "promoters", q.enps.promoters])
-                rows.append([*base, "passives", q.enps.passives])
-                rows.append([*base, "detractors", q.enps.detractors])
-        if q.kind == "scale" and q.mean is not None and q.favourable is not None:
-            rows.append([*base, "mean", f"{q.mean:.2f}"])
-            rows.append([*base, "favourable_share", f"{q.favourable:.2f}"])
-        for label, count in q.distribution:
-            rows.append([*base, f"count_{label}", count])
-        for comment in q.comments:
-            rows.append([*base, "comment", comment])
-    for segment in results.segments:  # the same rule as /pulse results: hidden teams say so
-        team = f"team:{segment.segment}"
-        if segment.hidden:
-            rows.append([results.run_number, "", "", "", f"{team}:hidden_by_threshold", ""])
-            continue
-        rows.append([results.run_number, "", "", segment.answered, f"{team}:invited",
-                         segment.invited])  # fmt: skip
-        for sq in segment.questions:
-            base = [results.run_number, question_texts[sq.index], sq.kind, segment.answered]
-            if sq.hidden:
-                rows.append([*base, f"{team}:hidden_by_threshold", ""])
-            elif sq.enps is not None:
-                rows.append([*base, f"{team}:enps", sq.enps.score])
-            elif sq.mean is not None and sq.favourable is not None:
-                rows.append([*base, f"{team}:mean", f"{sq.mean:.2f}"])
-                rows.append([*base, f"{team}:favourable_share", f"{sq.favourable:.2f}"])
-    return rows
+        return [self.run_results(name, number) for number in closed]

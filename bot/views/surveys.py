@@ -60,6 +60,7 @@ from bot.surveys.service import SurveyOverview, schedule_of
 from bot.surveys.templates import TEMPLATES
 from bot.views.common import clip, error_blocks, notice
 from bot.views.help import privacy_blocks, pulse_help
+from bot.views.spreadsheet import csv_bytes
 from storage.surveys import SurveyRecord
 
 ENPS_ACTION_PREFIX = "pulse.enps."
@@ -843,3 +844,64 @@ def scheduled_message(texts: Texts, survey: SurveyRecord, next_run: datetime) ->
         open_for=texts.plural("pulse.reply.open_for", schedule.open_days),
         next=when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
     )
+
+
+# ---- the CSV export --------------------------------------------------------------------------
+
+EXPORT_HEADER = ["run", "question", "type", "answered", "metric", "value"]
+
+
+def export_file(texts: Texts, releases: Sequence[tuple[RunResults, SurveyDefinition]]) -> bytes:
+    """`/pulse export`: every released run of a survey, aggregates only."""
+    rows = [
+        row
+        for results, definition in releases
+        for row in export_rows(results, [question_text(texts, q) for q in definition.questions])
+    ]
+    return csv_bytes(EXPORT_HEADER, rows)
+
+
+def export_rows(results: RunResults, question_texts: list[str]) -> list[list[object]]:
+    """Aggregates only, and only what the release let through: never a row per person."""
+    rows: list[list[object]] = [
+        [results.run_number, "", "", results.answered, "invited", results.invited]
+    ]
+    for q in results.questions:
+        text = question_texts[q.index]
+        base = [results.run_number, text, q.kind, q.answered]
+        if q.withheld:
+            rows.append([*base, "hidden_overlap", ""])
+            continue
+        if q.hidden:
+            rows.append([*base, "hidden_below_threshold", results.min_responses])
+            continue
+        if q.enps is not None:
+            rows.append([*base, "enps", q.enps.score])
+            if q.enps.promoters is not None:  # too few people for counts per band otherwise
+                rows.append([*base, "promoters", q.enps.promoters])
+                rows.append([*base, "passives", q.enps.passives])
+                rows.append([*base, "detractors", q.enps.detractors])
+        if q.kind == "scale" and q.mean is not None and q.favourable is not None:
+            rows.append([*base, "mean", f"{q.mean:.2f}"])
+            rows.append([*base, "favourable_share", f"{q.favourable:.2f}"])
+        for label, count in q.distribution:
+            rows.append([*base, f"count_{label}", count])
+        for comment in q.comments:
+            rows.append([*base, "comment", comment])
+    for segment in results.segments:  # the same rule as /pulse results: hidden teams say so
+        team = f"team:{segment.segment}"
+        if segment.hidden:
+            rows.append([results.run_number, "", "", "", f"{team}:hidden_by_threshold", ""])
+            continue
+        rows.append([results.run_number, "", "", segment.answered, f"{team}:invited",
+                         segment.invited])  # fmt: skip
+        for sq in segment.questions:
+            base = [results.run_number, question_texts[sq.index], sq.kind, segment.answered]
+            if sq.hidden:
+                rows.append([*base, f"{team}:hidden_by_threshold", ""])
+            elif sq.enps is not None:
+                rows.append([*base, f"{team}:enps", sq.enps.score])
+            elif sq.mean is not None and sq.favourable is not None:
+                rows.append([*base, f"{team}:mean", f"{sq.mean:.2f}"])
+                rows.append([*base, f"{team}:favourable_share", f"{sq.favourable:.2f}"])
+    return rows

@@ -7,13 +7,14 @@ import logging
 from slack_bolt import BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.deals.export import export_deals
+from bot.deals.export import COLUMNS, export_deals
 from bot.deals.service import DealChange
 from bot.delivery.replies import send_file_by_dm
 from bot.i18n import Texts
 from bot.services import Services
 from bot.views import deals as views
 from bot.views.common import fallback_text
+from bot.views.spreadsheet import csv_bytes
 from handlers.middleware import services_of, texts_for, user_of
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def send_export(services: Services, user_id: str, texts: Texts) -> None:
         user_id,
         texts,
         "/deal export",
-        content=export.content,
+        content=csv_bytes(COLUMNS, export.rows),
         filename=f"pulsebot-deals-{services.clock().date().isoformat()}.csv",
         title="pulsebot deals",
         initial_comment=texts("deal.export.done", deals=export.deals, events=export.events),

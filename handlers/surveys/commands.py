@@ -89,15 +89,13 @@ def send_run(services: Services, run_id: int, asker_id: str, language: Language)
 
 def send_export(services: Services, actor: Actor, language: Language, name: str) -> None:
     texts = Texts(language)
-    csv_text = services.surveys.export_csv(
-        actor, name, lambda d: [views.question_text(texts, q) for q in d.questions]
-    )
+    content = views.export_file(texts, services.surveys.export(actor, name))
     send_file_by_dm(
         services,
         actor.user_id,
         texts,
         "/pulse export",
-        content=csv_text,
+        content=content,
         filename=f"pulse-{name}.csv",
         title=f"{name}.csv",
         initial_comment=texts(
