@@ -9,3 +9,5 @@ from dataclasses import dataclass
 class Actor:
     user_id: str
     is_manager: bool = False
+    # Slack's guests (single- and multi-channel): pulsebot is for the team, not for them.
+    is_guest: bool = False

@@ -40,7 +40,13 @@ def build_services(
         db=database,
         client=client,
         directory=directory,
-        deals=DealService(database, settings.pipeline, currency=settings.currency, clock=clock),
+        deals=DealService(
+            database,
+            settings.pipeline,
+            currency=settings.currency,
+            visibility=settings.pipeline_visibility,
+            clock=clock,
+        ),
         surveys=SurveyService(
             database,
             survey_policy(settings),

@@ -76,6 +76,11 @@ class Settings(DatabaseSettings):
     min_responses: int = Field(default=3, ge=3, le=1000, validation_alias="PULSEBOT_MIN_RESPONSES")
     stages: str = Field(default=DEFAULT_STAGES, validation_alias="PULSEBOT_STAGES")
     currency: str = Field(default="EUR", validation_alias="PULSEBOT_CURRENCY")
+    # `team`: members see every deal, as most sales teams do; `own`: members see their own
+    # deals (managers see all). Exporting every deal is for managers either way.
+    pipeline_visibility: Literal["team", "own"] = Field(
+        default="team", validation_alias="PULSEBOT_PIPELINE_VISIBILITY"
+    )
     summary_day: str = Field(default="mon", validation_alias="PULSEBOT_SUMMARY_DAY")
     summary_time: str = Field(default="09:00", validation_alias="PULSEBOT_SUMMARY_TIME")
     reminder_hours: int = Field(

@@ -46,17 +46,22 @@ KEYS = {
 
 
 def on_error(error: Exception, request: BoltRequest) -> BoltResponse:
-    services = services_of(request.context)
-    forget_delivery(services, request.context)
+    forget_delivery(services_of(request.context), request.context)
     kind_of_failure = failure_kind(error)
     if kind_of_failure == "bug":
         log.exception("listener failed", exc_info=error)
     else:
         log.error("database unavailable: %s", type(error).__name__)
+    texts: Texts = texts_for(request.context)
+    return answer_privately(request, ":warning: " + texts(KEYS[kind_of_failure]))
+
+
+def answer_privately(request: BoltRequest, text: str) -> BoltResponse:
+    """The friendly private line instead of what was asked: each kind of request answered
+    where Slack shows it (see the module's docstring)."""
+    services = services_of(request.context)
     body = request.body
     kind = body.get("type")
-    texts: Texts = texts_for(request.context)
-    text = ":warning: " + texts(KEYS[kind_of_failure])
     if kind == "event_callback":
         # The one event is app_home_opened: the Home tab says what is wrong (views.publish
         # needs no database) and the next opening tries again. No 5xx: Slack would retry
@@ -66,7 +71,7 @@ def on_error(error: Exception, request: BoltRequest) -> BoltResponse:
             services.background.submit(
                 services.client.views_publish,
                 user_id=event["user"],
-                view=unavailable_home(texts, text),
+                view=unavailable_home(texts_for(request.context), text),
             )
         return BoltResponse(status=200, body="")
     if kind == "block_actions":
@@ -78,6 +83,8 @@ def on_error(error: Exception, request: BoltRequest) -> BoltResponse:
             return BoltResponse(status=200, body="")
         answer = {"response_action": "errors", "errors": {block_id: text}}
         return BoltResponse(status=200, body=json.dumps(answer), headers=JSON_HEADERS)
+    if kind in ("view_closed", "block_suggestion"):
+        return BoltResponse(status=200, body="")
     answer = {"response_type": "ephemeral", "text": text}
     return BoltResponse(status=200, body=json.dumps(answer), headers=JSON_HEADERS)
 

@@ -120,7 +120,12 @@ def user_of(context: BoltContext) -> UserRecord:
 
 def actor_of(context: BoltContext) -> Actor:
     """The asking person as the services' permission checks know them."""
-    return Actor(user_id=user_of(context).user_id, is_manager=bool(context.get("is_manager")))
+    user = user_of(context)
+    return Actor(
+        user_id=user.user_id,
+        is_manager=bool(context.get("is_manager")),
+        is_guest=user.is_restricted,
+    )
 
 
 def forget_delivery(services: Services, context: BoltContext) -> None:

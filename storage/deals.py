@@ -492,12 +492,16 @@ def conversion_by_source(session: Session, won: str, lost: str) -> list[SourceCo
     ]
 
 
-def all_events(bind: Bind) -> list[tuple[DealRecord, DealEventRecord]]:
-    """Every event with its deal, oldest first: the CSV export."""
-    deals = {row.id: DealRecord(*row) for row in bind.execute(_DEAL)}
+def all_events(
+    bind: Bind, *, owner_id: str | None = None
+) -> list[tuple[DealRecord, DealEventRecord]]:
+    """Every event with its deal (of one owner's deals only, if given), oldest first: the CSV
+    export."""
+    query = _DEAL if owner_id is None else _DEAL.where(DEALS.c.owner_id == owner_id)
+    deals = {row.id: DealRecord(*row) for row in bind.execute(query)}
     rows = bind.execute(_EVENT.order_by(EVENTS.c.deal_id, EVENTS.c.at, EVENTS.c.id))
     events = [DealEventRecord(*row) for row in rows]
-    return [(deals[event.deal_id], event) for event in events]
+    return [(deals[event.deal_id], event) for event in events if event.deal_id in deals]
 
 
 def claim_owner_nudge(session: Session, owner_id: str, local_date: date, now: datetime) -> bool:

@@ -130,7 +130,7 @@ def test_conversion_by_source_and_stale(history: tuple[DealService, Clock]) -> N
     assert sources == [("referral", 2, 0, 0), ("web", 2, 1, 1), (None, 1, 0, 0)]
     # Day 12: D idles 10 days in proposal (stale after 7); C 9 of 21; E 9 of 14.
     assert report.stale_count == 1
-    stale, total = service.list_deals(stalled=True)
+    stale, total = service.list_deals(BOSS, stalled=True)
     assert [d.name for d in stale] == ["D"] and total == 1
 
 

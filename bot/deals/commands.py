@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.actor import Actor
 from bot.deals.arguments import parse_deal_ref, parse_new_deal_args, parse_next_step_args
-from bot.deals.metrics import PipelineReport, pipeline_report
+from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealError, DealService, DealView
 from bot.deals.stages import Pipeline
 from bot.i18n import LANGUAGES, Texts
@@ -39,6 +39,7 @@ class DealListing:
     deals: list[DealView]
     total: int
     subject: str | None = None  # the user or stage the list is about
+    own_only: bool = False  # the asker's own deals only (PULSEBOT_PIPELINE_VISIBILITY=own)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _dispatch(
         )
         return service.create(actor, new)
     if subcommand == "pipeline":
-        return pipeline_report(service.db, pipeline, service.clock())
+        return service.pipeline_report(actor)
     if subcommand == "export":
         return ExportRequested()
     if subcommand in {"list", "stalled"}:
@@ -176,7 +177,7 @@ def _dispatch(
             raise DealError("user.not_a_mention", value=args[1])
         return service.set_owner(actor, ref, owner)
     if subcommand == "show":
-        return service.show(ref)
+        return service.show(actor, ref)
     return ShowHelp(tuple(pipeline.open_names), unknown=subcommand)
 
 
@@ -197,25 +198,27 @@ def stage_words(pipeline: Pipeline) -> dict[str, str]:
 def _listing(service: DealService, actor: Actor, args: list[str]) -> DealListing:
     word = args[0] if args else "mine"
     folded = word.lower()
-    if folded in {"mine", "mie", "miei"}:
+    own_only = not service.sees_every_deal(actor)  # PULSEBOT_PIPELINE_VISIBILITY=own
+    open_stages = service.pipeline.open_names
+    if folded in {"mine", "mie", "miei"} or (own_only and folded in {"all", "tutte", "tutti"}):
         deals, total = service.list_deals(
-            owner_id=actor.user_id, stages=service.pipeline.open_names, limit=LIST_LIMIT
+            actor, owner_id=actor.user_id, stages=open_stages, limit=LIST_LIMIT
         )
-        return DealListing("mine", deals, total)
+        return DealListing("mine", deals, total, own_only=own_only)
     if folded in {"all", "tutte", "tutti"}:
-        deals, total = service.list_deals(stages=service.pipeline.open_names, limit=LIST_LIMIT)
+        deals, total = service.list_deals(actor, stages=open_stages, limit=LIST_LIMIT)
         return DealListing("all", deals, total)
     if folded in {"stalled", "stale", "ferme"}:
-        deals, total = service.list_deals(stalled=True, limit=LIST_LIMIT)
-        return DealListing("stalled", deals, total)
+        deals, total = service.list_deals(actor, stalled=True, limit=LIST_LIMIT)
+        return DealListing("stalled", deals, total, own_only=own_only)
     user = parse_user_mention(word)
     if user is not None:
         deals, total = service.list_deals(
-            owner_id=user, stages=service.pipeline.open_names, limit=LIST_LIMIT
+            actor, owner_id=user, stages=open_stages, limit=LIST_LIMIT
         )
         return DealListing("user", deals, total, subject=user)
     stage = stage_words(service.pipeline).get(folded)
     if stage is not None:
-        deals, total = service.list_deals(stages=[stage], limit=LIST_LIMIT)
-        return DealListing("stage", deals, total, subject=stage)
+        deals, total = service.list_deals(actor, stages=[stage], limit=LIST_LIMIT)
+        return DealListing("stage", deals, total, subject=stage, own_only=own_only)
     raise DealError("list.unknown_filter", value=word, stages=", ".join(service.pipeline.names))

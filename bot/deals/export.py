@@ -36,11 +36,12 @@ class DealExport:
     events: int
 
 
-def export_deals(db: Database) -> DealExport:
+def export_deals(db: Database, *, owner_id: str | None = None) -> DealExport:
+    """Every deal's history, or one owner's deals only."""
     rows: list[list[object]] = []
     deal_ids: set[int] = set()
     with db.transaction() as session:
-        for deal, event in store.all_events(session):
+        for deal, event in store.all_events(session, owner_id=owner_id):
             deal_ids.add(deal.id)
             rows.append(
                 [

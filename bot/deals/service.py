@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.actor import Actor
 from bot.clock import Clock, system_clock
 from bot.deals.arguments import DealRef, DealRefById, NewDealArgs, deal_name_key
+from bot.deals.export import DealExport, export_deals
+from bot.deals.metrics import PipelineReport, pipeline_report
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.parsing.money import Money
 from storage import deals as store
@@ -23,6 +25,8 @@ from storage.db import Database
 from storage.deals import DealEventRecord, DealRecord
 
 MAX_NOTE = 2000
+# PULSEBOT_PIPELINE_VISIBILITY: every member sees every deal, or only their own.
+Visibility = Literal["team", "own"]
 SNOOZE_DAYS = 7
 SUGGESTIONS = 3
 
@@ -115,12 +119,34 @@ class DealService:
         pipeline: Pipeline,
         *,
         currency: str,
+        visibility: Visibility = "team",
         clock: Clock = system_clock,
     ) -> None:
         self.db = db
         self.pipeline = pipeline
         self.currency = currency
+        self.visibility = visibility
         self.clock = clock
+
+    # -- who sees what ------------------------------------------------------------------------
+
+    def sees_every_deal(self, actor: Actor) -> bool:
+        """Managers always; members too unless PULSEBOT_PIPELINE_VISIBILITY=own."""
+        return actor.is_manager or self.visibility == "team"
+
+    def _check_can_see(self, actor: Actor, deal: DealRecord) -> None:
+        if not self.sees_every_deal(actor) and deal.owner_id != actor.user_id:
+            raise DealError("deal.not_visible", name=deal.name)
+
+    def pipeline_report(self, actor: Actor) -> PipelineReport:
+        """`/deal pipeline`: the whole pipeline's figures, for whoever may see every deal."""
+        if not self.sees_every_deal(actor):
+            raise DealError("deal.pipeline_not_visible")
+        return pipeline_report(self.db, self.pipeline, self.clock())
+
+    def export(self, actor: Actor) -> DealExport:
+        """`/deal export`: every deal for a manager; a member's own deals otherwise."""
+        return export_deals(self.db, owner_id=None if actor.is_manager else actor.user_id)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -478,9 +504,10 @@ class DealService:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def show(self, ref: DealRef, history: int = 10) -> DealCard:
+    def show(self, actor: Actor, ref: DealRef, history: int = 10) -> DealCard:
         with self._transaction() as bind:
             deal = self._resolve(bind, ref)
+            self._check_can_see(actor, deal)
             events = store.deal_history(bind, deal.id, limit=history)
             return DealCard(self.view(deal), [_event_view(e) for e in events])
 
@@ -493,13 +520,19 @@ class DealService:
 
     def list_deals(
         self,
+        actor: Actor,
         *,
         owner_id: str | None = None,
         stages: list[str] | None = None,
         stalled: bool = False,
         limit: int = 50,
     ) -> tuple[list[DealView], int]:
-        """Deals matching the filter (at most `limit`) and how many matched in all."""
+        """Deals matching the filter (at most `limit`) and how many matched in all; only the
+        actor's own when they may not see every deal (asking for another's is refused)."""
+        if not self.sees_every_deal(actor):
+            if owner_id not in (None, actor.user_id):
+                raise DealError("deal.others_not_visible")
+            owner_id = actor.user_id
         now = self.clock()
         with self._transaction() as bind:
             if stalled:

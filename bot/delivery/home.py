@@ -6,6 +6,7 @@ from datetime import datetime
 
 from slack_sdk.models.views import View
 
+from bot.actor import Actor
 from bot.deals.metrics import pipeline_glance
 from bot.directory import UserRecord
 from bot.i18n import Language, Texts
@@ -39,7 +40,10 @@ def build_home(
     texts = Texts(language)
     now = services.clock()
     deals, total = services.deals.list_deals(
-        owner_id=user.user_id, stages=services.deals.pipeline.open_names, limit=HOME_DEALS
+        Actor(user.user_id, is_manager=is_manager),
+        owner_id=user.user_id,
+        stages=services.deals.pipeline.open_names,
+        limit=HOME_DEALS,
     )
     open_surveys, answered = services.surveys.home_surveys(user.user_id, HOME_PAST_SURVEYS)
     return home_view(

@@ -245,9 +245,10 @@ def listing(texts: Texts, result: DealListing, language: str) -> list[Block]:
     elif result.title_key == "stage":
         subject = stage_label(texts, subject)
     title = texts(f"deal.list.title_{result.title_key}", subject=subject, count=result.total)
+    heading = f"*{title}*" + (f"\n{texts('deal.list.own_only')}" if result.own_only else "")
     if not result.deals:
-        return [SectionBlock(text=f"*{title}*\n{texts('deal.list.empty')}")]
-    blocks: list[Block] = [SectionBlock(text=f"*{title}*")]
+        return [SectionBlock(text=f"{heading}\n{texts('deal.list.empty')}")]
+    blocks: list[Block] = [SectionBlock(text=heading)]
     blocks += line_sections(
         ["• " + deal_line(texts, d, language) for d in result.deals[:MAX_LISTED]]
     )

@@ -24,9 +24,10 @@ def deal_command(ack: Ack, command: dict[str, str], context: BoltContext) -> Non
     services = services_of(context)
     texts = texts_for(context)
     language = context["language"]
+    actor = actor_of(context)
     result = run_deal_command(
         services.deals,
-        actor_of(context),
+        actor,
         command.get("text") or "",
         today=local_today(services, context),
         language=language,
@@ -46,7 +47,7 @@ def deal_command(ack: Ack, command: dict[str, str], context: BoltContext) -> Non
     blocks = views.command_reply(texts, result, language, services.settings.currency)
     ack(text=fallback_text(blocks), blocks=blocks)
     if isinstance(result, ExportRequested):
-        services.background.submit(send_export, services, command["user_id"], texts)
+        services.background.submit(send_export, services, actor, texts)
     elif isinstance(result, DealChange):
         announce_later(services, result)
 

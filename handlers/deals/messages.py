@@ -7,7 +7,8 @@ import logging
 from slack_bolt import BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.deals.export import COLUMNS, export_deals
+from bot.actor import Actor
+from bot.deals.export import COLUMNS
 from bot.deals.service import DealChange
 from bot.delivery.replies import send_file_by_dm
 from bot.i18n import Texts
@@ -41,11 +42,11 @@ def announce(services: Services, channel: str, change: DealChange) -> None:
         log.warning("deal announcement failed: %s", exc.response.get("error"))
 
 
-def send_export(services: Services, user_id: str, texts: Texts) -> None:
-    export = export_deals(services.db)
+def send_export(services: Services, actor: Actor, texts: Texts) -> None:
+    export = services.deals.export(actor)
     send_file_by_dm(
         services,
-        user_id,
+        actor.user_id,
         texts,
         "/deal export",
         content=csv_bytes(COLUMNS, export.rows),

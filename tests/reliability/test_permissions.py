@@ -1,25 +1,41 @@
-"""Manager-only commands and buttons, and other people's deals, refused for everyone else —
-also through forged payloads that carry a manager's or the owner's id in the wrong place."""
+"""Manager-only commands and buttons, other people's deals, and everything for Slack's guests,
+refused — also through forged payloads that carry a manager's or the owner's id in the wrong
+place; and who sees which deals under each PULSEBOT_PIPELINE_VISIBILITY."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.clock import FrozenClock
 from bot.i18n import Texts
+from bot.standin import SlackStandIn
 from bot.standin.requests import FORM, SignedRequest
 from bot.surveys.commands import MANAGER_SUBCOMMANDS
 from bot.views import deals as deal_views
 from bot.views import surveys as survey_views
 from bot.views.home import HOME_RESULTS_ACTION, HOME_SUMMARY_ACTION
+from storage.db import Database
 from storage.deals import Deal, DealEvent
 from storage.surveys import Survey, SurveyRun
-from tests.harness import BotHarness
-from tests.reliability.helpers import MANAGER, OTHER_REP, REP, deal_id, ephemeral_of
+from tests.conftest import make_settings
+from tests.harness import BotHarness, block_text
+from tests.reliability.helpers import (
+    MANAGER,
+    OTHER_REP,
+    REP,
+    deal_count,
+    deal_id,
+    ephemeral_of,
+    stage_moves,
+)
 from tests.test_surveys import schedule_form
 
 EN = Texts("en")
@@ -249,3 +265,92 @@ def test_someone_elses_deal_is_refused_through_every_door(bot: BotHarness) -> No
     assert bot.dispatch(deal_button(bot, REP, deal_views.ADVANCE, deal)).status == 200
     assert bot.dispatch(deal_button(bot, MANAGER, deal_views.ADVANCE, deal)).status == 200
     assert deal_state(bot)[0] == [("Guarded", "nurturing", REP)]
+
+
+# ---- guests, and who sees which deals ------------------------------------------------------
+
+GUEST = "U11PGREEN"  # a multi-channel guest of the demo workspace
+
+
+def test_a_guest_gets_nothing_but_a_polite_refusal(bot: BotHarness) -> None:
+    """Attack: a client invited as a guest reads the pipeline, amounts included."""
+    assert "Acme" in BotHarness.reply_text(bot.command(REP, "/deal", "new Acme 120k proposal"))
+    assert bot.services.background.wait_idle()
+    bot.standin.reset_calls()
+    before = survey_rows(bot), deal_count(bot)
+    refused = EN("common.guest_refused")
+    for command, text in [
+        ("/deal", "list all"), ("/deal", "show acme"), ("/deal", "pipeline"),
+        ("/deal", "export"), ("/deal", "new Sneaky 1k"), ("/deal", "help"),
+        ("/pulse", "help"), ("/pulse", "privacy"), ("/oneonone", "list"),
+    ]:  # fmt: skip
+        reply = ephemeral_of(bot.command(GUEST, command, text))
+        assert reply["text"] == refused, (command, text)
+        assert "120" not in str(reply) and "Acme" not in str(reply)
+    click = bot.click(GUEST, deal_views.ADVANCE, str(deal_id(bot, "Acme")))
+    assert click.status == 200
+    bot.dispatch(bot.requests.app_home_opened(GUEST))
+    assert bot.services.background.wait_idle()
+    assert (survey_rows(bot), deal_count(bot)) == before
+    assert stage_moves(bot) == []  # the click moved nothing
+    assert bot.standin.calls_to("files.getUploadURLExternal") == []
+    home = block_text(bot.standin.home_view(GUEST) or {})
+    assert refused in home and "Acme" not in home
+    answers = bot.standin.response_posts()
+    assert answers and all(refused in (a.text or "") for a in answers)
+
+
+@pytest.fixture
+def own_only(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[BotHarness]:
+    settings = make_settings(
+        SLACK_API_URL=standin.url,
+        DATABASE_URL=db.engine.url.render_as_string(hide_password=False),
+        PULSEBOT_PIPELINE_VISIBILITY="own",
+    )
+    harness = BotHarness.boot(settings, db=db, standin=standin, clock=clock)
+    yield harness
+    harness.close()
+
+
+def make_two_deals(bot: BotHarness) -> None:
+    assert "Mine" in BotHarness.reply_text(bot.command(REP, "/deal", "new Mine 5k"))
+    assert "Theirs" in BotHarness.reply_text(bot.command(OTHER_REP, "/deal", "new Theirs 90k"))
+
+
+def exported_names(bot: BotHarness, user: str) -> set[str]:
+    count = len(bot.standin.files)
+    bot.command(user, "/deal", "export")
+    files = bot.standin.wait_for(lambda: bot.standin.files[count:], describe="the export")
+    rows = csv.DictReader(io.StringIO(files[-1].content.decode("utf-8-sig")))
+    return {row["deal_name"] for row in rows}
+
+
+def test_with_team_visibility_members_see_every_deal_and_export_their_own(
+    bot: BotHarness,
+) -> None:
+    make_two_deals(bot)
+    assert "Theirs" in BotHarness.reply_text(bot.command(REP, "/deal", "show theirs"))
+    assert "Theirs" in BotHarness.reply_text(bot.command(REP, "/deal", "list all"))
+    assert "Weighted" in BotHarness.reply_text(bot.command(REP, "/deal", "pipeline"))
+    assert exported_names(bot, REP) == {"Mine"}  # exporting every deal is for managers
+    assert exported_names(bot, MANAGER) == {"Mine", "Theirs"}
+
+
+def test_with_own_visibility_members_see_their_own_deals_only(own_only: BotHarness) -> None:
+    bot = own_only
+    make_two_deals(bot)
+    for text, refusal in [
+        ("show theirs", "is not yours"),
+        (f"list <@{OTHER_REP}>", "their own deals only"),
+        ("pipeline", "is for managers here"),
+    ]:
+        reply = BotHarness.reply_text(bot.command(REP, "/deal", text))
+        assert refusal in reply and "90" not in reply, text
+    for text in ("list all", "list proposal", "list lead", "stalled"):
+        reply = BotHarness.reply_text(bot.command(REP, "/deal", text))
+        assert "Theirs" not in reply and "Your own deals only" in reply, text
+    assert "Mine" in BotHarness.reply_text(bot.command(REP, "/deal", "list all"))
+    assert exported_names(bot, REP) == {"Mine"}
+    assert "Theirs" in BotHarness.reply_text(bot.command(MANAGER, "/deal", "show theirs"))
+    assert "ponderato" in BotHarness.reply_text(bot.command(MANAGER, "/deal", "pipeline"))
+    assert exported_names(bot, MANAGER) == {"Mine", "Theirs"}
