@@ -36,6 +36,7 @@ def say(line: str) -> None:
 
 def start_and_fire_summary(services: Services) -> Any:
     scheduler = start_scheduler(services)
+    say("JOBS " + " ".join(sorted(job.id for job in scheduler.get_jobs())))
     scheduler.modify_job("weekly_summary", next_run_time=datetime.now(UTC))
     return scheduler
 

@@ -131,6 +131,29 @@ def test_0009_keeps_who_answered_under_the_anonymous_key_and_downgrades(database
         database.dispose()
 
 
+def test_0013_drops_the_pickled_job_table_and_downgrades(database_url: str) -> None:
+    """APScheduler's job table (pickles) is gone at the head; going down brings it back as
+    APScheduler 3.11 reads it, empty, and up again drops it with whatever it holds."""
+    database = Database(database_url)
+    try:
+        upgrade(database.engine)
+        assert "apscheduler_jobs" not in inspect(database.engine).get_table_names()
+        with database.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0012")
+        columns = inspect(database.engine).get_columns("apscheduler_jobs")
+        assert [c["name"] for c in columns] == ["id", "next_run_time", "job_state"]
+        with database.engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO apscheduler_jobs (id, job_state) VALUES ('old', :state)"),
+                {"state": b"\x80\x05."},
+            )
+        upgrade(database.engine)
+        assert "apscheduler_jobs" not in inspect(database.engine).get_table_names()
+        assert current_revision(database.engine) == head_revision()
+    finally:
+        database.dispose()
+
+
 def test_sqlite_is_tuned_for_a_server(sqlite_url: str) -> None:
     database = Database(sqlite_url)
     try:
