@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import sys
 import threading
@@ -153,6 +154,12 @@ def run(ctx: click.Context) -> None:
         handler.close()  # type: ignore[no-untyped-call]
         services.background.shutdown()
         services.db.dispose()
+
+
+@main.command()
+def secret() -> None:
+    """Print a new random PULSEBOT_SECRET (64 hex digits)."""
+    click.echo(secrets.token_hex(32))
 
 
 @main.command()
