@@ -99,12 +99,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), help="HTTP port (default PULSEBOT_PORT).")
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
-def serve(port: int | None, host: str) -> None:
+@click.option("--host", help="Address to listen on (default PULSEBOT_HOST, else 127.0.0.1).")
+def serve(port: int | None, host: str | None) -> None:
     """Serve Slack's HTTP requests at /slack/events (health at /healthz)."""
     settings = _settings()
     app, services = _start_server(settings)
     _sync_directory_in_background(services)
+    host = host or settings.host
     server = make_server(make_wsgi_app(app, services), host=host, port=port or settings.port)
     # Every instance serves requests; the one that gets the lock also runs the scheduler. It
     # starts inside the `try`: a SIGTERM at any moment after it must still stop it cleanly.

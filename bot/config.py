@@ -93,6 +93,8 @@ class Settings(DatabaseSettings):
         default=24, ge=1, le=720, validation_alias="PULSEBOT_REMINDER_HOURS"
     )
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PULSEBOT_PORT")
+    # This machine only: Slack calls https://, so a TLS proxy in front is what the world sees.
+    host: str = Field(default="127.0.0.1", min_length=1, validation_alias="PULSEBOT_HOST")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"
     )
