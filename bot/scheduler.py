@@ -313,13 +313,13 @@ def reconcile_jobs(
     if scheduler.state == STATE_STOPPED:
         raise RuntimeError("start the scheduler (paused) before reconciling its jobs")
     wanted = wanted_jobs(services, providers)
-    stored: dict[str, Job] = {job.id: job for job in scheduler.get_jobs()}
+    held: dict[str, Job] = {job.id: job for job in scheduler.get_jobs()}
     result = Reconciliation()
-    for job_id in sorted(stored.keys() - wanted.keys()):
+    for job_id in sorted(held.keys() - wanted.keys()):
         scheduler.remove_job(job_id)
         result.removed.append(job_id)
     for spec in wanted.values():
-        job = stored.get(spec.id)
+        job = held.get(spec.id)
         if job is None or not spec.matches(job):
             _add(scheduler, spec, services)
             (result.added if job is None else result.replaced).append(spec.id)
@@ -379,7 +379,8 @@ def start_scheduler(services: Services, **build: Any) -> BaseScheduler:
     """Build, start and reconcile the scheduler; jobs run from when this returns."""
     scheduler = build_scheduler(services, **build)
     bind_services(services)
-    # Paused until every job is in, so that catching up sees the whole list at once.
+    # Paused while the jobs go in: if that fails half-way (the database down as the summary's
+    # catch-up reads it), no job has run from half a list before the scheduler is shut down.
     scheduler.start(paused=True)
     try:
         reconcile_jobs(scheduler, services)
