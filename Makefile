@@ -4,15 +4,37 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest test-any-day reliability demo serve bench clean
+LOCK := requirements.lock
 
-$(STAMP): pyproject.toml
+.PHONY: install lock lock-check test lint typecheck pytest test-any-day reliability demo serve bench clean
+
+# What is installed is requirements.lock: every package pinned, each file checked against its
+# hash (pip, and setuptools and wheel that build pulsebot, included). Then pulsebot itself from
+# this folder, adding nothing and downloading no build tools of its own.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The lock is written by pip-compile from pyproject.toml (runtime, the dev extra, the build
+# requirements), for CPython 3.11. Pins already in it are kept where they still fit.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra=dev \
+	--all-build-deps --allow-unsafe --generate-hashes --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+# After changing the dependencies in pyproject.toml.
+lock: $(STAMP)
+	$(PIP_COMPILE) --output-file=$(LOCK) pyproject.toml
+
+# CI: the lock is what `make lock` would write now, else pyproject.toml changed without it.
+lock-check: $(STAMP)
+	@fresh=$$(mktemp) && cp $(LOCK) $$fresh && \
+	$(PIP_COMPILE) --output-file=$$fresh pyproject.toml && \
+	if diff -u $(LOCK) $$fresh; then rm -f $$fresh; \
+	else rm -f $$fresh; echo "$(LOCK) is out of date with pyproject.toml: run make lock" >&2; exit 1; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

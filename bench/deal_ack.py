@@ -69,7 +69,7 @@ def bench_pulsebot(database_url: str, standin: SlackStandIn, count: int) -> list
         _env_file=None,
         SLACK_BOT_TOKEN="xoxb-bench",
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        PULSEBOT_SECRET="bench-secret-0123456789",
+        PULSEBOT_SECRET="8dd126a407a4bbb873d007669c4413247f5420d4fe2bfc15a1a58d4232c4ae11",
         SLACK_API_URL=standin.url,
         DATABASE_URL=database_url,
     )

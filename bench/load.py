@@ -118,7 +118,7 @@ def serve(
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PULSEBOT_"))},
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "PULSEBOT_SECRET": "load-pulsebot-secret-0123456789",
+        "PULSEBOT_SECRET": "0ba295e475981026f208e2627a4b08288fdf19cdf37c8ee103629c49ed3b7c67",
         "SLACK_API_URL": api_url,
         "DATABASE_URL": database_url,
         "PULSEBOT_MANAGERS": MANAGER,

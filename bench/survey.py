@@ -61,7 +61,7 @@ def boot(slack: SlackStandIn, url: str) -> Services:
         _env_file=None,
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        PULSEBOT_SECRET="bench-pulsebot-secret-0123456789",
+        PULSEBOT_SECRET="88221243047fe6940ac2be6199f0882b38e703d9a99120e8cd7f5676ab8455ca",
         SLACK_API_URL=slack.url,
         DATABASE_URL=url,
         PULSEBOT_TIMEZONE="Europe/Rome",

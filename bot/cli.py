@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import sys
 import threading
@@ -98,12 +99,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), help="HTTP port (default PULSEBOT_PORT).")
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
-def serve(port: int | None, host: str) -> None:
+@click.option("--host", help="Address to listen on (default PULSEBOT_HOST, else 127.0.0.1).")
+def serve(port: int | None, host: str | None) -> None:
     """Serve Slack's HTTP requests at /slack/events (health at /healthz)."""
     settings = _settings()
     app, services = _start_server(settings)
     _sync_directory_in_background(services)
+    host = host or settings.host
     server = make_server(make_wsgi_app(app, services), host=host, port=port or settings.port)
     # Every instance serves requests; the one that gets the lock also runs the scheduler. It
     # starts inside the `try`: a SIGTERM at any moment after it must still stop it cleanly.
@@ -153,6 +155,12 @@ def run(ctx: click.Context) -> None:
         handler.close()  # type: ignore[no-untyped-call]
         services.background.shutdown()
         services.db.dispose()
+
+
+@main.command()
+def secret() -> None:
+    """Print a new random PULSEBOT_SECRET (64 hex digits)."""
+    click.echo(secrets.token_hex(32))
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +25,16 @@ WEEKDAY_NAMES = {
     name: name[:3]
     for name in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 }
+
+# What .env.example holds (and held before): a copy left as it is keys nothing.
+PLACEHOLDER_SECRETS = frozenset(
+    {"replace-me-with-the-output-of-pulsebot-secret", "change-me-to-a-long-random-string"}
+)
+# 128 bits as hex: too many keys to try one by one against the respondent hashes.
+MIN_SECRET_LENGTH = 32
+# A random 32-digit hex string has fewer distinct characters about once in ten million times.
+MIN_SECRET_CHARACTERS = 8
+MAKE_A_SECRET = "make one with `pulsebot secret`"
 
 
 class ConfigError(Exception):
@@ -87,6 +98,8 @@ class Settings(DatabaseSettings):
         default=24, ge=1, le=720, validation_alias="PULSEBOT_REMINDER_HOURS"
     )
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PULSEBOT_PORT")
+    # This machine only: Slack calls https://, so a TLS proxy in front is what the world sees.
+    host: str = Field(default="127.0.0.1", min_length=1, validation_alias="PULSEBOT_HOST")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"
     )
@@ -117,9 +130,11 @@ class Settings(DatabaseSettings):
     @field_validator("secret")
     @classmethod
     def _secret(cls, value: SecretStr) -> SecretStr:
-        # It keys the anonymous respondent hash: a short key could be brute-forced.
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters (try: openssl rand -hex 32)")
+        # It keys the anonymous respondent hash: with a guessable key, whoever holds the
+        # database could compute everyone's key and read their answers.
+        weakness = secret_weakness(value.get_secret_value())
+        if weakness:
+            raise ValueError(f"{weakness}; {MAKE_A_SECRET}")
         return value
 
     @field_validator("slack_api_url")
@@ -213,6 +228,23 @@ class Settings(DatabaseSettings):
     def summary_at(self) -> time:
         """The weekly summary's local time of day, in `zone`."""
         return time.fromisoformat(self.summary_time)
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why `secret` would be easy to guess, or None. Only the plain cases: a long secret made
+    by hand can still be weak, which is why `pulsebot secret` makes one."""
+    if secret in PLACEHOLDER_SECRETS:
+        return "is the placeholder from .env.example"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"must be at least {MIN_SECRET_LENGTH} characters"
+    if len(set(secret)) < MIN_SECRET_CHARACTERS:
+        return "has too few different characters to be random"
+    if any(secret[n:] == secret[:-n] for n in range(1, len(secret) // 2 + 1)):
+        return "repeats a short pattern"
+    neighbours = sum(abs(ord(a) - ord(b)) <= 1 for a, b in pairwise(secret))
+    if 2 * neighbours > len(secret) - 1:
+        return "is mostly runs of neighbouring characters (aaaa, abcd, 1234)"
+    return None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

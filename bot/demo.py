@@ -127,7 +127,7 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                 _env_file=None,
                 SLACK_BOT_TOKEN="xoxb-demo-" + secrets.token_hex(8),
                 SLACK_SIGNING_SECRET=signing_secret,
-                PULSEBOT_SECRET=secrets.token_hex(16),
+                PULSEBOT_SECRET=secrets.token_hex(32),
                 SLACK_API_URL=slack.url,
                 DATABASE_URL=f"sqlite:///{workdir / 'demo.db'}",
                 PULSEBOT_TIMEZONE="Europe/Rome",

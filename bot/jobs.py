@@ -1,4 +1,4 @@
-"""The scheduled jobs: module-level functions the job store names (`bot.jobs:weekly_summary`)."""
+"""The scheduled jobs: module-level functions a job names (`bot.jobs:weekly_summary`)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ SUMMARY_STALE = timedelta(minutes=10)
 # did them). Bodies take the Services as an argument, so tests call them with a chosen `now`.
 JobBody = Callable[[Services, datetime], int]
 
-# The job store pickles a job's arguments, so the running Services (engine, client) cannot be
-# one of them: the scheduler binds them here when it starts, and every entry point reads them.
+# A job names its entry point as text, so the job list (bot.scheduler) is plain data that says
+# what runs; the running Services (engine, client) are bound here when the scheduler starts,
+# and every entry point reads them.
 _bound: Services | None = None
 _binding = threading.Lock()
 
@@ -68,7 +69,7 @@ def run_body(body: JobBody) -> int:
     return body(services, services.clock())
 
 
-# Entry points: what the job store names. They take no arguments, so only a name is pickled.
+# Entry points: what the jobs name. They take no arguments: everything comes from the Services.
 # Surveys and deals add theirs here in the same two lines (see bot.scheduler's hook lists).
 
 

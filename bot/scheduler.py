@@ -1,4 +1,10 @@
-"""The scheduler: APScheduler 3.11 on the application's database, its job table, reconciling."""
+"""The scheduler: APScheduler 3.11 with its jobs built in code at start, and catching up.
+
+Nothing about the jobs is stored: APScheduler's SQLAlchemy job store unpickled its rows, so a
+row planted in the database ran as code inside pulsebot (issue 14). The jobs live in memory,
+built from the list below whenever an instance starts scheduling; what has to outlive a
+restart (has this week's summary gone out?) is read from pulsebot's own tables.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +13,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
-from apscheduler.jobstores.base import BaseJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import inspect
 
 from bot.config import Settings
-from bot.jobs import bind_services
+from bot.jobs import bind_services, summary_key
 from bot.services import Services
-from storage.scheduling import JOBS_TABLE
+from storage.scheduling import effect_done
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +38,14 @@ JOB_THREADS = 4
 # week's summary in the middle of this one: skip it (they can ask with `/pulse summary`).
 SUMMARY_GRACE_SECONDS = 6 * 3600
 
+# How a starting scheduler finds the run a job missed while no instance was scheduling: that
+# run's time (it runs at once when within the job's grace time), or None. `(services, now)`.
+CatchUp = Callable[[Services, datetime], datetime | None]
+
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One job as it should be in the store. `id` is stable across restarts and instances."""
+    """One job as the scheduler should hold it. `id` is stable across restarts and instances."""
 
     id: str
     func: str  # "module:function", an entry point in bot.jobs
@@ -44,8 +53,9 @@ class JobSpec:
     misfire_grace_time: int | None  # seconds late a run may start; None: however late
     coalesce: bool  # after downtime, one run for all the missed ones
     max_instances: int
-    args: tuple[str | int, ...] = ()  # plain values: the store pickles them
+    args: tuple[str | int, ...] = ()  # plain values, so that a spec says all that runs
     paused: bool = False
+    catch_up: CatchUp | None = None  # None: a run missed while nobody scheduled is not redone
 
     def matches(self, job: Job) -> bool:
         """Whether `job` in the store is this spec (paused or not aside)."""
@@ -82,6 +92,33 @@ class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]
         return fire
 
 
+def last_fire_time(trigger: BaseTrigger, now: datetime, within: timedelta) -> datetime | None:
+    """The trigger's latest time at or before `now` and after `now - within`, if any."""
+    last = None
+    fire = trigger.get_next_fire_time(None, now - within)
+    while fire is not None and fire <= now:  # as APScheduler steps through missed runs
+        last = fire
+        fire = trigger.get_next_fire_time(fire, now)
+    return last
+
+
+def run_at_start(services: Services, now: datetime) -> datetime:
+    """For a job whose every run takes everything due until then: one run at start catches up
+    whatever was missed, however long no instance was scheduling."""
+    return now
+
+
+def missed_weekly_summary(services: Services, now: datetime) -> datetime | None:
+    """The latest summary time, when it has passed without its week's key being recorded."""
+    settings = services.settings
+    last = last_fire_time(weekly_summary_trigger(settings), now, timedelta(weeks=1))
+    if last is None:
+        return None
+    with services.db.transaction() as session:
+        done = effect_done(session, summary_key(last, settings.zone))
+    return None if done else last
+
+
 def weekly_summary_trigger(settings: Settings) -> CronTrigger:
     """PULSEBOT_SUMMARY_DAY at PULSEBOT_SUMMARY_TIME, wall-clock time in PULSEBOT_TIMEZONE."""
     return WallClockCronTrigger(
@@ -108,6 +145,7 @@ def core_jobs(services: Services) -> list[JobSpec]:
             coalesce=True,
             # Two prunes at once would only fight over the same rows.
             max_instances=1,
+            catch_up=run_at_start,
         ),
         JobSpec(
             id="sync_directory",
@@ -120,6 +158,7 @@ def core_jobs(services: Services) -> list[JobSpec]:
             coalesce=True,
             # A slow sync (a large workspace, 429s) must not overlap the next one.
             max_instances=1,
+            # None: every instance syncs as it starts (bot.cli), so a missed night is made up.
         ),
         JobSpec(
             id="weekly_summary",
@@ -131,6 +170,8 @@ def core_jobs(services: Services) -> list[JobSpec]:
             coalesce=True,
             # The week's unique key makes a second instance a no-op; don't even start it.
             max_instances=1,
+            # Whether this week's summary went out is its key in scheduled_effects.
+            catch_up=missed_weekly_summary,
         ),
         JobSpec(
             id="finish_interrupted_summary",
@@ -141,6 +182,7 @@ def core_jobs(services: Services) -> list[JobSpec]:
             misfire_grace_time=None,
             coalesce=True,
             max_instances=1,
+            catch_up=run_at_start,
         ),
     ]
 
@@ -173,6 +215,8 @@ def catch_up_jobs(services: Services, names: Iterable[str], *, minute: str) -> l
             coalesce=True,
             # A slow run must not overlap the next; whatever it leaves, the next one takes.
             max_instances=1,
+            # What was due while no instance was scheduling, the first run takes.
+            catch_up=run_at_start,
         )
         for name in names
     ]
@@ -204,46 +248,35 @@ JOB_PROVIDERS: list[JobProvider] = [
 ]
 
 
-class MigratedJobStore(SQLAlchemyJobStore):  # type: ignore[misc]
-    """APScheduler's SQLAlchemy job store on the application's engine and Alembic's table.
-
-    Alembic owns the schema (migration 0004), so the store creates nothing at start, and the
-    engine belongs to the application, so the store does not dispose of it at shutdown.
-    """
-
-    def start(self, scheduler: BaseScheduler, alias: str) -> None:
-        if not inspect(self.engine).has_table(JOBS_TABLE):
-            raise RuntimeError(f"table {JOBS_TABLE} is missing: run `pulsebot db upgrade`")
-        BaseJobStore.start(self, scheduler, alias)
-
-    def shutdown(self) -> None:
-        pass
-
-
 def build_scheduler(
     services: Services,
     *,
     scheduler_class: type[BaseScheduler] = BackgroundScheduler,
     executor: BaseExecutor | None = None,
 ) -> BaseScheduler:
-    """A scheduler (not started) whose jobs live in the application's database."""
+    """A scheduler (not started) whose jobs live in memory."""
     zone = services.settings.zone
     scheduler = scheduler_class(
         timezone=zone,
-        jobstores={"default": MigratedJobStore(engine=services.db.engine)},
+        # In memory: nothing is read back from the database, so nothing there runs as code.
+        jobstores={"default": MemoryJobStore()},
         executors={"default": executor or ThreadPoolExecutor(max_workers=JOB_THREADS)},
     )
 
     def log_missed_run(event: JobExecutionEvent) -> None:
         # APScheduler logs this too, under its own name; ours says what happens next.
-        log.warning(
-            "job %s missed its run at %s by more than its grace time; skipped until the next one",
-            event.job_id,
-            event.scheduled_run_time.astimezone(zone).isoformat(timespec="minutes"),
-        )
+        say_missed(event.job_id, event.scheduled_run_time, zone)
 
     scheduler.add_listener(log_missed_run, EVENT_JOB_MISSED)
     return scheduler
+
+
+def say_missed(job_id: str, run_time: datetime, zone: ZoneInfo) -> None:
+    log.warning(
+        "job %s missed its run at %s by more than its grace time; skipped until the next one",
+        job_id,
+        run_time.astimezone(zone).isoformat(timespec="minutes"),
+    )
 
 
 @dataclass
@@ -271,24 +304,24 @@ def reconcile_jobs(
     services: Services,
     providers: Sequence[JobProvider] = JOB_PROVIDERS,
 ) -> Reconciliation:
-    """Make the job store hold exactly the wanted jobs, each once, by its stable id.
+    """Make the scheduler hold exactly the wanted jobs, each once, by its stable id.
 
-    An unchanged job is left alone so that its stored next run time survives a restart: that
-    is what lets a run missed while the bot was down run late (within its grace) or be skipped.
-    A changed job is replaced and runs next by its new trigger; a job nobody wants is removed.
+    On start the scheduler holds none, so every job is added; on a running scheduler an
+    unchanged job is left alone with its next run. A job added or changed runs first at the
+    run it missed (its `catch_up`), else by its trigger; a job nobody wants is removed.
     """
     if scheduler.state == STATE_STOPPED:
         raise RuntimeError("start the scheduler (paused) before reconciling its jobs")
     wanted = wanted_jobs(services, providers)
-    stored: dict[str, Job] = {job.id: job for job in scheduler.get_jobs()}
+    held: dict[str, Job] = {job.id: job for job in scheduler.get_jobs()}
     result = Reconciliation()
-    for job_id in sorted(stored.keys() - wanted.keys()):
+    for job_id in sorted(held.keys() - wanted.keys()):
         scheduler.remove_job(job_id)
         result.removed.append(job_id)
     for spec in wanted.values():
-        job = stored.get(spec.id)
+        job = held.get(spec.id)
         if job is None or not spec.matches(job):
-            _add(scheduler, spec)
+            _add(scheduler, spec, services)
             (result.added if job is None else result.replaced).append(spec.id)
         elif spec.paused and job.next_run_time is not None:
             scheduler.pause_job(spec.id)
@@ -308,8 +341,12 @@ def reconcile_jobs(
     return result
 
 
-def _add(scheduler: BaseScheduler, spec: JobSpec) -> None:
-    options: dict[str, Any] = {"next_run_time": None} if spec.paused else {}
+def _add(scheduler: BaseScheduler, spec: JobSpec, services: Services) -> None:
+    options: dict[str, Any] = {}
+    if spec.paused:
+        options["next_run_time"] = None
+    elif (missed := _missed_run(spec, services)) is not None:
+        options["next_run_time"] = missed
     scheduler.add_job(
         spec.func,
         trigger=spec.trigger,
@@ -324,11 +361,26 @@ def _add(scheduler: BaseScheduler, spec: JobSpec) -> None:
     )
 
 
+def _missed_run(spec: JobSpec, services: Services) -> datetime | None:
+    """The run `spec` missed while no instance was scheduling, if it may still happen."""
+    if spec.catch_up is None:
+        return None
+    now = services.clock()
+    missed = spec.catch_up(services, now)
+    if missed is None or spec.misfire_grace_time is None:
+        return missed
+    if now - missed > timedelta(seconds=spec.misfire_grace_time):
+        say_missed(spec.id, missed, services.settings.zone)
+        return None
+    return missed
+
+
 def start_scheduler(services: Services, **build: Any) -> BaseScheduler:
     """Build, start and reconcile the scheduler; jobs run from when this returns."""
     scheduler = build_scheduler(services, **build)
     bind_services(services)
-    # Paused until reconciled, so a stale job (removed, or with an old trigger) never fires.
+    # Paused while the jobs go in: if that fails half-way (the database down as the summary's
+    # catch-up reads it), no job has run from half a list before the scheduler is shut down.
     scheduler.start(paused=True)
     try:
         reconcile_jobs(scheduler, services)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -35,6 +36,8 @@ BACKOFF_SECONDS = 0.5
 # come back in the same instant. slack_sdk's own handler adds up to a whole second, which
 # at Retry-After: 1 makes a rate-limited fan-out take half as long again as Slack allows.
 RATE_LIMIT_JITTER_SECONDS = 0.05
+# Where Slack's response_urls live (scheme, host): https://hooks.slack.com/commands/…, /actions/….
+SLACK_RESPONSE_URL_ORIGIN = ("https", "hooks.slack.com")
 UPLOAD_ATTEMPTS = 4
 UPLOAD_BACKOFF_SECONDS = 0.5
 
@@ -122,6 +125,21 @@ def make_web_client(
         timeout=WEB_API_TIMEOUT_SECONDS,
         retry_handlers=retry_handlers(backoff_seconds),
     )
+
+
+def is_slack_response_url(url: str, api_url: str) -> bool:
+    """Whether `url` is under https://hooks.slack.com/, where every response_url Slack hands out
+    is, or under the scheme and host of `api_url` (SLACK_API_URL: a proxy, the stand-in).
+
+    A request's response_url is only as trustworthy as its signature; posting to one anywhere
+    else would send a person's private reply there, or reach into the network pulsebot is in.
+    """
+    target, api = urlsplit(url), urlsplit(api_url)
+    origin = (target.scheme, target.netloc)
+    return target.path.startswith("/") and origin in {
+        SLACK_RESPONSE_URL_ORIGIN,
+        (api.scheme, api.netloc),
+    }
 
 
 def make_webhook_client(url: str, client: WebClient | None = None) -> WebhookClient:

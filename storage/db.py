@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import select
 import sqlite3
 import threading
@@ -67,6 +69,23 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_privately(path: str) -> Callable[..., None]:
+    """A connect hook that creates the database file readable by its owner alone.
+
+    SQLite would create it with the umask's mode, often 0644: anyone on the machine could read
+    the deals, the directory and the survey answers. Its -wal and -shm files are created with
+    the database file's mode. An existing file keeps the mode it has.
+    """
+
+    def before_connect(*_: Any) -> None:
+        # No O_TRUNC: an existing database is opened, never emptied. A missing folder is
+        # left for SQLite to report as it connects.
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+
+    return before_connect
+
+
 def _begin_immediate(connection: Connection) -> None:
     # Take SQLite's write lock at BEGIN, so two writers queue on busy_timeout instead of
     # failing with "database is locked" when a read transaction tries to upgrade. Straight to
@@ -124,6 +143,8 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            event.listen(engine, "do_connect", _create_privately(parsed.database))
         event.listen(engine, "connect", _tune_sqlite)
         # pysqlite's own transaction handling is switched off so BEGIN IMMEDIATE is ours.
         event.listen(

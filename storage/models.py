@@ -8,7 +8,7 @@ from storage.directory import DirectoryUser
 from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
 from storage.releases import SurveyRelease, SurveyResult
 from storage.requests import HandledRequest
-from storage.scheduling import ScheduledEffect, apscheduler_jobs
+from storage.scheduling import ScheduledEffect
 from storage.surveys import (
     Survey,
     SurveyAnswer,
@@ -38,5 +38,4 @@ __all__ = [
     "SurveyRespondent",
     "SurveyResult",
     "SurveyRun",
-    "apscheduler_jobs",
 ]

@@ -1,28 +1,14 @@
-"""The scheduler's tables: APScheduler's job store and the keys of scheduled effects done."""
+"""The keys of scheduled effects done: what a job firing twice, or after a restart, reads."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Float, LargeBinary, String, Table, Unicode, delete, select, update
+from sqlalchemy import String, delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base, UTCDateTime, upsert_statement
-
-JOBS_TABLE = "apscheduler_jobs"
-
-# APScheduler 3.11's SQLAlchemyJobStore table, column for column. It is described here so that
-# Alembic creates it (migration 0004) and autogenerate sees it as ours instead of proposing to
-# drop it; the job store itself never creates tables (see bot.scheduler.MigratedJobStore).
-# tests/test_scheduler.py checks this copy against APScheduler's own definition.
-apscheduler_jobs = Table(
-    JOBS_TABLE,
-    Base.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
 
 
 class ScheduledEffect(Base):

@@ -28,7 +28,8 @@ _pg_skip_reason: list[str] = []
 
 TEST_SIGNING_SECRET = "test-signing-secret-0123456789"
 TEST_BOT_TOKEN = "xoxb-test-0000-pulsebot"
-TEST_SECRET = "test-pulsebot-secret-please-change"
+# A valid PULSEBOT_SECRET (`pulsebot secret` made it): weak ones are refused at start-up.
+TEST_SECRET = "b6358d5e9702139886aa9dbec1781fe197ee057c23e26cc4d8b68d025880a02d"
 SECRETS = (TEST_BOT_TOKEN, TEST_SIGNING_SECRET, TEST_SECRET)
 
 # Where every test's clock stands unless the test sets it: Tuesday 1 December 2026, 09:00 UTC

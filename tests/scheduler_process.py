@@ -24,7 +24,7 @@ from storage.migrate import upgrade
 SETTINGS = {
     "SLACK_BOT_TOKEN": "xoxb-test-0000-pulsebot",
     "SLACK_SIGNING_SECRET": "test-signing-secret-0123456789",
-    "PULSEBOT_SECRET": "test-pulsebot-secret-please-change",
+    "PULSEBOT_SECRET": "b6358d5e9702139886aa9dbec1781fe197ee057c23e26cc4d8b68d025880a02d",
     "PULSEBOT_TIMEZONE": "Europe/Rome",
 }
 
@@ -36,6 +36,7 @@ def say(line: str) -> None:
 
 def start_and_fire_summary(services: Services) -> Any:
     scheduler = start_scheduler(services)
+    say("JOBS " + " ".join(sorted(job.id for job in scheduler.get_jobs())))
     scheduler.modify_job("weekly_summary", next_run_time=datetime.now(UTC))
     return scheduler
 

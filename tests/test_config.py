@@ -6,16 +6,17 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
-from tests.conftest import make_settings
+from bot.config import PLACEHOLDER_SECRETS, ConfigError, load_settings
+from tests.conftest import TEST_SECRET, make_settings
 
 REQUIRED = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
     "SLACK_SIGNING_SECRET": "signing-secret",
-    "PULSEBOT_SECRET": "0123456789abcdef0123",
+    "PULSEBOT_SECRET": TEST_SECRET,
 }
 
 
@@ -60,7 +61,7 @@ def test_api_url_gets_its_trailing_slash() -> None:
     [
         pytest.param({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN: must be a bot token", id="user_token"),
         pytest.param({"SLACK_APP_TOKEN": "xoxb-nope"}, "SLACK_APP_TOKEN: must be an app-level", id="bad_app_token"),
-        pytest.param({"PULSEBOT_SECRET": "short"}, "PULSEBOT_SECRET: must be at least 16", id="short_secret"),
+        pytest.param({"PULSEBOT_SECRET": "short"}, "PULSEBOT_SECRET: must be at least 32", id="short_secret"),
         pytest.param({"PULSEBOT_TIMEZONE": "Mars/Olympus"}, "PULSEBOT_TIMEZONE: is not an IANA", id="bad_timezone"),
         pytest.param({"PULSEBOT_LANGUAGE": "fr"}, "PULSEBOT_LANGUAGE:", id="unknown_language"),
         pytest.param({"PULSEBOT_PORT": "70000"}, "PULSEBOT_PORT:", id="port_out_of_range"),
@@ -95,6 +96,75 @@ def test_secret_values_are_never_echoed() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(_env_file=None, **{**REQUIRED, "PULSEBOT_SECRET": "tiny-secret"})
     assert "tiny-secret" not in str(caught.value)
+
+
+ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+
+
+def test_the_env_example_placeholder_is_one_that_is_refused() -> None:
+    lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    (value,) = [line.split("=", 1)[1] for line in lines if line.startswith("PULSEBOT_SECRET=")]
+    assert value in PLACEHOLDER_SECRETS
+
+
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        # Each case passes every check but its own, so each check is shown to be needed.
+        pytest.param("replace-me-with-the-output-of-pulsebot-secret", "is the placeholder from .env.example", id="placeholder"),
+        pytest.param("change-me-to-a-long-random-string", "is the placeholder from .env.example", id="older_placeholder"),
+        pytest.param("3f9a1c7e5b2d8f0a6c4e9b1d7a3f5c2", "must be at least 32 characters", id="31_characters"),
+        pytest.param("z" * 64, "has too few different characters", id="one_character_repeated"),
+        pytest.param("a7k2a7e2k7a2e7k2ae7k2a7e2ka7e2k7a2e7", "has too few different characters", id="five_characters"),
+        pytest.param("Kx7#mP2$Qw9&" * 3, "repeats a short pattern", id="repeated_pattern"),
+        pytest.param("abcdefghijklmnopqrstuvwxyz0123456789", "is mostly runs of neighbouring characters", id="alphabet"),
+    ],
+)  # fmt: skip
+def test_a_guessable_secret_is_refused_with_how_to_make_one(secret: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, **{**REQUIRED, "PULSEBOT_SECRET": secret})
+    message = str(caught.value)
+    assert message.startswith(f"PULSEBOT_SECRET: {expected}")
+    assert message.endswith("; make one with `pulsebot secret`")
+    assert secret not in message and "\n" not in message
+
+
+def test_pulsebot_secret_prints_a_fresh_secret_that_is_accepted() -> None:
+    made = [
+        subprocess.run(
+            [sys.executable, "-m", "bot", "secret"],
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+        for _ in range(2)
+    ]
+    first, second = (output.strip() for output in made)
+    assert made[0] == first + "\n" and len(first) == 64 and int(first, 16) >= 0
+    assert first != second
+    assert load_settings(_env_file=None, **{**REQUIRED, "PULSEBOT_SECRET": first})
+
+
+def test_serve_with_the_placeholder_secret_says_how_to_make_one(tmp_path: Path) -> None:
+    env = clean_env(
+        **{**REQUIRED, "PULSEBOT_SECRET": "replace-me-with-the-output-of-pulsebot-secret"}
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "pulsebot: configuration error: PULSEBOT_SECRET: is the placeholder from .env.example; "
+        "make one with `pulsebot secret`"
+    ]
 
 
 @pytest.mark.parametrize("command", [["serve"], ["run"]])

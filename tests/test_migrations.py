@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 import time
 from pathlib import Path
@@ -131,6 +133,29 @@ def test_0009_keeps_who_answered_under_the_anonymous_key_and_downgrades(database
         database.dispose()
 
 
+def test_0013_drops_the_pickled_job_table_and_downgrades(database_url: str) -> None:
+    """APScheduler's job table (pickles) is gone at the head; going down brings it back as
+    APScheduler 3.11 reads it, empty, and up again drops it with whatever it holds."""
+    database = Database(database_url)
+    try:
+        upgrade(database.engine)
+        assert "apscheduler_jobs" not in inspect(database.engine).get_table_names()
+        with database.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0012")
+        columns = inspect(database.engine).get_columns("apscheduler_jobs")
+        assert [c["name"] for c in columns] == ["id", "next_run_time", "job_state"]
+        with database.engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO apscheduler_jobs (id, job_state) VALUES ('old', :state)"),
+                {"state": b"\x80\x05."},
+            )
+        upgrade(database.engine)
+        assert "apscheduler_jobs" not in inspect(database.engine).get_table_names()
+        assert current_revision(database.engine) == head_revision()
+    finally:
+        database.dispose()
+
+
 def test_sqlite_is_tuned_for_a_server(sqlite_url: str) -> None:
     database = Database(sqlite_url)
     try:
@@ -144,6 +169,41 @@ def test_sqlite_is_tuned_for_a_server(sqlite_url: str) -> None:
             assert pragma("PRAGMA wal_autocheckpoint").scalar() == 0
     finally:
         database.dispose()
+
+
+def test_sqlite_files_are_created_for_their_owner_alone(tmp_path: Path) -> None:
+    """The database, its -wal and its -shm: 0600, whatever the umask would have made them."""
+    lax = os.umask(0o002)  # a umask that leaves files readable, and writable by the group
+    try:
+        database = Database(f"sqlite:///{tmp_path}/team.db")
+        try:
+            upgrade(database.engine)
+            with database.engine.connect():  # the -wal and -shm are open now
+                modes = {
+                    path.name: stat.S_IMODE(path.stat().st_mode)
+                    for path in sorted(tmp_path.glob("team.db*"))
+                }
+        finally:
+            database.dispose()
+    finally:
+        os.umask(lax)
+    assert modes == {"team.db": 0o600, "team.db-shm": 0o600, "team.db-wal": 0o600}
+
+
+def test_an_existing_sqlite_file_keeps_its_mode_and_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "team.db"
+    with sqlite3.connect(path) as existing:
+        existing.execute("CREATE TABLE kept (x INTEGER)")
+        existing.execute("INSERT INTO kept VALUES (7)")
+    existing.close()
+    path.chmod(0o640)
+    database = Database(f"sqlite:///{path}")
+    try:
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT x FROM kept").scalar() == 7
+    finally:
+        database.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
 def test_switching_to_wal_waits_for_another_process_writing(tmp_path: Path) -> None:

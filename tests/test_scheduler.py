@@ -1,4 +1,4 @@
-"""The scheduler, time-controlled: DST, missed runs, jobs fired twice, reconciling the store."""
+"""The scheduler, time-controlled: DST, missed runs, jobs fired twice, its jobs in memory."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 import time_machine
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.debug import DebugExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.util import ref_to_obj
-from sqlalchemy import func, select
+from sqlalchemy import MetaData, func, inspect, select
 
 from bot import jobs
 from bot.app import build_services
@@ -38,7 +38,7 @@ from bot.services import Services
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.requests import HandledRequest, claim_request
-from storage.scheduling import ScheduledEffect, apscheduler_jobs
+from storage.scheduling import ScheduledEffect, finish_effect
 from tests.conftest import make_settings
 from tests.harness import BotHarness
 
@@ -149,28 +149,36 @@ def effect_keys(db: Database) -> list[str]:
         return list(session.scalars(select(ScheduledEffect.key).order_by(ScheduledEffect.key)))
 
 
-def stored_job_ids(db: Database) -> list[str]:
+def job_ids(scheduler: Any) -> list[str]:
+    return sorted(job.id for job in scheduler.get_jobs())
+
+
+def every_row(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    metadata = MetaData()
+    metadata.reflect(db.engine)
     with db.engine.connect() as connection:
-        return sorted(connection.scalars(select(apscheduler_jobs.c.id)))
+        return {
+            table.name: sorted(map(tuple, connection.execute(table.select())), key=repr)
+            for table in metadata.sorted_tables
+        }
 
 
-# -- the job table and registry ------------------------------------------------------------------
+# -- the jobs and their registry -----------------------------------------------------------------
 
 
-def test_job_table_is_apschedulers_own(db: Database) -> None:
-    """Our description of apscheduler_jobs (made by Alembic) is the table the job store uses."""
-    theirs = SQLAlchemyJobStore(engine=db.engine).jobs_t
-    ours = apscheduler_jobs
-    assert theirs.name == ours.name
-    assert [c.name for c in theirs.columns] == [c.name for c in ours.columns]
-    for column in theirs.columns:
-        mine = ours.c[column.name]
-        assert repr(mine.type) == repr(column.type), column.name
-        assert (mine.primary_key, mine.nullable, bool(mine.index)) == (
-            column.primary_key,
-            column.nullable,
-            bool(column.index),
-        ), column.name
+def test_jobs_live_in_memory_and_nothing_of_them_in_the_database(
+    runner: Runner, db: Database
+) -> None:
+    """APScheduler's job table (pickles, unpickled at start) is gone; starting, stopping and
+    starting again writes nothing: the jobs are built in code each time."""
+    assert "apscheduler_jobs" not in inspect(db.engine).get_table_names()
+    before = every_row(db)
+    scheduler = runner.start()
+    assert isinstance(scheduler._lookup_jobstore("default"), MemoryJobStore)
+    assert job_ids(scheduler) == sorted(CORE_JOB_IDS)
+    runner.stop()
+    assert job_ids(runner.start()) == sorted(CORE_JOB_IDS)
+    assert every_row(db) == before
 
 
 def test_every_job_is_importable_with_an_explicit_zone_and_policy() -> None:
@@ -274,6 +282,22 @@ def test_restart_within_grace_runs_the_missed_summary_once(
     assert runner.scheduler.get_job("weekly_summary").next_run_time == rome(2026, 11, 30, 9)
 
 
+def test_restart_after_the_summary_went_out_does_not_send_it_again(
+    runner: Runner, db: Database, frozen: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    frozen(rome(2026, 11, 23, 9))  # Monday 09:00: the summary goes out, then the bot goes down
+    runner.start()
+    assert summary_runs(runner.process()) == [1]
+    runner.stop()
+    frozen(rome(2026, 11, 23, 11, 30))  # back within the grace time: its key says it is done
+    runner.start()
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        assert summary_runs(runner.process()) == []
+    assert "missed" not in caplog.text
+    assert effect_keys(db) == ["summary:2026-W48"]
+    assert runner.scheduler.get_job("weekly_summary").next_run_time == rome(2026, 11, 30, 9)
+
+
 def test_restart_past_grace_skips_the_missed_summary_and_logs_it(
     runner: Runner, db: Database, frozen: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -327,11 +351,14 @@ def test_each_job_fired_twice_acts_once(bot: BotHarness, frozen: Any) -> None:
     runner = Runner(services)
     runner.start()
     try:
-        assert fired(runner, "weekly_summary") == 1
+        # The start's own round: Monday 09:00 has come, and the old key waits to be pruned.
+        first = dict(runner.process())
+        assert first["weekly_summary"] == 1
+        assert fired(runner, "weekly_summary") == 0
         assert fired(runner, "weekly_summary") == 0
         assert effect_keys(services.db) == ["summary:2026-W48"]
 
-        assert fired(runner, "prune_handled_requests") == 1
+        assert first["prune_handled_requests"] == 1
         assert fired(runner, "prune_handled_requests") == 0
 
         synced = fired(runner, "sync_directory")
@@ -344,7 +371,7 @@ def test_each_job_fired_twice_acts_once(bot: BotHarness, frozen: Any) -> None:
         runner.stop()
 
 
-# -- reconciling the store on start ------------------------------------------------------------------
+# -- reconciling the jobs: on start, and on a running scheduler ----------------------------------
 
 
 def schedule_jobs(*, paused: bool) -> Any:
@@ -368,13 +395,13 @@ def schedule_jobs(*, paused: bool) -> Any:
 
 def test_reconcile_adds_once_and_leaves_unchanged_jobs_alone(runner: Runner, db: Database) -> None:
     scheduler = runner.start()
-    assert stored_job_ids(db) == sorted(CORE_JOB_IDS)
+    assert job_ids(scheduler) == sorted(CORE_JOB_IDS)
     again = reconcile_jobs(scheduler, runner.services)
     assert (again.added, again.replaced, again.removed) == ([], [], [])
     assert sorted(again.unchanged) == sorted(CORE_JOB_IDS)
     runner.stop()
-    restarted = runner.start()  # a second start, as after a restart: still one row per job
-    assert stored_job_ids(db) == sorted(CORE_JOB_IDS)
+    restarted = runner.start()  # a second start, as after a restart: still one job per id
+    assert job_ids(restarted) == sorted(CORE_JOB_IDS)
     assert len(restarted.get_jobs()) == len(CORE_JOB_IDS)
 
 
@@ -383,11 +410,13 @@ def test_reconcile_removes_jobs_nobody_wants(runner: Runner, db: Database) -> No
     scheduler.add_job("bot.jobs:sync_directory", "interval", hours=1, id="old_job_name")
     result = reconcile_jobs(scheduler, runner.services)
     assert result.removed == ["old_job_name"]
-    assert stored_job_ids(db) == sorted(CORE_JOB_IDS)
+    assert job_ids(scheduler) == sorted(CORE_JOB_IDS)
 
 
 def test_reconcile_replaces_a_changed_schedule(runner: Runner, db: Database, frozen: Any) -> None:
     frozen(rome(2026, 11, 23, 12))
+    with db.transaction() as session:  # this Monday's summary went out at 09:00
+        finish_effect(session, "summary:2026-W48", rome(2026, 11, 23, 9))
     scheduler = runner.start()
     assert scheduler.get_job("weekly_summary").next_run_time == rome(2026, 11, 30, 9)
     # The admin moves the summary to Friday 17:30 and restarts.
@@ -396,7 +425,7 @@ def test_reconcile_replaces_a_changed_schedule(runner: Runner, db: Database, fro
     assert result.replaced == ["weekly_summary"]
     assert set(result.unchanged) == CORE_JOB_IDS - {"weekly_summary"}
     assert scheduler.get_job("weekly_summary").next_run_time == rome(2026, 11, 27, 17, 30)
-    assert stored_job_ids(db) == sorted(CORE_JOB_IDS)
+    assert job_ids(scheduler) == sorted(CORE_JOB_IDS)
 
 
 def test_reconcile_follows_a_schedule_added_paused_resumed_and_removed(
@@ -419,7 +448,7 @@ def test_reconcile_follows_a_schedule_added_paused_resumed_and_removed(
 
     removed = reconcile_jobs(scheduler, services, JOB_PROVIDERS)
     assert removed.removed == ["survey_schedule:7"]
-    assert stored_job_ids(db) == sorted(CORE_JOB_IDS)
+    assert job_ids(scheduler) == sorted(CORE_JOB_IDS)
 
 
 def test_two_jobs_with_one_id_are_refused() -> None:

@@ -92,7 +92,7 @@ def test_pulsebot_serve_process(standin: SlackStandIn, tmp_path: str) -> None:
         "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port), "--host", "127.0.0.1"],
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -121,3 +121,5 @@ def test_pulsebot_serve_process(standin: SlackStandIn, tmp_path: str) -> None:
         output, _ = process.communicate(timeout=20)
     for secret in SECRETS:  # the bot token, the signing secret and PULSEBOT_SECRET
         assert secret not in output
+    # Without --host or PULSEBOT_HOST, this machine only: a TLS proxy faces the world.
+    assert f"pulsebot listening on http://127.0.0.1:{port}/slack/events" in output

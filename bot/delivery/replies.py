@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.i18n import Texts
 from bot.services import Services
-from bot.slack_client import make_webhook_client, upload_file
+from bot.slack_client import is_slack_response_url, make_webhook_client, upload_file
 from bot.views.common import notice
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,11 @@ def tell_privately(
     text: str,
     blocks: list[Block] | None = None,
 ) -> None:
-    """Ephemeral through the click's response_url; a DM where there is none (App Home)."""
+    """Ephemeral through the click's response_url; a DM where there is none (App Home), or
+    where it is not one of Slack's."""
+    if response_url and not is_slack_response_url(response_url, services.settings.slack_api_url):
+        log.warning("a response_url outside hooks.slack.com was not used; answered by DM")
+        response_url = None
     if response_url:
         response = make_webhook_client(response_url, services.client).send(
             text=text, blocks=blocks, response_type="ephemeral", replace_original=False

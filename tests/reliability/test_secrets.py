@@ -63,7 +63,7 @@ def test_configuration_errors_never_echo_a_value(override: dict[str, str]) -> No
     values = {
         "SLACK_BOT_TOKEN": TEST_BOT_TOKEN,
         "SLACK_SIGNING_SECRET": "a-signing-secret-0123",
-        "PULSEBOT_SECRET": "a-pulsebot-secret-0123456789",
+        "PULSEBOT_SECRET": "cc198bb6d8f984991e2c3359b6b6d1f8a5e9ba5504a607b0ea025428f254b30b",
         **override,
     }
     with pytest.raises(ConfigError) as raised:
