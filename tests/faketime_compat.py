@@ -39,6 +39,14 @@ def faketime_environment(environ: dict[str, str]) -> dict[str, str]:
     }
 
 
+def child_python_path(*paths: str) -> str:
+    """PYTHONPATH for a Python process a test starts: `paths`, and under faketime the site that
+    keeps its `time.sleep` working (overwriting PYTHONPATH lost it: EINVAL in the child)."""
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    keep = [SITE] if SITE in inherited else []
+    return os.pathsep.join([*keep, *paths])
+
+
 def ready_for_faketime() -> bool:
     return not UNDER_FAKETIME or (
         os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1"

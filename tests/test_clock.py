@@ -43,6 +43,7 @@ WALL_CLOCK_ALLOWED = {
     "bot/standin/api/users.py": f"{STANDIN_IS_SLACK} (users.list cache_ts)",
     "bot/standin/api/views.py": f"{STANDIN_IS_SLACK} (view hashes)",
     "bot/standin/requests.py": "request signatures carry the real time; Bolt checks it against its own",
+    "tests/any_day.py": "moves the machine's clock by an offset from the real one",
     "tests/test_scheduler.py": "APScheduler reads the machine's clock (time-machine moves it)",
     "tests/scheduler_process.py": "a real scheduler process, fired at the real time",
     "tests/test_standin.py": "the stand-in's own clock (Slack's), tested as such",

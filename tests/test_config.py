@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import PLACEHOLDER_SECRETS, ConfigError, load_settings
 from tests.conftest import TEST_SECRET, make_settings
+from tests.faketime_compat import child_python_path
 
 REQUIRED = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
@@ -195,7 +196,7 @@ def test_cli_reads_dotenv_file(tmp_path: pytest.TempPathFactory) -> None:
         handle.write("SLACK_BOT_TOKEN=xoxb-from-dotenv\nSLACK_SIGNING_SECRET=abc\n")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "serve"],
-        env=clean_env(PYTHONPATH=os.getcwd()),
+        env=clean_env(PYTHONPATH=child_python_path(os.getcwd())),
         cwd=str(tmp_path),
         capture_output=True,
         text=True,

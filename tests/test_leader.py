@@ -40,6 +40,7 @@ from tests.conftest import (
     TEST_SIGNING_SECRET,
     make_settings,
 )
+from tests.faketime_compat import child_python_path
 
 REPO = Path(__file__).resolve().parent.parent
 # The bound: a standby instance leads within 30 s of the leader's death.
@@ -176,7 +177,7 @@ class Instance:
                 str(TEST_RETRY_SECONDS),
             ],
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
+            env={**os.environ, "PYTHONPATH": child_python_path(str(REPO))},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -325,7 +326,7 @@ def test_serve_runs_the_scheduler_and_stops_cleanly_on_sigterm(
         PULSEBOT_SECRET=TEST_SECRET,
         SLACK_API_URL=standin.url,
         DATABASE_URL=f"sqlite:///{database}",
-        PYTHONPATH=str(REPO),
+        PYTHONPATH=child_python_path(str(REPO)),
     )
     process = subprocess.Popen(
         [

@@ -22,6 +22,7 @@ from bot.surveys.schedule import Audience
 from storage import surveys as store
 from storage.db import Database
 from tests.conftest import TEST_SECRET, make_settings
+from tests.faketime_compat import child_python_path
 from tests.harness import BotHarness
 
 TEAM = 120
@@ -52,7 +53,7 @@ def test_killed_sender_resumes_without_a_second_dm(
         [sys.executable, "-m", "tests.fanout_worker", url, big_standin.url, TEST_SECRET,
          now.isoformat()],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": child_python_path(str(ROOT))},
     )  # fmt: skip
     try:
         # Mid-batch (the sender claims 20 at a time), never on a batch boundary.

@@ -25,6 +25,7 @@ from bot.jobs import SUMMARY_STALE, finish_interrupted_summaries, record_weekly_
 from bot.standin import SimMessage, SlackStandIn
 from storage.db import Database
 from tests.conftest import make_settings
+from tests.faketime_compat import child_python_path
 from tests.harness import BotHarness
 
 pytestmark = pytest.mark.slow
@@ -56,7 +57,7 @@ def kill_mid_job(
         [sys.executable, "-m", "tests.reliability.job_worker", job, url, bot.standin.url,
          now.isoformat(), ",".join(MANAGERS)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": child_python_path(str(ROOT))},
         stdout=subprocess.PIPE,
         text=True,
     )  # fmt: skip
