@@ -21,6 +21,7 @@ def summary_chart(texts: Texts, summary: WeeklySummary) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot  # noqa: PLC0415
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
     trend = summary.enps_trend
     funnel = summary.pipeline.funnel
@@ -35,8 +36,9 @@ def summary_chart(texts: Texts, summary: WeeklySummary) -> bytes:
                     left.annotate(f"{score:+d}", (i, score), textcoords="offset points",
                                   xytext=(0, 6), ha="center", fontsize=8)  # fmt: skip
             else:
-                left.text(0.5, 0.5, texts("summary.chart_no_enps"), ha="center", va="center",
-                          transform=left.transAxes)  # fmt: skip
+                # Above the zero line, not struck through by it.
+                left.text(0.5, 0.75, texts("summary.chart_no_enps"), ha="center", va="center",
+                          transform=left.transAxes, color="#555555")  # fmt: skip
             left.set_xticks(range(len(trend)), labels, fontsize=7)
             left.set_ylim(-100, 100)
             left.axhline(0, color="#999999", linewidth=0.8)
@@ -48,7 +50,11 @@ def summary_chart(texts: Texts, summary: WeeklySummary) -> bytes:
             right.bar_label(bars, labels=[str(c) for c in counts], padding=3, fontsize=8)
             right.set_title(texts("summary.chart_funnel_title"))
             right.set_xlabel(texts("summary.chart_funnel_axis"))
-            figure.suptitle(texts("summary.chart_title", week=summary.week.label))
+            # Deals are counted whole: no tick at 0.25 of a deal.
+            right.xaxis.set_major_locator(MaxNLocator(integer=True))
+            figure.suptitle(
+                texts("summary.chart_title", week=texts.week_of(summary.week.first_day))
+            )
             figure.tight_layout()
             out = io.BytesIO()
             figure.savefig(out, format="png")

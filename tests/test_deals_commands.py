@@ -92,7 +92,7 @@ def test_the_story_of_a_deal(bot: BotHarness) -> None:
     assert "moved back qualified → *lead*" in say(bot, REP, "back Globex")
     assert "moved lead → *proposal*" in say(bot, REP, "stage globex proposal")
     assert "Note added" in say(bot, REP, "note globex they want a discount")
-    assert "Next step for *Globex*: send revised quote (due 2026-12-01)" in say(
+    assert "Next step for *Globex*: send revised quote (due Tue 1 Dec 2026)" in say(
         bot, REP, "next globex send revised quote due:2026-12-01"
     )
     assert "is now $1,200.50" in say(bot, REP, "amount globex $1,200.50")
@@ -150,7 +150,7 @@ def test_only_owner_or_manager_may_change(bot: BotHarness) -> None:
     assert "Umbrella (#1)" in say(bot, OTHER_REP, "show umbrella")
     assert "Umbrella" in say(bot, OTHER_REP, "list all")
     # A manager may change it (and gets Italian, from the Slack locale).
-    assert "è passata da lead a *qualificato*" in say(bot, MANAGER, "advance umbrella")
+    assert "è passata da lead a *qualificata*" in say(bot, MANAGER, "advance umbrella")
 
 
 @pytest.mark.parametrize(
@@ -419,14 +419,24 @@ def test_stages_are_understood_by_the_names_shown_in_italian(bot: BotHarness) ->
     # The Italian help and cards call `proposal` "proposta": typing what one reads must work.
     assert "Ferrari" in say(bot, ITALIAN_REP, "new Ferrari 40k proposta")
     say(bot, ITALIAN_REP, "stage ferrari negoziazione")
-    say(bot, ITALIAN_REP, "new Ducati 10k qualificato")
+    say(bot, ITALIAN_REP, "new Ducati 10k qualificata")
     with bot.services.db.transaction() as session:
         stages = {name: stage for name, stage in session.execute(select(Deal.name, Deal.stage))}
     assert stages == {"Ferrari": "negotiation", "Ducati": "qualified"}
-    listing = say(bot, ITALIAN_REP, "list qualificato")
+    listing = say(bot, ITALIAN_REP, "list qualificata")
     assert "Ducati" in listing and "Ferrari" not in listing
     say(bot, ITALIAN_REP, "stage ducati persa budget tagliato")  # lost, with its reason
     with bot.services.db.transaction() as session:
         lost = session.execute(select(Deal.stage, Deal.lost_reason).where(Deal.name == "Ducati"))
         assert lost.one() == ("lost", "budget tagliato")
     assert "stage" in say(bot, REP, "stage ferrari proposal")  # the English names still work
+
+
+def test_usage_lines_are_in_the_readers_language_and_shown_once(bot: BotHarness) -> None:
+    italian = say(bot, ITALIAN_REP, "lost")
+    assert "Uso: `/deal lost &lt;trattativa&gt; &lt;motivo&gt;`" in italian  # English before
+    refused = say(bot, REP, "new ACME 50k 60k")
+    assert refused.count("Usage:") == refused.count("You gave") == refused.count("&lt;name&gt;")
+    assert "You gave the amount twice" in refused
+    assert "due volte: l'importo" in say(bot, ITALIAN_REP, "new ACME 50k 60k")
+    assert "<name>" not in refused  # escaped alike: `<` was raw in one and escaped in the other

@@ -37,3 +37,60 @@ def test_locale_chooses_language() -> None:
 def test_texts_format_and_fall_back() -> None:
     assert "`/pulse start`" in Texts("it")("common.manager_only", command="/pulse start")
     assert Texts("en")("no.such.key") == "no.such.key"
+
+
+def plural_groups(catalog: dict[str, str]) -> dict[str, set[str]]:
+    """Each plural key (`count.deals`) with the CLDR forms it has (`one`, `other`)."""
+    forms = {"zero", "one", "two", "few", "many", "other"}
+    groups: dict[str, set[str]] = {}
+    for key in catalog:
+        stem, _, form = key.rpartition(".")
+        if form in forms:
+            groups.setdefault(stem, set()).add(form)
+    return groups
+
+
+def test_every_plural_key_has_the_forms_each_language_needs() -> None:
+    # English and Italian both need `one` and `other` (CLDR); Italian's `many` is for
+    # millions in words and falls back to `other`.
+    for language in LANGUAGES:
+        for stem, forms in plural_groups(load_catalog(language)).items():
+            assert {"one", "other"} <= forms, (language, stem, forms)
+            assert "{count}" in load_catalog(language)[f"{stem}.other"], (language, stem)
+
+
+def test_plurals_follow_cldr_in_both_languages() -> None:
+    english, italian = Texts("en"), Texts("it")
+    assert english.plural("count.deals", 1) == "1 deal"
+    assert english.plural("count.deals", 0) == "0 deals"
+    assert english.plural("count.runs_so_far", 1) == "1 run so far"
+    assert italian.plural("count.deals", 1) == "1 trattativa"
+    assert italian.plural("count.won", 1) == "1 vinta"
+    assert italian.plural("count.won", 2) == "2 vinte"
+    # Italian's CLDR `many` (a million) has no entry of its own: `other`, number grouped.
+    assert italian.plural("count.deals", 1_000_000) == "1.000.000 trattative"
+    assert english.plural("count.deals", 1234) == "1,234 deals"
+
+
+def test_numbers_amounts_and_dates_are_written_as_each_language_writes_them() -> None:
+    from datetime import date, datetime
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    english, italian = Texts("en"), Texts("it")
+    assert english.number(2.8, 1) == "2.8"
+    assert italian.number(2.8, 1) == "2,8"  # `media *2.8*` before
+    assert english.money(Decimal(50000), "EUR") == "€50,000"
+    assert italian.money(Decimal(50000), "EUR") == "50.000\u00a0€"
+    assert italian.money(Decimal("1200.5"), "USD") == "1.200,50\u00a0$"
+    assert english.money(Decimal(1200), "CHF") == "CHF\u00a01,200"
+    assert english.signed_number(-3) == "−3" and english.signed_number(4) == "+4"
+    assert english.signed_number(0) == "0"
+    meeting = datetime(2026, 12, 10, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
+    assert english.day_time(meeting) == "Thursday 10 December, 10:00"
+    assert italian.day_time(meeting) == "giovedì 10 dicembre alle 10:00"
+    assert english.week_of(date(2026, 11, 30)) == "week of 30 November"
+    assert italian.week_of(date(2026, 11, 30)) == "settimana del 30 novembre"
+    assert italian.short_date(date(2026, 12, 10)) == "gio 10 dic 2026"
+    # A date given to the catalog is written in words, not ISO.
+    assert english("deal.due", date=date(2026, 12, 10)) == "due Thursday 10 December"

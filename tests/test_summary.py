@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -250,6 +251,43 @@ def test_the_chart_is_a_png(summary: WeeklySummary) -> None:
     assert len(png) > 10_000  # drawn, not an empty canvas
 
 
+def drawn_figures(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The figures summary_chart draws, kept when it closes them."""
+    from matplotlib import pyplot
+
+    figures: list[Any] = []
+    close = pyplot.close
+
+    def keep_and_close(figure: Any) -> None:
+        figures.append(figure)
+        close(figure)
+
+    monkeypatch.setattr(pyplot, "close", keep_and_close)
+    return figures
+
+
+def test_the_charts_deal_axis_counts_whole_deals(
+    summary: WeeklySummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figures = drawn_figures(monkeypatch)
+    summary_chart(Texts("en"), summary)
+    deals = figures[0].axes[1]
+    ticks = list(deals.get_xticks())
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks  # 0.25 of a deal before
+
+
+def test_no_enps_yet_is_written_clear_of_the_zero_line(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_deals(db)
+    figures = drawn_figures(monkeypatch)
+    summary_chart(Texts("en"), summary_data(db))
+    enps = figures[0].axes[0]
+    (note,) = [t for t in enps.texts if t.get_text() == Texts("en")("summary.chart_no_enps")]
+    # In axes fractions the zero line (of -100..100) is at 0.5: the note sits well above it.
+    assert note.get_position()[1] >= 0.65
+
+
 @pytest.mark.parametrize(
     ("now", "label", "hours"),
     [
@@ -299,7 +337,7 @@ def test_the_job_posts_once_a_week_with_the_chart_in_the_thread(managed: BotHarn
     (message,) = [
         m for m in managed.standin.channel_messages("C03MANAGERS") if m.source == "chat.postMessage"
     ]
-    assert "2026-W48" in message.text
+    assert "week of 23 November" in message.text  # 2026-W48, as people say it
     (chart,) = managed.standin.files
     assert chart.thread_ts == message.ts and chart.channel == "C03MANAGERS"
     assert chart.content.startswith(PNG_SIGNATURE)

@@ -20,20 +20,19 @@ from bot.parsing.text import ParseError, excerpt, is_user_id, parse_user_mention
 #   deal.name_empty             -
 #   deal.name_too_long          max              max is "100"
 #   deal.name_invalid           value            control characters (newline, NUL...)
-#   deal.new.missing_name       usage            `/deal new` with no arguments
-#   deal.new.unexpected         token, usage     a token that fits no optional part
+#   deal.new.missing_name       (none)           `/deal new` with no arguments
+#   deal.new.unexpected         token            a token that fits no optional part
 #   deal.new.duplicate          part             amount | stage | owner | source | close
 DEAL_ERROR_PARAMS: Final[Mapping[str, frozenset[str]]] = {
     "deal.id_invalid": frozenset({"value"}),
     "deal.name_empty": frozenset(),
     "deal.name_too_long": frozenset({"max"}),
     "deal.name_invalid": frozenset({"value"}),
-    "deal.new.missing_name": frozenset({"usage"}),
-    "deal.new.unexpected": frozenset({"token", "usage"}),
+    "deal.new.missing_name": frozenset(),
+    "deal.new.unexpected": frozenset({"token"}),
     "deal.new.duplicate": frozenset({"part"}),
 }
 
-NEW_DEAL_USAGE: Final = "<name> [amount] [stage] [@owner] [source:<text>] [close:<date>]"
 MAX_DEAL_NAME: Final = 100
 
 
@@ -139,7 +138,7 @@ def parse_new_deal_args(
     take_date). ``language`` picks the example in a date error.
     """
     if not args:
-        raise ParseError("deal.new.missing_name", usage=NEW_DEAL_USAGE)
+        raise ParseError("deal.new.missing_name")
     # `stages`: the stage names, or each word a stage may be typed as mapped to its name.
     words = stages if isinstance(stages, Mapping) else {stage: stage for stage in stages}
     stage_by_key = {deal_name_key(word): stage for word, stage in words.items()}
@@ -209,7 +208,7 @@ def parse_new_deal_args(
 
 
 def _unexpected(token: str) -> ParseError:
-    return ParseError("deal.new.unexpected", token=excerpt(token), usage=NEW_DEAL_USAGE)
+    return ParseError("deal.new.unexpected", token=excerpt(token))
 
 
 # --- /deal next ---------------------------------------------------------------------------

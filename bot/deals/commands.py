@@ -10,7 +10,7 @@ from bot.deals.arguments import parse_deal_ref, parse_new_deal_args, parse_next_
 from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealError, DealService, DealView
 from bot.deals.stages import Pipeline
-from bot.i18n import LANGUAGES, Texts
+from bot.i18n import LANGUAGES, Phrase, Texts
 from bot.parsing.money import Money, read_amount
 from bot.parsing.text import ParseError, parse_user_mention, split_args
 
@@ -48,7 +48,7 @@ class Refusal:
 
     key: str
     params: dict[str, str]
-    usage: str | None = None
+    usage: Phrase | None = None
 
 
 CommandResult = (
@@ -62,20 +62,14 @@ CommandResult = (
     | Refusal
 )
 
+# Each subcommand's usage line, written in the reader's language (the catalog's [usage.deal]).
 USAGE = {
-    "new": "/deal new <name> [amount] [stage] [@owner] [source:<text>] [close:<date>]",
-    "advance": "/deal advance <deal> [note]",
-    "back": "/deal back <deal> [note]",
-    "stage": "/deal stage <deal> <stage>",
-    "won": "/deal won <deal> [note]",
-    "lost": "/deal lost <deal> <reason>",
-    "note": "/deal note <deal> <text>",
-    "next": "/deal next <deal> <task> [due:<date>]",
-    "amount": "/deal amount <deal> <amount>",
-    "owner": "/deal owner <deal> @user",
-    "show": "/deal show <deal>",
-    "list": "/deal list [mine|all|@user|<stage>|stalled]",
-}
+    name: Phrase(f"usage.deal.{name}")
+    for name in (
+        "new", "advance", "back", "stage", "won", "lost", "note", "next", "amount", "owner",
+        "show", "list",
+    )
+}  # fmt: skip
 
 
 class _Missing(Exception):

@@ -93,8 +93,10 @@ def post_to(
             channel=channel,
             file=chart,
             filename=f"pulsebot-summary-{summary.week.label}.png",
-            title=texts("summary.chart_title", week=summary.week.label),
-            initial_comment=texts("summary.chart_comment", week=summary.week.label),
+            title=texts("summary.chart_title", week=texts.week_of(summary.week.first_day)),
+            initial_comment=texts(
+                "summary.chart_comment", week=texts.week_of(summary.week.first_day)
+            ),
             thread_ts=ts,
         )
         files = upload.get("files") or [upload.get("file") or {}]

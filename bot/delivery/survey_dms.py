@@ -35,6 +35,7 @@ from bot.surveys.service import (
     local_send_time,
     reminder_moment,
 )
+from bot.views.common import when
 from bot.views.surveys import (
     answered_dm,
     closed_dm,
@@ -472,7 +473,7 @@ def show_enps_answered(
         return
     closes_at = facts.closes_at
     blocks = enps_answered_dm(texts, run_id, facts.definition, closes_at)
-    text = texts("pulse.dm.thanks_until", closes=closes_at.isoformat())
+    text = texts("pulse.dm.thanks_until", closes=when(texts, closes_at))
     update_dm(services, where[0], where[1], text, blocks)
 
 
@@ -491,6 +492,6 @@ def show_answered(
     where = dm_of(services, run_id, user_id, *(dm or (None, None)))
     if run is None or definition is None or where is None:
         return
-    text = texts("pulse.dm.thanks_until", closes=run.closes_at.isoformat())
+    text = texts("pulse.dm.thanks_until", closes=when(texts, run.closes_at))
     blocks = answered_dm(texts, run_id, definition, run.closes_at)
     update_dm(services, where[0], where[1], text, blocks)

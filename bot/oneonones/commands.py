@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
+from bot.i18n import Phrase
 from bot.oneonones.model import MAX_TOPIC, OneOnOneError, ScheduleRequest
 from bot.oneonones.service import OneOnOneService, SeriesOverview, Skipped
 from bot.parsing.dates import parse_weekday
@@ -23,12 +24,10 @@ DEFAULT_MINUTES = 60  # the seed's "riunioni periodiche di un'ora"
 DEFAULT_TIME = "10:00"  # the schedule form's starting time
 MIN_MINUTES, MAX_MINUTES = 15, 180
 
+# Each subcommand's usage line, written in the reader's language (the catalog's [usage.oneonone]).
 USAGE = {
-    "schedule": "/oneonone schedule @person every <1|2|4> weeks on <weekday> at HH:MM [for <minutes>]",
-    "add": "/oneonone add @person <topic>",
-    "notes": "/oneonone notes @person",
-    "skip": "/oneonone skip @person",
-    "cancel": "/oneonone cancel @person",
+    name: Phrase(f"usage.oneonone.{name}")
+    for name in ("schedule", "add", "notes", "skip", "cancel")
 }
 SUBCOMMANDS = frozenset({"help", "list", *USAGE})
 

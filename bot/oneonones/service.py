@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock, system_clock
 from bot.directory import Directory, UserRecord
+from bot.i18n import Phrase
 from bot.oneonones.model import MAX_TOPIC, OneOnOneError, ScheduleRequest
 from bot.oneonones.occurrences import Cadence, Slot, first_slot, slot_after
 from storage import oneonones as store
@@ -205,7 +206,7 @@ class OneOnOneService:
         """Add to the next agenda of the series with `other_id` (or by id, from a button)."""
         text = " ".join(text.split())
         if not text:
-            raise OneOnOneError("missing_topic", usage="/oneonone add @person <topic>")
+            raise OneOnOneError("missing_topic", usage=Phrase("usage.oneonone.add"))
         if len(text) > MAX_TOPIC:
             raise OneOnOneError("topic_too_long", limit=MAX_TOPIC)
         with self.db.transaction() as session:

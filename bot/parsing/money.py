@@ -26,7 +26,9 @@ _CURRENCY_CODES: Final = """
     ZAR ZMW ZWG
 """
 _CURRENCIES: Final = frozenset(_CURRENCY_CODES.split())
-_SYMBOLS: Final[Mapping[str, str]] = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
+# The symbols typed and written for the common currencies (others go by their code).
+CURRENCY_SYMBOLS: Final[Mapping[str, str]] = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+_SYMBOLS: Final[Mapping[str, str]] = {symbol: code for code, symbol in CURRENCY_SYMBOLS.items()}
 _WORDS: Final[Mapping[str, str]] = {"EURO": "EUR", "EUROS": "EUR"}
 _MULTIPLIERS: Final[Mapping[str, Decimal]] = {"k": Decimal(1000), "m": Decimal(1_000_000)}
 _MAX_AMOUNT: Final = Decimal(10) ** 15  # 15 integer digits: fits NUMERIC(17, 2)

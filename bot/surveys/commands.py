@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.actor import Actor
+from bot.i18n import Phrase
 from bot.parsing.text import parse_number_field
 from bot.surveys.model import SurveyDefinition, SurveyError
 from bot.surveys.results import Participation, RunResults
@@ -14,17 +15,10 @@ from bot.surveys.service import TEMPLATE_NAMES, SurveyOverview, SurveyService
 from bot.weeks import SummaryWeek, parse_week, reported_week
 from storage.surveys import RunRecord, SurveyRecord
 
+# Each subcommand's usage line, written in the reader's language (the catalog's [usage.pulse]).
 USAGE = {
-    "schedule": "/pulse schedule <survey> <weekly|biweekly|monthly|quarterly>"
-    " [on <weekday|day N|first…last weekday>] [at HH:MM] [in <time zone>]"
-    ' [to #channel|@user…|everyone] [open <N>d] · /pulse schedule <survey> cron "0 10 * * 1-5"'
-    " [in <time zone>] [to …] [open <N>d]",
-    "start": "/pulse start <survey> [to #channel|@user…|everyone] [open <N>d]",
-    "close": "/pulse close <survey>",
-    "pause": "/pulse pause <survey>",
-    "resume": "/pulse resume <survey>",
-    "results": "/pulse results <survey> [run N]",
-    "export": "/pulse export <survey>",
+    name: Phrase(f"usage.pulse.{name}")
+    for name in ("schedule", "start", "close", "pause", "resume", "results", "export")
 }
 MANAGER_SUBCOMMANDS = frozenset({"templates", "new", "list", "summary", *USAGE})
 

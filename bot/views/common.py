@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
@@ -55,3 +56,10 @@ def fallback_text(blocks: list[Block], default: str = "pulsebot") -> str:
             plain = getattr(text, "type", None) == "plain_text"
             return clip(escape(value.strip()) if plain else value.strip(), 300)
     return default
+
+
+def when(texts: Texts, moment: datetime) -> str:
+    """A moment Slack shows in each reader's own time zone; where Slack cannot (notifications,
+    old clients) the reader sees it written in their language, in UTC."""
+    fallback = texts.day_time(moment.astimezone(UTC))
+    return f"<!date^{int(moment.timestamp())}^{{date_long_pretty}} {{time}}|{fallback} UTC>"

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -35,9 +36,9 @@ from bot.deals.commands import (
 from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealView, EventView
 from bot.deals.stages import LOST, WON, Pipeline
-from bot.i18n import Texts
+from bot.i18n import Language, Texts
 from bot.parsing.money import MoneyByCurrency, add_amount
-from bot.views.common import clip, escape, line_sections, notice
+from bot.views.common import clip, escape, line_sections, notice, when
 from bot.views.help import deal_help
 
 # Action and callback ids: the contract between these views and handlers/deals.py.
@@ -53,19 +54,10 @@ LOST_MODAL = "deal_lost_modal"
 MAX_LISTED = 30
 MAX_DIGEST_DEALS = 10
 MAX_HOME_DEALS = 12
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 
 def money(amount: Decimal | None, currency: str, language: str) -> str:
-    if amount is None:
-        return "—"
-    whole = amount == amount.to_integral_value()
-    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
-    if language == "it":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-        return f"{text} {SYMBOLS.get(currency, currency)}"
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+    return Texts(cast(Language, language)).money(amount, currency)
 
 
 def totals(amounts: MoneyByCurrency, language: str, default_currency: str) -> str:
@@ -79,14 +71,9 @@ def stage_label(texts: Texts, stage: str) -> str:
     return texts(key) if texts.has(key) else stage
 
 
-def when(moment: datetime) -> str:
-    """A timestamp Slack shows in each reader's own time zone."""
-    unix = int(moment.timestamp())
-    return f"<!date^{unix}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
-
-
-def day(value: date) -> str:
-    return value.isoformat()
+def day(value: date, texts: Texts) -> str:
+    """A date in lists and cards: `Thu 10 Dec 2026` / `gio 10 dic 2026`."""
+    return texts.short_date(value)
 
 
 def percent(value: float | None) -> str:
@@ -124,7 +111,11 @@ def deal_line(texts: Texts, deal: DealView, language: str) -> str:
     if deal.stale:
         line += " · :hourglass: " + texts("deal.stale_flag")
     if deal.next_step:
-        due = f" ({texts('deal.due', date=day(deal.next_step_due))})" if deal.next_step_due else ""
+        due = (
+            f" ({texts('deal.due', date=day(deal.next_step_due, texts))})"
+            if deal.next_step_due
+            else ""
+        )
         line += f"\n      ↳ {escape(deal.next_step)}{due}"
     return line
 
@@ -148,7 +139,7 @@ def change_reply(texts: Texts, change: DealChange, language: str) -> list[Block]
     if change.kind in {"advanced", "back", "stage", "reopened", "won", "lost"} and change.detail:
         text += "\n> " + escape(change.detail)
     if change.kind == "next" and deal.next_step_due:
-        text += f" ({texts('deal.due', date=day(deal.next_step_due))})"
+        text += f" ({texts('deal.due', date=day(deal.next_step_due, texts))})"
     if change.kind == "advanced" and deal.at_last_open_stage:
         text += "\n" + texts("deal.hint_close")
     blocks: list[Block] = [SectionBlock(text=clip(text))]
@@ -168,7 +159,7 @@ def card(texts: Texts, result: DealCard, language: str) -> list[Block]:
         ),
         MarkdownTextObject(text=f"*{texts('deal.field.owner')}*\n<@{deal.owner_id}>"),
         MarkdownTextObject(
-            text=f"*{texts('deal.field.last_activity')}*\n{when(deal.last_activity_at)}"
+            text=f"*{texts('deal.field.last_activity')}*\n{when(texts, deal.last_activity_at)}"
             + (f"\n:hourglass: {texts('deal.stale_flag')}" if deal.stale else "")
         ),
     ]
@@ -178,14 +169,18 @@ def card(texts: Texts, result: DealCard, language: str) -> list[Block]:
         )
     if deal.close_date:
         fields.append(
-            MarkdownTextObject(text=f"*{texts('deal.field.close')}*\n{day(deal.close_date)}")
+            MarkdownTextObject(text=f"*{texts('deal.field.close')}*\n{day(deal.close_date, texts)}")
         )
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"{deal.name} (#{deal.id})", 150)),
         SectionBlock(fields=fields),
     ]
     if deal.next_step:
-        due = f" — {texts('deal.due', date=day(deal.next_step_due))}" if deal.next_step_due else ""
+        due = (
+            f" — {texts('deal.due', date=day(deal.next_step_due, texts))}"
+            if deal.next_step_due
+            else ""
+        )
         blocks.append(
             SectionBlock(
                 text=clip(f"*{texts('deal.field.next_step')}*\n{escape(deal.next_step)}{due}")
@@ -218,7 +213,7 @@ def history_line(texts: Texts, event: EventView) -> str:
         )
     else:
         what = texts(f"deal.history.{event.kind}")
-    line = f"• {when(event.at)} {who}: {what}"
+    line = f"• {when(texts, event.at)} {who}: {what}"
     if event.note:
         line += f" — _{escape(clip(event.note, 200))}_"
     if event.changes and event.kind in {"amount", "owner", "next_step"}:
@@ -264,7 +259,7 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
     rows = [texts("deal.pipeline.table_header")]
     for line in report.stages:
         conversion = percent(line.conversion_rate) if line.conversion else "—"
-        days = "—" if line.average_days is None else f"{line.average_days:.1f}"
+        days = "—" if line.average_days is None else texts.number(line.average_days, 1)
         rows.append(
             f"{stage_label(texts, line.stage)[:12]:<12} {line.probability:>3}% {line.count:>4} "
             f"{totals(line.amounts, language, currency):>14} {totals(line.weighted, language, currency):>14} "
@@ -295,7 +290,7 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
             + (
                 "—"
                 if report.average_cycle_days is None
-                else texts("deal.pipeline.days", days=f"{report.average_cycle_days:.1f}")
+                else texts("deal.pipeline.days", days=texts.number(report.average_cycle_days, 1))
             )
         ),
         MarkdownTextObject(text=f"*{texts('deal.pipeline.stale')}*\n{report.stale_count}"),
@@ -315,8 +310,8 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
                 texts(
                     "deal.pipeline.source_line",
                     source=name,
-                    total=source.total,
-                    won=source.won,
+                    deals=texts.plural("count.deals", source.total),
+                    won=texts.plural("count.won", source.won),
                     rate=rate,
                 )
             )
@@ -354,12 +349,15 @@ def command_reply(texts: Texts, result: CommandResult, language: str, currency: 
 
 def refusal(texts: Texts, result: Refusal) -> list[Block]:
     params = {key: escape(value) for key, value in result.params.items()}
-    what = params.get("what")
-    if what and texts.has(f"words.{what}"):
-        params["what"] = texts(f"words.{what}")
+    # The parts of a command are named in the reader's words (`what`: `deal`, `part`: `amount`).
+    for name in ("what", "part"):
+        word = params.get(name)
+        if word and texts.has(f"words.{word}"):
+            params[name] = texts(f"words.{word}")
     text = ":warning: " + texts(f"errors.{result.key}", **params)
     if result.usage:
-        text += "\n" + texts("common.usage", usage=result.usage)
+        # Escaped like the message above it: `<deal>` is not Slack markup.
+        text += "\n" + texts("common.usage", usage=escape(texts.written(result.usage)))
     return [SectionBlock(text=clip(text))]
 
 
@@ -520,7 +518,11 @@ def stale_digest(
                     text=clip(
                         deal_line(texts, deal, language)
                         + "\n"
-                        + texts("deal.nudge.idle", days=idle, stage=stage_label(texts, deal.stage))
+                        + texts(
+                            "deal.nudge.idle",
+                            days=texts.plural("count.days", idle),
+                            stage=stage_label(texts, deal.stage),
+                        )
                     )
                 )
             )
@@ -538,7 +540,11 @@ def stale_digest(
     if due:
         lines = [
             f"• *{escape(d.name)}* (#{d.id}): {escape(d.next_step or '')}"
-            + (f" — {texts('deal.due', date=day(d.next_step_due))}" if d.next_step_due else "")
+            + (
+                f" — {texts('deal.due', date=day(d.next_step_due, texts))}"
+                if d.next_step_due
+                else ""
+            )
             for d in due[:20]
         ]
         blocks.append(

@@ -22,9 +22,9 @@ from bot.parsing.money import MoneyByCurrency
 from bot.summary import RunSummary
 from bot.surveys.results import signed
 from bot.surveys.service import AnsweredSurvey, OpenSurvey
-from bot.views.common import clip, escape
+from bot.views.common import clip, escape, when
 from bot.views.deals import percent, totals
-from bot.views.surveys import OPEN_ANSWERS_ACTION, survey_title, when
+from bot.views.surveys import OPEN_ANSWERS_ACTION, survey_title
 
 HOME_SUMMARY_ACTION = "home.summary"
 HOME_RESULTS_ACTION = "home.results"
@@ -47,7 +47,7 @@ def _open_survey_blocks(texts: Texts, surveys: Sequence[OpenSurvey]) -> list[Blo
         return [SectionBlock(text=f"{header}\n{texts('home.surveys_empty')}")]
     blocks: list[Block] = [SectionBlock(text=header)]
     for survey in surveys[:MAX_OPEN_SURVEYS]:
-        closes = when(survey.closes_at, survey.closes_at.strftime("%Y-%m-%d %H:%M UTC"))
+        closes = when(texts, survey.closes_at)
         key = "home.survey_answered" if survey.answered else "home.survey_open"
         blocks.append(
             SectionBlock(
@@ -75,7 +75,7 @@ def _answered_blocks(texts: Texts, answered: Sequence[AnsweredSurvey]) -> list[B
             texts(
                 "home.past_survey",
                 title=escape(survey_title(texts, survey.definition)),
-                closed=survey.closed_at.strftime("%Y-%m-%d"),
+                closed=texts.short_date(survey.closed_at),
             )
         )
     return [
@@ -123,7 +123,7 @@ def _manager_blocks(texts: Texts, glance: ManagerGlance) -> list[Block]:
     lines.append(
         texts(
             "home.pipeline_glance",
-            count=glance.open_count,
+            open_deals=texts.plural("count.open_deals", glance.open_count),
             weighted=totals(glance.weighted, language, glance.currency),
             stale=glance.stale_count,
         )

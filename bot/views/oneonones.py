@@ -259,7 +259,7 @@ def hour_before_dm(
         "oneonone.dm.hour_before",
         other=series.other(viewer_id),
         when=local_when(texts, occurrence.starts_at, zone),
-        topics=agenda_size,
+        topics=texts.plural("count.topics", agenda_size),
     )
     return text, notice(text)
 

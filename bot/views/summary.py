@@ -75,7 +75,12 @@ def _run_text(texts: Texts, run: RunSummary, min_responses: int) -> str:
     if run.hidden:
         lines.append(texts("summary.run_hidden", answered=run.answered, needed=min_responses))
         if run.comment_count:
-            lines.append(texts("summary.comments_hidden", count=run.comment_count))
+            lines.append(
+                texts(
+                    "summary.comments_hidden",
+                    comments=texts.plural("count.new_comments", run.comment_count),
+                )
+            )
         return "\n".join(lines)
     if run.enps is not None:
         change = (
@@ -89,11 +94,20 @@ def _run_text(texts: Texts, run: RunSummary, min_responses: int) -> str:
     for key, score in (("summary.lowest", run.lowest), ("summary.highest", run.highest)):
         if score is not None:
             question = escape(question_text(texts, definition.questions[score.index]))
-            lines.append(texts(key, question=question, mean=f"{score.mean:.1f}"))
+            lines.append(texts(key, question=question, mean=texts.number(score.mean, 1)))
     if run.comment_count and not run.comments:
-        lines.append(texts("summary.comments_hidden", count=run.comment_count))
+        lines.append(
+            texts(
+                "summary.comments_hidden",
+                comments=texts.plural("count.new_comments", run.comment_count),
+            )
+        )
     elif run.comments:
-        lines.append(texts("summary.comments", count=run.comment_count))
+        lines.append(
+            texts(
+                "summary.comments", comments=texts.plural("count.new_comments", run.comment_count)
+            )
+        )
         quoted = ["> " + escape(clip(c, 300)).replace("\n", "\n> ") for c in run.comments]
         body = capped_lines(
             texts, "\n".join(lines), quoted, max_lines=MAX_COMMENTS, limit=SECTION_TEXT_LIMIT
@@ -123,7 +137,7 @@ def _change(texts: Texts, change: MoneyByCurrency, language: str, currency: str)
 def _funnel_table(texts: Texts, summary: WeeklySummary, language: str) -> str:
     rows = [texts("summary.funnel_header")]
     for stage in summary.pipeline.funnel:
-        days = "—" if stage.average_days is None else f"{stage.average_days:.1f}"
+        days = "—" if stage.average_days is None else texts.number(stage.average_days, 1)
         rows.append(
             f"{stage_label(texts, stage.stage)[:12]:<12} {stage.open_count:>5} "
             f"{totals(stage.open_amount, language, summary.currency):>14} "
@@ -141,12 +155,7 @@ def summary_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
     blocks: list[Block] = [
         HeaderBlock(
             text=clip(
-                texts(
-                    "summary.title",
-                    week=week.label,
-                    first=week.first_day.isoformat(),
-                    last=week.last_day.isoformat(),
-                ),
+                texts("summary.title", week=texts.week_of(week.first_day)),
                 HEADER_LIMIT,
             )
         )
@@ -242,7 +251,11 @@ def summary_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
         lines = [
             _deal_text(texts, d, language)
             + " · "
-            + texts("summary.idle", stage=stage_label(texts, d.stage), days=d.detail or "0")
+            + texts(
+                "summary.idle",
+                stage=stage_label(texts, d.stage),
+                days=texts.plural("count.days", int(d.detail or 0)),
+            )
             for d in pipeline.stale
         ]
         blocks.append(
@@ -278,4 +291,4 @@ def _oneonone_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
 
 
 def summary_fallback(texts: Texts, summary: WeeklySummary) -> str:
-    return texts("summary.fallback", week=summary.week.label)
+    return texts("summary.fallback", week=texts.week_of(summary.week.first_day))

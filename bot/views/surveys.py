@@ -58,7 +58,7 @@ from bot.surveys.schedule import (
 )
 from bot.surveys.service import SurveyOverview, schedule_of
 from bot.surveys.templates import TEMPLATES
-from bot.views.common import clip, error_blocks, notice
+from bot.views.common import clip, error_blocks, notice, when
 from bot.views.help import privacy_blocks, pulse_help
 from bot.views.spreadsheet import csv_bytes
 from storage.surveys import SurveyRecord
@@ -88,11 +88,6 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def when(moment: datetime, fallback: str) -> str:
-    """A date Slack shows in each reader's own time zone."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
 def question_text(texts: Texts, question: Question) -> str:
     return texts(question.text_key) if question.text_key else question.text
 
@@ -102,7 +97,7 @@ def survey_title(texts: Texts, definition: SurveyDefinition) -> str:
 
 
 def _closes(texts: Texts, closes_at: datetime) -> str:
-    return when(closes_at, closes_at.strftime("%Y-%m-%d %H:%M UTC"))
+    return when(texts, closes_at)
 
 
 # ---- the DM --------------------------------------------------------------------------------
@@ -139,7 +134,10 @@ def survey_dm(
                 block_id=f"open:{run_id}",
                 elements=[
                     ButtonElement(
-                        text=texts("pulse.dm.start", count=len(definition.questions)),
+                        text=texts(
+                            "pulse.dm.start",
+                            questions=texts.plural("count.questions", len(definition.questions)),
+                        ),
                         action_id=OPEN_ANSWERS_ACTION,
                         value=str(run_id),
                         style="primary",
@@ -508,7 +506,7 @@ def templates_blocks(texts: Texts) -> list[Block]:
                 "pulse.list.template_line",
                 id=template_id,
                 title=survey_title(texts, definition),
-                count=len(definition.questions),
+                questions=texts.plural("count.questions", len(definition.questions)),
             )
         )
     return [
@@ -595,7 +593,7 @@ def list_blocks(
                         audience=audience_text(texts, s.audience),
                         next=next_run,
                         status=status,
-                        runs=item.runs,
+                        runs=texts.plural("count.runs_so_far", item.runs),
                     )
                 )
             )
@@ -641,9 +639,9 @@ def _question_result(
         lines.append(
             texts(
                 "pulse.results.scale",
-                mean=f"{q.mean:.1f}",
+                mean=texts.number(q.mean, 1),
                 favourable=round(q.favourable * 100),
-                answered=q.answered,
+                answers=texts.plural("count.answers", q.answered),
             )
             + change
         )
@@ -686,7 +684,7 @@ def results_blocks(
         closes = results.closes_at
         open_text = texts(
             "pulse.results.open",
-            closes=when(closes, closes.strftime("%Y-%m-%d %H:%M UTC")),
+            closes=when(texts, closes),
             answered=results.answered,
             invited=results.invited,
         )
@@ -755,7 +753,7 @@ def _segment_result(texts: Texts, segment: SegmentResult, definition: SurveyDefi
         elif q.mean is not None and q.favourable is not None:
             figures = texts(
                 "pulse.results.team_scale",
-                mean=f"{q.mean:.1f}",
+                mean=texts.number(q.mean, 1),
                 favourable=round(q.favourable * 100),
             )
             lines.append(f"{name}: {figures}")
@@ -812,7 +810,7 @@ def reply_message(texts: Texts, result: PulseResult) -> str:
             "pulse.reply.started",
             number=result.run.number,
             name=result.name,
-            closes=when(closes, closes.strftime("%Y-%m-%d %H:%M UTC")),
+            closes=when(texts, closes),
             audience=audience_text(texts, result.run.audience),
         )
     if isinstance(result, RunClosed):
@@ -822,13 +820,11 @@ def reply_message(texts: Texts, result: PulseResult) -> str:
     if isinstance(result, Resumed):
         next_run = result.survey.next_run_at
         assert next_run is not None  # a resumed schedule has its next occurrence
-        return texts(
-            "pulse.reply.resumed", name=result.name, next=when(next_run, next_run.isoformat())
-        )
+        return texts("pulse.reply.resumed", name=result.name, next=when(texts, next_run))
     if isinstance(result, ExportRequested):
         return texts("pulse.reply.export_started", name=result.name)
     if isinstance(result, SummaryRequested):
-        return texts("summary.preparing", week=result.week.label)
+        return texts("summary.preparing", week=texts.week_of(result.week.first_day))
     return ""  # a form opens instead: the ack is empty
 
 
@@ -842,7 +838,7 @@ def scheduled_message(texts: Texts, survey: SurveyRecord, next_run: datetime) ->
         cadence=cadence_text(texts, schedule, schedule.zone),
         audience=audience_text(texts, survey.audience),
         open_for=texts.plural("pulse.reply.open_for", schedule.open_days),
-        next=when(next_run, next_run.strftime("%Y-%m-%d %H:%M UTC")),
+        next=when(texts, next_run),
     )
 
 

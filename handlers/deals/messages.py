@@ -52,7 +52,11 @@ def send_export(services: Services, actor: Actor, texts: Texts) -> None:
         content=csv_bytes(COLUMNS, export.rows),
         filename=f"pulsebot-deals-{services.clock().date().isoformat()}.csv",
         title="pulsebot deals",
-        initial_comment=texts("deal.export.done", deals=export.deals, events=export.events),
+        initial_comment=texts(
+            "deal.export.done",
+            deals=texts.plural("count.deals", export.deals),
+            events=texts.plural("count.events", export.events),
+        ),
     )
 
 
