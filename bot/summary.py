@@ -113,6 +113,7 @@ class PipelineWeek:
     won: list[DealLine]
     won_amount: MoneyByCurrency
     lost: list[DealLine]
+    lost_amount: MoneyByCurrency
     weighted: MoneyByCurrency  # at the end of the week (now, for the current week)
     weighted_change: MoneyByCurrency  # over the week
     funnel: list[FunnelStage]
@@ -378,6 +379,9 @@ def pipeline_week(
     won_amount: MoneyByCurrency = {}
     for line in won.values():
         _add(won_amount, line.currency, line.amount or Decimal(0))
+    lost_amount: MoneyByCurrency = {}
+    for line in lost.values():
+        _add(lost_amount, line.currency, line.amount or Decimal(0))
     funnel = [
         FunnelStage(
             stage=stage.name,
@@ -412,6 +416,7 @@ def pipeline_week(
         won=_by_amount(won.values()),
         won_amount=won_amount,
         lost=_by_amount(lost.values()),
+        lost_amount=lost_amount,
         weighted=weighted,
         weighted_change={c: a for c, a in change.items() if a},
         funnel=funnel,

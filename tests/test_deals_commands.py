@@ -440,3 +440,16 @@ def test_usage_lines_are_in_the_readers_language_and_shown_once(bot: BotHarness)
     assert "You gave the amount twice" in refused
     assert "due volte: l'importo" in say(bot, ITALIAN_REP, "new ACME 50k 60k")
     assert "<name>" not in refused  # escaped alike: `<` was raw in one and escaped in the other
+
+
+def test_history_names_fields_in_the_readers_words(bot: BotHarness) -> None:
+    say(bot, REP, "new Initech 40k")
+    say(bot, REP, "next initech send the quote due:2026-12-10")
+    say(bot, REP, "amount initech 55k")
+    card = say(bot, REP, "show initech")
+    assert "next_step_due" not in card and "currency" not in card
+    assert "due: — → Thu 10 Dec 2026" in card
+    assert "amount: €40,000 → €55,000" in card
+    italian = say(bot, ITALIAN_REP, "show initech")
+    assert "scadenza: — → gio 10 dic 2026" in italian
+    assert "importo: 40.000\u00a0€ → 55.000\u00a0€" in italian

@@ -174,6 +174,7 @@ def test_pipeline_figures_match_the_hand_worked_week(summary: WeeklySummary) -> 
         "EUR": Decimal(20000)
     }
     assert [(d.name, d.detail) for d in pipeline.lost] == [("C", "Budget cut")]
+    assert pipeline.lost_amount == {"EUR": Decimal(5000)}  # C: shown beside the won, as they are
     assert pipeline.weighted == {"EUR": Decimal(3400)}
     assert pipeline.weighted_change == {"EUR": Decimal(-5200)}
     funnel = {stage.stage: stage for stage in pipeline.funnel}
@@ -236,6 +237,12 @@ def test_long_lists_are_cut_with_and_n_more(summary: WeeklySummary) -> None:
     assert all(len(s) <= 3000 for s in sections)
     assert any("and 290 more" in s for s in sections)  # ten listed, the rest counted
     assert "and 52 more" in block_text({"blocks": blocks})  # 60 runs, 8 listed
+
+
+def test_the_summary_shows_what_was_lost_beside_what_was_won(summary: WeeklySummary) -> None:
+    text = block_text({"blocks": [b.to_dict() for b in summary_blocks(Texts("en"), summary)]})
+    assert "*Won*\n1 · €20,000" in text
+    assert "*Lost*\n1 · €5,000" in text  # the count alone before
 
 
 def test_an_empty_week_says_so(db: Database) -> None:

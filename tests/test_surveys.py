@@ -1092,3 +1092,13 @@ def test_someone_without_a_time_zone_gets_the_dm_at_the_runs_time_in_the_workspa
     assert len(bot.dms(nobody_knows.id)) == 1
     assert len(bot.dms("U01GROSSI")) == 1  # with Rome's own people
     assert bot.dms("U07JMILLE") == []  # New York's 10:00 is still to come
+
+
+def test_result_bars_tell_close_shares_apart() -> None:
+    from bot.views.surveys import bar
+
+    assert bar(2, 13) != bar(3, 13)  # drawn alike in whole cells
+    assert {len(bar(n, 13)) for n in range(14)} == {10}
+    assert bar(13, 13) == "█" * 10 and bar(0, 13) == "░" * 10
+    assert bar(1, 2) == "█" * 5 + "░" * 5
+    assert bar(1, 16) == "▋" + "░" * 9  # 10/16 of a cell: 5 eighths

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -217,20 +217,53 @@ def history_line(texts: Texts, event: EventView) -> str:
     if event.note:
         line += f" — _{escape(clip(event.note, 200))}_"
     if event.changes and event.kind in {"amount", "owner", "next_step"}:
-        shown = [
-            f"{field}: {_changed_value(field, old)} → {_changed_value(field, new)}"
-            for field, (old, new) in event.changes.items()
-            if old != new
-        ]
-        line += " (" + "; ".join(shown) + ")"
+        shown = _changes(texts, event.changes)
+        if shown:
+            line += " (" + "; ".join(shown) + ")"
     return line
 
 
-def _changed_value(field: str, value: object) -> str:
+def _changes(texts: Texts, changes: dict[str, Any]) -> list[str]:
+    """What an event changed, field by field, in the reader's words (not `next_step_due`)."""
+    values: dict[str, tuple[object, object]] = {
+        field: (old, new) for field, (old, new) in changes.items()
+    }
+    if "amount" in values:  # the amount and its currency read as one sum of money
+        currencies = values.pop("currency", (None, None))
+        before, after = (
+            _money_text(texts, amount, str(currency or ""))
+            for amount, currency in zip(values["amount"], currencies, strict=True)
+        )
+        values["amount"] = (before, after)
+    shown = []
+    for field, (old, new) in values.items():
+        if old == new:
+            continue
+        label = (
+            texts(f"deal.history_field.{field}")
+            if texts.has(f"deal.history_field.{field}")
+            else field
+        )
+        shown.append(
+            f"{label}: {_changed_value(texts, field, old)} → {_changed_value(texts, field, new)}"
+        )
+    return shown
+
+
+def _money_text(texts: Texts, amount: object, currency: str) -> str | None:
+    if amount in (None, ""):
+        return None
+    return texts.money(Decimal(str(amount)), currency) if currency else str(amount)
+
+
+def _changed_value(texts: Texts, field: str, value: object) -> str:
     if not value:
         return "—"
-    # An owner is a user id: as a mention Slack shows the person, not "U05OSMITH".
-    return f"<@{escape(str(value))}>" if field == "owner" else escape(str(value))
+    if field == "owner":  # a user id: as a mention Slack shows the person, not "U05OSMITH"
+        return f"<@{escape(str(value))}>"
+    if field in {"next_step_due", "snoozed_until"}:
+        return texts.short_date(date.fromisoformat(str(value)[:10]))
+    return escape(str(value))
 
 
 def listing(texts: Texts, result: DealListing, language: str) -> list[Block]:

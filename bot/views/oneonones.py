@@ -67,10 +67,8 @@ OPTION_LIMIT = 75
 
 
 def local_when(texts: Texts, moment: datetime, zone: ZoneInfo) -> str:
-    """`Thu 2026-12-03 10:00 (Europe/London)`, in the reader's zone."""
-    local = moment.astimezone(zone)
-    weekday = texts("oneonone.weekdays").split(",")[local.weekday()]
-    return f"{weekday} {local:%Y-%m-%d %H:%M} ({zone.key})"
+    """`Thursday 3 December, 10:00` / `giovedì 3 dicembre alle 10:00`, in the reader's zone."""
+    return texts.day_time(moment.astimezone(zone))
 
 
 def cadence_text(texts: Texts, series: SeriesRecord) -> str:
@@ -308,7 +306,9 @@ def schedule_modal(texts: Texts, zone: ZoneInfo) -> View:
         )
         for weeks in EVERY_WEEKS
     ]
-    names = texts("oneonone.form.weekdays").split(",")
+    # CLDR's weekday names, Monday first (Babel numbers them 0 = Monday, like WEEKDAY_VALUES).
+    wide = texts.locale.days["format"]["wide"]
+    names = [str(wide[day]).capitalize() for day in range(7)]
     weekdays = [
         Option(value=value, text=name) for value, name in zip(WEEKDAY_VALUES, names, strict=True)
     ]

@@ -216,7 +216,13 @@ def summary_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
                         amount=totals(pipeline.won_amount, language, currency),
                     )
                 ),
-                MarkdownTextObject(text=texts("summary.lost", count=len(pipeline.lost))),
+                MarkdownTextObject(
+                    text=texts(
+                        "summary.lost",
+                        count=len(pipeline.lost),
+                        amount=totals(pipeline.lost_amount, language, currency),
+                    )
+                ),
             ]
         )
     )

@@ -601,9 +601,16 @@ def list_blocks(
     return blocks
 
 
-def _bar(count: int, total: int, width: int = 10) -> str:
-    filled = round(width * count / total) if total else 0
-    return "█" * filled + "░" * (width - filled)
+EIGHTHS = " ▏▎▍▌▋▊▉"  # a cell filled 0/8 … 7/8 from the left
+
+
+def bar(count: int, total: int, width: int = 10) -> str:
+    """A share as a bar in eighths of a cell: 2/13 and 3/13 differ (whole cells drew both as
+    two), and the bar is always `width` cells long."""
+    eighths = round(8 * width * count / total) if total else 0
+    whole, part = divmod(eighths, 8)
+    cells = "█" * whole + (EIGHTHS[part] if part else "")
+    return cells + "░" * (width - len(cells))
 
 
 def _question_result(
@@ -648,7 +655,7 @@ def _question_result(
     if q.kind in ("scale", "choice"):
         total = sum(count for _, count in q.distribution)
         lines += [
-            f"`{_bar(count, total)}` {count} · {escape(label)}" for label, count in q.distribution
+            f"`{bar(count, total)}` {count} · {escape(label)}" for label, count in q.distribution
         ]
     if q.comments:
         lines += [f"> {escape(c)}".replace("\n", "\n> ") for c in q.comments]
