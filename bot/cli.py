@@ -21,7 +21,7 @@ from bot.app import SchemaUpgradeFailed, build_services, freeze_startup_objects,
 from bot.chart import summary_chart
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
 from bot.delivery.summary import compute_summary, post_summary, summary_destinations
-from bot.i18n import Texts
+from bot.i18n import LANGUAGES, Language, Texts
 from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
@@ -165,11 +165,17 @@ def secret() -> None:
 
 @main.command()
 @click.option("--keep", is_flag=True, help="Keep the demo's database and files afterwards.")
-def demo(keep: bool) -> None:
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    help="Everyone uses Slack in this language, and the story is told in it (default: each "
+    "person's own, English and Italian).",
+)
+def demo(keep: bool, language: Language | None) -> None:
     """Run the real bot offline against a simulated Slack workspace and print what people see."""
     from bot.demo import run_demo  # noqa: PLC0415 (the stand-in stays out of the server)
 
-    sys.exit(run_demo(keep=keep))
+    sys.exit(run_demo(keep=keep, language=language))
 
 
 @main.command()

@@ -22,15 +22,105 @@ from bot.config import load_settings
 from bot.delivery.deal_digests import send_deal_digests
 from bot.delivery.oneonone_dms import send_oneonone_reminders
 from bot.delivery.summary import compute_summary, post_summary, summary_destinations
+from bot.i18n import Language, Texts
 from bot.services import Services
 from bot.standin import SlackStandIn, Workspace
 from bot.standin.requests import SignedRequest, SlackRequests
-from bot.standin.transcript import render_message
+from bot.standin.transcript import readable, render_message
 from bot.web import ServerThread, make_wsgi_app
 from bot.weeks import week_containing
 
 RULE = "─" * 72
 MANAGERS_CHANNEL = "C03MANAGERS"  # #managers in the demo workspace
+SLACK_LOCALES: dict[Language, str] = {"en": "en-GB", "it": "it-IT"}
+
+
+# The narrator's lines, in the language the demo runs in (`pulsebot demo --language it`). What
+# the bot says comes from its own catalog; this is only the voice telling the story.
+NARRATION: dict[str, dict[str, str]] = {
+    "title": {
+        "en": "pulsebot demo — the real bot, offline, against a simulated Slack workspace",
+        "it": "demo di pulsebot — il vero bot, offline, contro un workspace Slack simulato",
+    },
+    "workspace": {
+        "en": "workspace: {team}, {count} members synchronised",
+        "it": "workspace: {team}, {count} membri sincronizzati",
+    },
+    "listening": {
+        "en": "bot listening on {url}; data in {workdir}",
+        "it": "il bot ascolta su {url}; dati in {workdir}",
+    },
+    "types": {"en": "▶ {name} types: {command}", "it": "▶ {name} scrive: {command}"},
+    "only_you": {"en": "  only you can see this:", "it": "  lo vedi solo tu:"},
+    "clicks": {"en": "▶ {name} clicks [{label}]", "it": "▶ {name} clicca [{label}]"},
+    "submits": {
+        "en": "▶ {name} submits the survey form",
+        "it": "▶ {name} invia il modulo del sondaggio",
+    },
+    "sees_dm": {"en": "  {name} sees in their DM:", "it": "  {name} vede nel suo DM:"},
+    "opens_home": {
+        "en": "▶ {name} opens the pulsebot App Home",
+        "it": "▶ {name} apre la App Home di pulsebot",
+    },
+    "deals": {
+        "en": "Deals: two reps move their pipeline, then a stale deal gets a nudge",
+        "it": "Trattative: due commerciali fanno avanzare la pipeline, poi una trattativa ferma "
+        "riceve un promemoria",
+    },
+    "sales_sees": {"en": "  #sales sees:", "it": "  in #sales si vede:"},
+    "three_weeks": {
+        "en": "… three weeks pass with no news on Initech. At 09:00 in London:",
+        "it": "… passano tre settimane senza novità su Initech. Alle 9:00 a Londra:",
+    },
+    "surveys": {
+        "en": "Surveys: the weekly pulse and eNPS, answered anonymously",
+        "it": "Sondaggi: il pulse settimanale e l'eNPS, con risposte anonime",
+    },
+    "while_open": {
+        "en": "… while a run is open, a manager sees how many answered, and nothing else:",
+        "it": "… finché una rilevazione è aperta, un manager vede quanti hanno risposto, "
+        "e nient'altro:",
+    },
+    "oneonones": {
+        "en": "One-to-ones: a regular private conversation, made effortless",
+        "it": "1:1: una conversazione regolare e riservata, senza fatica",
+    },
+    "day_before": {
+        "en": "… the day before the meeting, the 1:1 job sends both of them a DM:",
+        "it": "… il giorno prima dell'incontro, pulsebot manda un DM a entrambi:",
+    },
+    "hour_before": {
+        "en": "… an hour before the meeting, the 1:1 job sends both of them a DM:",
+        "it": "… un'ora prima dell'incontro, pulsebot manda un DM a entrambi:",
+    },
+    "summary": {
+        "en": "The weekly summary, as the managers see it",
+        "it": "Il riepilogo settimanale, come lo vedono i manager",
+    },
+    "closed": {
+        "en": "… closed: the results are released once, and every view reads that release:",
+        "it": "… chiusi: i risultati escono una volta sola, e ogni vista legge quella versione:",
+    },
+    "posts_summary": {
+        "en": "▶ pulsebot posts the weekly summary in #managers ({week}):",
+        "it": "▶ pulsebot pubblica il riepilogo settimanale in #managers ({week}):",
+    },
+    "chart": {
+        "en": "  …with the chart in the thread ({size} bytes of PNG)",
+        "it": "  …con il grafico nel thread (PNG di {size} byte)",
+    },
+    "chart_saved": {"en": "  chart PNG saved to {path}", "it": "  grafico PNG salvato in {path}"},
+    "finished": {
+        "en": "demo finished: {calls} Slack Web API calls, {outcome}",
+        "it": "demo finita: {calls} chiamate alla Web API di Slack, {outcome}",
+    },
+    "all_answered": {"en": "all answered", "it": "tutte con risposta"},
+    "refused": {"en": "{count} refused", "it": "{count} rifiutate"},
+}
+
+
+def narration(language: Language, key: str, **params: object) -> str:
+    return NARRATION[key][language].format(**params)
 
 
 def _indent(text: str, prefix: str = "    │ ") -> str:
@@ -46,9 +136,13 @@ class DemoTeam:
     slack: SlackStandIn
     services: Services
     say: Callable[[str], None]
+    language: Language = "en"
 
     def name(self, user_id: str) -> str:
         return self.services.directory.get(user_id).display_name
+
+    def tell(self, key: str, **params: object) -> None:
+        self.say(narration(self.language, key, **params))
 
     def post(self, request: SignedRequest) -> tuple[int, str]:
         http_request = urllib.request.Request(
@@ -61,7 +155,8 @@ class DemoTeam:
             return error.code, error.read().decode()
 
     def types(self, user_id: str, command: str, text: str) -> None:
-        self.say(f"\n▶ {self.name(user_id)} types: {command} {text}".rstrip())
+        self.say("\n" + narration(self.language, "types", name=self.name(user_id),
+                                   command=readable(f"{command} {text}".rstrip(), self.name)))  # fmt: skip
         request = self.requests.slash_command(
             command, text, user_id=user_id, response_url=self.slack.response_url()
         )
@@ -71,11 +166,11 @@ class DemoTeam:
             return
         if body:
             reply: dict[str, Any] = json.loads(body)
-            self.say("  only you can see this:")
-            self.say(_indent(render_message(reply)))
+            self.tell("only_you")
+            self.say(_indent(render_message(reply, self.name)))
 
     def clicks(self, user_id: str, label: str, action_id: str, value: str, message: Any) -> None:
-        self.say(f"\n▶ {self.name(user_id)} clicks [{label}]")
+        self.say("\n" + narration(self.language, "clicks", name=self.name(user_id), label=label))
         request = self.requests.block_action(
             user_id=user_id,
             action_id=action_id,
@@ -91,7 +186,7 @@ class DemoTeam:
     def submits(
         self, user_id: str, callback_id: str, values: dict[str, Any], metadata: str
     ) -> None:
-        self.say(f"\n▶ {self.name(user_id)} submits the survey form")
+        self.say("\n" + narration(self.language, "submits", name=self.name(user_id)))
         request = self.requests.view_submission(
             user_id=user_id, callback_id=callback_id, values=values, private_metadata=metadata
         )
@@ -100,11 +195,13 @@ class DemoTeam:
             self.say(_indent(f"(HTTP {status}) {body}"))
 
     def shows_dm(self, user_id: str, message: Any) -> None:
-        self.say(f"  {self.name(user_id)} sees in their DM:")
-        self.say(_indent(render_message({"blocks": message.blocks, "text": message.text})))
+        self.tell("sees_dm", name=self.name(user_id))
+        self.say(
+            _indent(render_message({"blocks": message.blocks, "text": message.text}, self.name))
+        )
 
     def opens_home(self, user_id: str) -> None:
-        self.say(f"\n▶ {self.name(user_id)} opens the pulsebot App Home")
+        self.say("\n" + narration(self.language, "opens_home", name=self.name(user_id)))
         before = len(self.slack.calls_to("views.publish"))
         status, _ = self.post(self.requests.app_home_opened(user_id))
         if status != 200:
@@ -112,13 +209,20 @@ class DemoTeam:
             return
         calls = self.slack.wait_for_calls("views.publish", count=before + 1, timeout=10)
         view = calls[-1].params["view"]
-        self.say(_indent(render_message(view if isinstance(view, dict) else {})))
+        self.say(_indent(render_message(view if isinstance(view, dict) else {}, self.name)))
 
 
-def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
+def run_demo(
+    *, keep: bool = False, say: Callable[[str], None] = print, language: Language | None = None
+) -> int:
+    """The story, told by the narrator in `language` (English when None); with a language,
+    every simulated person uses Slack in it, so every reply is in it too."""
     workdir = Path(tempfile.mkdtemp(prefix="pulsebot-demo-"))
     logging.basicConfig(level=logging.WARNING)
     workspace = Workspace.demo()
+    if language is not None:
+        for user in workspace.users:
+            user.locale = SLACK_LOCALES[language]
     manager = next(user for user in workspace.users if user.is_admin)
     signing_secret = secrets.token_hex(16)
     try:
@@ -135,32 +239,37 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
                 PULSEBOT_DEALS_CHANNEL="C02SALES",
                 PULSEBOT_MANAGERS_CHANNEL=MANAGERS_CHANNEL,
                 PULSEBOT_SEGMENT_CHANNELS="C02SALES",  # results per team: #sales apart
+                PULSEBOT_LANGUAGE=language or "en",
             )
             app, services = start(settings)
             synced = services.directory.sync()
             with ServerThread(make_wsgi_app(app, services)) as server:
                 port = server.port
-                say(RULE)
-                say("pulsebot demo — the real bot, offline, against a simulated Slack workspace")
-                say(f"workspace: {workspace.team_name}, {synced} members synchronised")
-                say(f"bot listening on http://127.0.0.1:{port}/slack/events; data in {workdir}")
-                say(RULE)
+                url = f"http://127.0.0.1:{port}/slack/events"
                 team = DemoTeam(
-                    url=f"http://127.0.0.1:{port}/slack/events",
+                    url=url,
                     requests=SlackRequests(signing_secret),
                     slack=slack,
                     services=services,
                     say=say,
+                    language=language or "en",
                 )
+                say(RULE)
+                team.tell("title")
+                team.tell("workspace", team=workspace.team_name, count=synced)
+                team.tell("listening", url=url, workdir=workdir)
+                say(RULE)
                 play(team, workspace, manager.id)
                 play_summary(team, manager.id, workdir)
                 services.background.wait_idle()
                 say("\n" + RULE)
                 failed = [call for call in slack.calls if not call.ok]
-                say(
-                    f"demo finished: {len(slack.calls)} Slack Web API calls, "
-                    + (f"{len(failed)} refused" if failed else "all answered")
+                outcome = (
+                    narration(team.language, "refused", count=len(failed))
+                    if failed
+                    else narration(team.language, "all_answered")
                 )
+                team.tell("finished", calls=len(slack.calls), outcome=outcome)
             services.db.dispose()
     finally:
         if keep:
@@ -173,8 +282,9 @@ def run_demo(*, keep: bool = False, say: Callable[[str], None] = print) -> int:
 def play(team: DemoTeam, workspace: Workspace, manager_id: str) -> None:
     """The story so far; each capability adds its scenes here."""
     people = [u for u in workspace.users if not (u.is_bot or u.deleted or u.is_admin)]
-    english = next(u for u in people if (u.locale or "").startswith("en"))
-    italian = next(u for u in people if (u.locale or "").startswith("it"))
+    # Oliver (English) and Marco (Italian), whatever language the demo runs in.
+    english = next(u for u in people if u.id == "U05OSMITH")
+    italian = next(u for u in people if u.id == "U02MBIANC")
     team.types(english.id, "/deal", "help")
     team.types(italian.id, "/pulse", "help")
     team.types(english.id, "/deal", "frobnicate")
@@ -201,7 +311,7 @@ def _latest(team: DemoTeam, user_id: str, count_before: int, what: str) -> Any:
 def play_deals(team: DemoTeam, manager_id: str) -> None:
     """Two reps work their pipeline; three weeks later one gets a stale-deal nudge."""
     team.say("\n" + RULE)
-    team.say("Deals: two reps move their pipeline, then a stale deal gets a nudge")
+    team.tell("deals")
     team.say(RULE)
     oliver, marco = "U05OSMITH", "U02MBIANC"
     team.types(oliver, "/deal", 'new "ACME Corp" 50k proposal source:webinar')
@@ -215,20 +325,24 @@ def play_deals(team: DemoTeam, manager_id: str) -> None:
     team.types(marco, "/deal", "next umbrella demo al cliente due:friday")
     sales = team.services.settings.deals_channel or ""
     team.slack.wait_for(lambda: len(team.slack.channel_messages(sales)) >= 6, timeout=10)
-    team.say("\n  #sales sees:")
+    team.say("")
+    team.tell("sales_sees")
     for message in team.slack.channel_messages(sales):
-        team.say(_indent(render_message({"text": message.text, "blocks": message.blocks})))
+        team.say(
+            _indent(render_message({"text": message.text, "blocks": message.blocks}, team.name))
+        )
 
     later = team.services.clock() + timedelta(days=21)
     london_nine = later.astimezone(ZoneInfo("Europe/London")).replace(hour=9, minute=5)
-    team.say("\n… three weeks pass with no news on Initech. At 09:00 in London:")
+    team.say("")
+    team.tell("three_weeks")
     before = len(team.slack.messages_for(oliver))
     send_deal_digests(team.services, london_nine.astimezone(UTC))
     digest = _latest(team, oliver, before, "Oliver's stale-deal digest")
     team.shows_dm(oliver, digest)
     snooze = _button(digest, "deal_snooze")
     before = len(team.slack.messages_for(oliver))
-    team.clicks(oliver, "Snooze 7 days", "deal_snooze", snooze["value"], digest)
+    team.clicks(oliver, snooze["text"]["text"], "deal_snooze", snooze["value"], digest)
     team.shows_dm(oliver, _latest(team, oliver, before, "the snooze confirmation"))
     team.types(manager_id, "/deal", "pipeline")
 
@@ -265,7 +379,7 @@ def _button(message: Any, action_id: str) -> dict[str, Any]:
 def play_surveys(team: DemoTeam, manager_id: str) -> None:
     """A manager runs a pulse and an eNPS survey; the team answers; the manager reads results."""
     people = [u for u in team.services.directory.all_users() if u.is_person]
-    team.say("\n" + RULE + "\nSurveys: the weekly pulse and eNPS, answered anonymously\n" + RULE)
+    team.say("\n" + RULE + "\n" + narration(team.language, "surveys") + "\n" + RULE)
     team.types(manager_id, "/pulse", "templates")
     team.types(manager_id, "/pulse", "start enps")
     scores = [10, 9, 9, 7, 2, 10, 8, 6, 9, 9, 10, 3]
@@ -299,16 +413,15 @@ def play_surveys(team: DemoTeam, manager_id: str) -> None:
         if index == 0:
             team.slack.wait_for(partial(_edited, team, dm), timeout=10)
             team.shows_dm(person.user_id, _survey_dm(team, person.user_id, 2))
-    team.say("\n… while a run is open, a manager sees how many answered, and nothing else:")
+    team.say("")
+    team.tell("while_open")
     team.types(manager_id, "/pulse", "results enps")
     team.types(manager_id, "/pulse", "list")
 
 
 def play_oneonones(team: DemoTeam, manager_id: str) -> None:
     """A manager schedules a 1:1; both sides add topics; the agenda and reminder arrive."""
-    team.say(
-        "\n" + RULE + "\nOne-to-ones: a regular private conversation, made effortless\n" + RULE
-    )
+    team.say("\n" + RULE + "\n" + narration(team.language, "oneonones") + "\n" + RULE)
     oliver = "U05OSMITH"
     team.types(oliver, "/oneonone", "help")
     before = len(team.slack.messages_for(oliver))
@@ -324,9 +437,10 @@ def play_oneonones(team: DemoTeam, manager_id: str) -> None:
     team.types(oliver, "/oneonone", "list")
     upcoming = team.services.oneonones.overview(oliver)[0].upcoming
     assert upcoming is not None
-    for label, before_start in (("The day before", timedelta(hours=23)),
-                                ("An hour before", timedelta(minutes=50))):  # fmt: skip
-        team.say(f"\n… {label.lower()} the meeting, the 1:1 job sends both of them a DM:")
+    for label, before_start in (("day_before", timedelta(hours=23)),
+                                ("hour_before", timedelta(minutes=50))):  # fmt: skip
+        team.say("")
+        team.tell(label)
         counts = {user: len(team.slack.messages_for(user)) for user in (oliver, manager_id)}
         send_oneonone_reminders(team.services, upcoming.starts_at - before_start)
         for user in (oliver, manager_id):
@@ -344,11 +458,12 @@ DEMO_OUTPUT = Path("demo-output")
 def play_summary(team: DemoTeam, manager_id: str, workdir: Path) -> None:
     """The week ends: surveys close, a few deals move, and managers get the weekly summary."""
     services = team.services
-    team.say("\n" + RULE + "\nThe weekly summary, as the managers see it\n" + RULE)
+    team.say("\n" + RULE + "\n" + narration(team.language, "summary") + "\n" + RULE)
     reps = [u.user_id for u in services.directory.all_users() if u.is_person][1:4]
     for command in ("close enps", "close pulse"):
         team.types(manager_id, "/pulse", command)
-    team.say("\n… closed: the results are released once, and every view reads that release:")
+    team.say("")
+    team.tell("closed")
     team.types(manager_id, "/pulse", "results enps")
     team.types(manager_id, "/pulse", "results pulse")
     deal_steps = [
@@ -372,12 +487,15 @@ def play_summary(team: DemoTeam, manager_id: str, workdir: Path) -> None:
     posted = post_summary(services, summary, summary_destinations(services))
     for post in posted:
         message = next(m for m in team.slack.messages if m.ts == post.ts)
-        team.say(f"\n▶ pulsebot posts the weekly summary in #managers ({week.label}):")
-        team.say(_indent(render_message({"blocks": message.blocks, "text": message.text})))
+        team.say("")
+        team.tell("posts_summary", week=Texts(team.language).week_of(week.first_day))
+        team.say(
+            _indent(render_message({"blocks": message.blocks, "text": message.text}, team.name))
+        )
         chart = next((f for f in team.slack.files if f.id == post.chart_file_id), None)
         if chart is not None:
             DEMO_OUTPUT.mkdir(exist_ok=True)
             path = (DEMO_OUTPUT / chart.name).resolve()
             path.write_bytes(chart.content)
-            team.say(f"  …with the chart in the thread ({len(chart.content):,} bytes of PNG)")
-            team.say(f"  chart PNG saved to {path}")
+            team.tell("chart", size=Texts(team.language).number(len(chart.content)))
+            team.tell("chart_saved", path=path)

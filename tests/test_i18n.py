@@ -94,3 +94,18 @@ def test_numbers_amounts_and_dates_are_written_as_each_language_writes_them() ->
     assert italian.short_date(date(2026, 12, 10)) == "gio 10 dic 2026"
     # A date given to the catalog is written in words, not ISO.
     assert english("deal.due", date=date(2026, 12, 10)) == "due Thursday 10 December"
+
+
+# Keys shown in Slack's plain_text fields, where `<` is just a character.
+PLAIN_TEXT_KEYS = {"pulse.compose.name_hint"}
+
+
+def test_angle_brackets_that_are_not_slack_markup_are_escaped() -> None:
+    import re
+
+    # Slack reads `<deal>` in mrkdwn as a link and shows `deal`: the help said `/deal lost reason`.
+    raw = re.compile(r"<(?![@#!{])")
+    for language in LANGUAGES:
+        for key, template in load_catalog(language).items():
+            if key not in PLAIN_TEXT_KEYS:
+                assert not raw.search(template), (language, key, template)

@@ -212,7 +212,7 @@ def test_typed_mistakes_get_a_clear_private_answer(bot: BotHarness, text: str, s
 
 def test_help_gives_the_new_forms(bot: BotHarness) -> None:
     english = BotHarness.reply_text(bot.command(MANAGER, "/pulse", "help"))
-    assert "first…last weekday" in english and "[in <time zone>]" in english
+    assert "first…last weekday" in english and "[in &lt;time zone&gt;]" in english
     assert 'cron "0 10 * * 1-5"' in english and "typed only" in english
     italian = BotHarness.reply_text(bot.command(ITALIAN_MANAGER, "/pulse", "help"))
     assert "primo…ultimo giorno" in italian and "solo scritto" in italian

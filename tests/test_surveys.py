@@ -148,7 +148,9 @@ def test_band_counts_show_for_groups_of_twice_the_threshold(bot: BotHarness) -> 
 def test_enps_click_in_italian_and_change(bot: BotHarness) -> None:
     start(bot, "enps")
     wait_for_dms(bot, ["U02MBIANC"])
-    assert "Quanto è probabile" in block_text({"blocks": survey_dm(bot, "U02MBIANC").blocks})
+    assert "Con quale probabilità consiglieresti" in block_text(
+        {"blocks": survey_dm(bot, "U02MBIANC").blocks}
+    )
     click_enps(bot, "U02MBIANC", 3)
     bot.standin.wait_for(lambda: survey_dm(bot, "U02MBIANC").edit_count == 1)
     dm = survey_dm(bot, "U02MBIANC")
@@ -380,7 +382,7 @@ def test_templates_in_both_languages(bot: BotHarness) -> None:
     assert "`pulse` — Pulse settimanale (6 domande)" in italian
     assert "`enps` — eNPS (2 domande)" in italian
     assert "`engagement` — Engagement trimestrale (10 domande)" in italian
-    assert "Avviane uno ora con `/pulse start <id>`" in italian
+    assert "Avviane uno ora con `/pulse start &lt;id&gt;`" in italian
     assert not {"questions", "Weekly", "Built-in"} & set(italian.replace("(", " ").split())
 
 

@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+# Slack's markup in message text: <@U123>, <#C123|name>, <!date^…|fallback>, <url|label>.
+_MARKUP = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def readable(text: str, name_of: Callable[[str], str] | None = None) -> str:
+    """Message text as a person sees it in Slack: names, not `<@U05OSMITH>`; the date, not
+    `<!date^…>`; `<` and `&`, not `&lt;` and `&amp;`."""
+
+    def shown(match: re.Match[str]) -> str:
+        sigil, target, label = match.groups()
+        if sigil == "@":
+            return "@" + (label or (name_of(target) if name_of else target))
+        if sigil == "#":
+            return "#" + (label or target)
+        if sigil == "!":  # <!date^…|fallback>, <!here>
+            return label if label is not None else "@" + target
+        return label or target  # a link
+
+    return html.unescape(_MARKUP.sub(shown, text))
 
 
 def _text(node: Any) -> str:
@@ -56,9 +78,9 @@ def render_blocks(blocks: Iterable[Mapping[str, Any]]) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
-def render_message(message: Mapping[str, Any]) -> str:
-    """A message (or a view) as text; falls back to `text` when there are no blocks."""
+def render_message(message: Mapping[str, Any], name_of: Callable[[str], str] | None = None) -> str:
+    """A message (or a view) as text; falls back to `text` when there are no blocks. With
+    `name_of` (a user id to a name), as a person reads it: see `readable`."""
     blocks = message.get("blocks") or []
-    if blocks:
-        return "\n".join(render_blocks(blocks))
-    return str(message.get("text") or "")
+    text = "\n".join(render_blocks(blocks)) if blocks else str(message.get("text") or "")
+    return text if name_of is None else readable(text, name_of)

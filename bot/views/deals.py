@@ -389,8 +389,7 @@ def refusal(texts: Texts, result: Refusal) -> list[Block]:
             params[name] = texts(f"words.{word}")
     text = ":warning: " + texts(f"errors.{result.key}", **params)
     if result.usage:
-        # Escaped like the message above it: `<deal>` is not Slack markup.
-        text += "\n" + texts("common.usage", usage=escape(texts.written(result.usage)))
+        text += "\n" + texts("common.usage", usage=result.usage)
     return [SectionBlock(text=clip(text))]
 
 
