@@ -453,3 +453,18 @@ def test_history_names_fields_in_the_readers_words(bot: BotHarness) -> None:
     italian = say(bot, ITALIAN_REP, "show initech")
     assert "scadenza: — → gio 10 dic 2026" in italian
     assert "importo: 40.000\u00a0€ → 55.000\u00a0€" in italian
+
+
+def test_the_italian_help_uses_the_italian_keywords_it_shows(bot: BotHarness) -> None:
+    helped = say(bot, ITALIAN_REP, "help")
+    assert (
+        "[fonte:&lt;testo&gt;] [chiusura:&lt;data&gt;]" in helped
+        and "scadenza:tra 3 giorni" in helped
+    )
+    # …and what the help shows works as shown.
+    assert "Creata *Ducati*" in say(
+        bot, ITALIAN_REP, "new Ducati 10k proposta chiusura:15/12 fonte:fiera"
+    )
+    assert "Prossimo passo per *Ducati*: richiamare" in say(
+        bot, ITALIAN_REP, "next ducati richiamare scadenza:tra 3 giorni"
+    )
