@@ -46,6 +46,7 @@ def build_services(
             currency=settings.currency,
             visibility=settings.pipeline_visibility,
             clock=clock,
+            confidence=settings.confidence,
         ),
         surveys=SurveyService(
             database,
@@ -68,6 +69,7 @@ def survey_policy(settings: Settings) -> SurveyPolicy:
         reminder_hours=settings.reminder_hours,
         timezone=settings.timezone,
         managers=settings.managers,
+        confidence=settings.confidence,
     )
 
 

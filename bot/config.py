@@ -16,6 +16,7 @@ from bot.deals.stages import DEFAULT_STAGES, Pipeline
 from bot.i18n import Language
 from bot.parsing.money import is_currency_code
 from bot.parsing.text import parse_clock_time
+from bot.statistics import CONFIDENCE_LEVELS
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -85,6 +86,8 @@ class Settings(DatabaseSettings):
     )
     # Never below 3: with fewer answers a result could point at a person.
     min_responses: int = Field(default=3, ge=3, le=1000, validation_alias="PULSEBOT_MIN_RESPONSES")
+    # The confidence level of every interval shown beside a figure, in %: 90 or 95.
+    confidence: int = Field(default=95, validation_alias="PULSEBOT_CONFIDENCE")
     stages: str = Field(default=DEFAULT_STAGES, validation_alias="PULSEBOT_STAGES")
     currency: str = Field(default="EUR", validation_alias="PULSEBOT_CURRENCY")
     # `team`: members see every deal, as most sales teams do; `own`: members see their own
@@ -103,6 +106,13 @@ class Settings(DatabaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"
     )
+
+    @field_validator("confidence")
+    @classmethod
+    def _confidence(cls, value: int) -> int:
+        if value not in CONFIDENCE_LEVELS:
+            raise ValueError("must be 90 or 95 (per cent)")
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -250,3 +250,11 @@ def test_serve_that_cannot_start_says_why_without_a_traceback(
         assert value not in result.stderr + result.stdout
     if "DATABASE_URL" in overrides:  # the child that upgrades the schema said what it met
         assert "pulsebot: cannot upgrade the database at DATABASE_URL: " in result.stderr
+
+
+def test_confidence_is_90_or_95() -> None:
+    assert load_settings(_env_file=None, **REQUIRED).confidence == 95
+    assert load_settings(_env_file=None, **REQUIRED, PULSEBOT_CONFIDENCE="90").confidence == 90
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, **{**REQUIRED, "PULSEBOT_CONFIDENCE": "99"})
+    assert "PULSEBOT_CONFIDENCE:" in str(caught.value)

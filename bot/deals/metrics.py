@@ -6,11 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from bot import statistics as stats
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.parsing.money import MoneyByCurrency, add_amount
 from storage import deals as store
 from storage.db import Database
 from storage.deals import SourceConversion, StageTotals
+
+
+# Velocity and the average cycle need this many closed deals (won or lost) before they show.
+MIN_CLOSED_DEALS = 10
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,15 @@ class StageLine:
     weighted: MoneyByCurrency
     conversion: tuple[int, int] | None  # (entered, moved on) — None for the last stage
     average_days: float | None
+    confidence: int = 95  # of conversion_interval
+
+    @property
+    def conversion_interval(self) -> stats.Estimate | None:
+        """The conversion with its Wilson interval (a handful of deals says little)."""
+        if not self.conversion or self.conversion[0] == 0:
+            return None
+        entered, moved_on = self.conversion
+        return stats.wilson_interval(moved_on, entered, confidence=self.confidence)
 
     @property
     def conversion_rate(self) -> float | None:
@@ -43,11 +57,39 @@ class PipelineReport:
     sources: list[SourceConversion] = field(default_factory=list)
     stale_count: int = 0
     open_count_by_currency: dict[str, int] = field(default_factory=dict)
+    confidence: int = 95  # of the intervals
+
+    @property
+    def closed(self) -> int:
+        return self.won + self.lost
 
     @property
     def win_rate(self) -> float | None:
         closed = self.won + self.lost
         return None if closed == 0 else self.won / closed
+
+    @property
+    def win_rate_interval(self) -> stats.Estimate | None:
+        """The win rate with its Wilson interval: one won deal of one is not "100%"."""
+        if self.closed == 0:
+            return None
+        return stats.wilson_interval(self.won, self.closed, confidence=self.confidence)
+
+    @property
+    def enough_closed(self) -> bool:
+        """Velocity and the average cycle are told only from MIN_CLOSED_DEALS closed deals:
+        from two or three, one odd deal makes the figure."""
+        return self.closed >= MIN_CLOSED_DEALS
+
+    @property
+    def shown_velocity(self) -> MoneyByCurrency | None:
+        """The velocity to show, None while there are too few closed deals to tell it."""
+        return self.velocity_per_day if self.enough_closed else None
+
+    @property
+    def shown_cycle_days(self) -> float | None:
+        """The average cycle to show, None while there are too few closed deals to tell it."""
+        return self.average_cycle_days if self.enough_closed else None
 
     @property
     def velocity_per_day(self) -> MoneyByCurrency:
@@ -89,7 +131,9 @@ def pipeline_glance(db: Database, pipeline: Pipeline, now: datetime) -> Pipeline
     return PipelineGlance(sum(row.count for row in totals), weighted, stale)
 
 
-def pipeline_report(db: Database, pipeline: Pipeline, now: datetime) -> PipelineReport:
+def pipeline_report(
+    db: Database, pipeline: Pipeline, now: datetime, *, confidence: int = 95
+) -> PipelineReport:
     with db.transaction() as session:
         totals: list[StageTotals] = store.stage_totals(session, pipeline.probabilities)
         won, lost = store.closed_counts(session, WON, LOST)
@@ -126,6 +170,7 @@ def pipeline_report(db: Database, pipeline: Pipeline, now: datetime) -> Pipeline
                 weighted=weighted,
                 conversion=conversion.get(stage.name),
                 average_days=days.get(stage.name),
+                confidence=confidence,
             )
         )
     return PipelineReport(
@@ -140,4 +185,5 @@ def pipeline_report(db: Database, pipeline: Pipeline, now: datetime) -> Pipeline
         sources=[s for s in sources],
         stale_count=stale,
         open_count_by_currency=open_count_by_currency,
+        confidence=confidence,
     )

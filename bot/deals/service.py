@@ -121,8 +121,10 @@ class DealService:
         currency: str,
         visibility: Visibility = "team",
         clock: Clock = system_clock,
+        confidence: int = 95,
     ) -> None:
         self.db = db
+        self.confidence = confidence  # PULSEBOT_CONFIDENCE, of win rate and conversion
         self.pipeline = pipeline
         self.currency = currency
         self.visibility = visibility
@@ -142,7 +144,7 @@ class DealService:
         """`/deal pipeline`: the whole pipeline's figures, for whoever may see every deal."""
         if not self.sees_every_deal(actor):
             raise DealError("deal.pipeline_not_visible")
-        return pipeline_report(self.db, self.pipeline, self.clock())
+        return pipeline_report(self.db, self.pipeline, self.clock(), confidence=self.confidence)
 
     def export(self, actor: Actor) -> DealExport:
         """`/deal export`: every deal for a manager; a member's own deals otherwise."""

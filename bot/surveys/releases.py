@@ -25,6 +25,7 @@ from bot.surveys.results import (
     question_results,
     released,
     segment_results,
+    with_uncertainty,
 )
 from bot.surveys.templates import TEMPLATES
 from storage import releases as release_store
@@ -160,6 +161,7 @@ def release_run(
     min_responses: int,
     managers: frozenset[str],
     previous: RunResults | None,
+    confidence: int = 95,
     released_on: date,
 ) -> RunResults:
     """Compute a closed run's results, decide what shows, and store the snapshot and its
@@ -196,7 +198,12 @@ def release_run(
         for f in figures
         if f.segment == WHOLE_RUN and len(f.group - managers) < DISTRIBUTION_FACTOR * min_responses
     }
-    results = released(computed, hidden, hidden_in_segments, few)
+    results = with_uncertainty(
+        released(computed, hidden, hidden_in_segments, few),
+        computed,
+        confidence=confidence,
+        previous=previous_shown,
+    )
     ledger = [
         ReleaseRecord(
             run.id,

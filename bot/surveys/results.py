@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from bot import statistics as stats
 from bot.surveys import anonymity
 from bot.surveys.model import SurveyDefinition
 
@@ -65,6 +66,19 @@ class QuestionResult:
     enps: Enps | None = None
     change: float | None = None  # mean (scale) or score (eNPS) against the previous release
     comments: tuple[str, ...] = ()
+    # Uncertainty (bot.statistics), set on release for shown figures only: the estimate
+    # (adjusted eNPS; a scale question's is its mean) and its interval at RunResults.confidence,
+    # its standard error (to compare a later release with), the favourable share's interval,
+    # how the figure covers the audience (SAMPLE, CORRECTED, WHOLE), and whether the change
+    # against the previous release is beyond noise.
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    standard_error: float | None = None
+    favourable_low: float | None = None
+    favourable_high: float | None = None
+    coverage: str | None = None
+    change_real: bool | None = None
 
     @property
     def withheld(self) -> bool:
@@ -80,6 +94,7 @@ class RunResults:
     min_responses: int
     questions: tuple[QuestionResult, ...]
     segments: tuple[SegmentResult, ...] = ()
+    confidence: int | None = None  # of the intervals; None in releases made before them
 
     @property
     def hidden(self) -> bool:
@@ -126,6 +141,7 @@ class RunResults:
             min_responses=data["min_responses"],
             questions=questions,
             segments=segments,
+            confidence=data.get("confidence"),
         )
 
 
@@ -285,6 +301,13 @@ class SegmentQuestion:
     mean: float | None = None
     favourable: float | None = None
     enps: Enps | None = None
+    # As in QuestionResult, from what a team's line shows only (its score or mean and share).
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    favourable_low: float | None = None
+    favourable_high: float | None = None
+    coverage: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,3 +393,148 @@ def segment_results(
             )
         )
     return tuple(results)
+
+
+# ---- uncertainty -------------------------------------------------------------------------------
+
+
+def _enps_estimate(
+    full: Enps, n: int, audience: int, *, confidence: int, bands_withheld: bool
+) -> stats.Estimate:
+    assert full.promoters is not None and full.passives is not None
+    assert full.detractors is not None
+    return stats.enps_estimate(
+        full.promoters,
+        full.passives,
+        full.detractors,
+        confidence=confidence,
+        audience=audience,
+        bands_withheld=bands_withheld,
+    )
+
+
+def _scale_estimates(
+    mean: float,
+    favourable: float,
+    n: int,
+    audience: int,
+    distribution: tuple[tuple[str, int], ...],
+    *,
+    confidence: int,
+) -> tuple[stats.Estimate, stats.Estimate]:
+    """The mean's t-interval and the favourable share's Wilson interval. Without the counts
+    per answer (withheld in a small group) the standard deviation is taken at the largest the
+    mean allows, so the interval tells nothing the counts would."""
+    counts = {int(label): count for label, count in distribution if count}
+    sd = stats.sample_sd(counts) if distribution else stats.largest_sd(mean, n)
+    mean_estimate = stats.mean_estimate(mean, sd, n, confidence=confidence, audience=audience)
+    share = stats.wilson_interval(
+        round(favourable * n), n, confidence=confidence, audience=audience
+    )
+    return mean_estimate, share
+
+
+def with_uncertainty(
+    shown: RunResults,
+    computed: RunResults,
+    *,
+    confidence: int,
+    previous: Mapping[int, QuestionResult] | None = None,
+) -> RunResults:
+    """`shown` (a release) with an interval beside every figure it shows, and nothing beside a
+    hidden one. `computed` holds the same run's figures before anything was hidden: an
+    interval uses only what the release shows of them (see bot.statistics.enps_estimate's
+    `bands_withheld`). A change is called real only beyond the noise of both releases."""
+    questions = []
+    for q in shown.questions:
+        full = computed.questions[q.index]
+        if q.hidden or q.answered < 2:
+            questions.append(q)
+            continue
+        before = (previous or {}).get(q.index)
+        before_se = None if before is None else before.standard_error
+        if q.enps is not None and full.enps is not None:
+            estimate = _enps_estimate(
+                full.enps,
+                q.answered,
+                shown.invited,
+                confidence=confidence,
+                bands_withheld=q.enps.promoters is None,
+            )
+            share = None
+        elif q.kind == "scale" and q.mean is not None and q.favourable is not None:
+            estimate, share = _scale_estimates(
+                q.mean,
+                q.favourable,
+                q.answered,
+                shown.invited,
+                q.distribution,
+                confidence=confidence,
+            )
+        else:
+            questions.append(q)
+            continue
+        real = None
+        if q.change is not None and before_se is not None:
+            real = stats.change_is_real(
+                q.change, estimate.standard_error, before_se, confidence=confidence
+            )
+        questions.append(
+            replace(
+                q,
+                estimate=estimate.value,
+                low=estimate.low,
+                high=estimate.high,
+                standard_error=estimate.standard_error,
+                favourable_low=None if share is None else share.low,
+                favourable_high=None if share is None else share.high,
+                coverage=estimate.coverage,
+                change_real=real,
+            )
+        )
+    segments = tuple(
+        replace(
+            segment,
+            questions=tuple(
+                _segment_uncertainty(sq, segment, confidence) for sq in segment.questions
+            ),
+        )
+        for segment in shown.segments
+    )
+    return replace(shown, questions=tuple(questions), segments=segments, confidence=confidence)
+
+
+def _segment_uncertainty(
+    sq: SegmentQuestion, segment: SegmentResult, confidence: int
+) -> SegmentQuestion:
+    """A team's figure with its interval: its bands and counts never show, so the widest
+    interval its score or mean allows."""
+    if sq.hidden or segment.hidden:
+        return sq
+    n = segment.answered
+    if sq.enps is not None and sq.enps.promoters is not None and n >= 2:
+        n = sq.enps.promoters + (sq.enps.passives or 0) + (sq.enps.detractors or 0)
+        estimate = _enps_estimate(
+            sq.enps, n, segment.invited, confidence=confidence, bands_withheld=True
+        )
+        return replace(
+            sq,
+            estimate=estimate.value,
+            low=estimate.low,
+            high=estimate.high,
+            coverage=estimate.coverage,
+        )
+    if sq.mean is not None and sq.favourable is not None and n >= 2:
+        estimate, share = _scale_estimates(
+            sq.mean, sq.favourable, n, segment.invited, (), confidence=confidence
+        )
+        return replace(
+            sq,
+            estimate=estimate.value,
+            low=estimate.low,
+            high=estimate.high,
+            favourable_low=share.low,
+            favourable_high=share.high,
+            coverage=estimate.coverage,
+        )
+    return sq

@@ -52,6 +52,7 @@ class SurveyPolicy:
     reminder_hours: int
     timezone: str
     managers: frozenset[str] = frozenset()  # PULSEBOT_MANAGERS
+    confidence: int = 95  # PULSEBOT_CONFIDENCE: of every interval a release holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -676,6 +677,7 @@ class SurveyService:
                 run,
                 secret=self.policy.secret,
                 min_responses=self.policy.min_responses,
+                confidence=self.policy.confidence,
                 managers=managers,
                 previous=self._previous_release(session, run),
                 released_on=self.clock().date(),
