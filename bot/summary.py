@@ -8,10 +8,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from bot import statistics as stats
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.oneonones.service import OneOnOneService, WeekCounts
 from bot.parsing.money import MoneyByCurrency, add_amount
 from bot.surveys.model import SurveyDefinition
+from bot.surveys.results import FigureInterval, figure_interval
 from bot.surveys.service import SurveyService
 from bot.weeks import SummaryWeek
 from storage import deals as deal_store
@@ -42,6 +44,7 @@ class TeamLine:
     answered: int
     hidden: bool
     enps: int | None = None
+    enps_interval: FigureInterval | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class RunSummary:
     hidden: bool  # fewer respondents than the threshold: only counts are shown
     enps: int | None = None
     enps_change: int | None = None
+    enps_interval: FigureInterval | None = None
     lowest: QuestionScore | None = None
     highest: QuestionScore | None = None
     comment_count: int = 0
@@ -74,6 +78,7 @@ class EnpsPoint:
     run_number: int
     closed_on: date
     score: int | None  # None: below the threshold
+    interval: FigureInterval | None = None  # `real`: a change beyond noise from the point before
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +104,18 @@ class FunnelStage:
     left: int  # deals that moved out of it this week
     moved_on: int  # of those, to a later stage (won included)
     average_days: float | None  # mean stay of the stays that ended this week
+    confidence: int = 95  # of conversion_interval
 
     @property
     def conversion(self) -> float | None:
         return None if self.left == 0 else self.moved_on / self.left
+
+    @property
+    def conversion_interval(self) -> stats.Estimate | None:
+        """The week's conversion with its Wilson interval."""
+        if self.left == 0:
+            return None
+        return stats.wilson_interval(self.moved_on, self.left, confidence=self.confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +161,7 @@ def run_summary(surveys: SurveyService, run: ClosedRun) -> RunSummary:
     """One run's figures through the survey results code and its threshold, nothing else."""
     results, definition = surveys.run_results(run.survey_name, run.number)
     enps_score = enps_change = None
+    enps_interval: FigureInterval | None = None
     scale: list[QuestionScore] = []
     comment_count = 0
     comments: list[str] = []
@@ -160,6 +174,7 @@ def run_summary(surveys: SurveyService, run: ClosedRun) -> RunSummary:
         if q.enps is not None and enps_score is None:
             enps_score = q.enps.score
             enps_change = None if q.change is None else int(q.change)
+            enps_interval = figure_interval(q, results.confidence)
         elif q.kind == "scale" and q.mean is not None:
             scale.append(QuestionScore(q.index, q.mean))
     ranked = sorted(scale, key=lambda s: (s.mean, s.index))
@@ -173,6 +188,7 @@ def run_summary(surveys: SurveyService, run: ClosedRun) -> RunSummary:
         hidden=results.hidden,
         enps=enps_score,
         enps_change=enps_change,
+        enps_interval=enps_interval,
         lowest=ranked[0] if len(ranked) > 1 else None,
         highest=ranked[-1] if len(ranked) > 1 else None,
         comment_count=comment_count,
@@ -185,6 +201,14 @@ def run_summary(surveys: SurveyService, run: ClosedRun) -> RunSummary:
                 hidden=team.hidden,
                 enps=next(
                     (q.enps.score for q in team.questions if q.enps is not None and not q.hidden),
+                    None,
+                ),
+                enps_interval=next(
+                    (
+                        figure_interval(q, results.confidence)
+                        for q in team.questions
+                        if q.enps is not None and not q.hidden
+                    ),
                     None,
                 ),
             )
@@ -207,8 +231,9 @@ def enps_trend(surveys: SurveyService, end: datetime, zone: ZoneInfo) -> list[En
         results, _ = surveys.run_results(run.survey_name, run.number)
         question = results.questions[index]
         score = None if question.hidden or question.enps is None else question.enps.score
+        interval = figure_interval(question, results.confidence)
         closed_on = run.closes_at.astimezone(zone).date()
-        points.append(EnpsPoint(run.survey_name, run.number, closed_on, score))
+        points.append(EnpsPoint(run.survey_name, run.number, closed_on, score, interval))
         if len(points) == ENPS_TREND_RUNS:
             break
     return points[::-1]
@@ -298,7 +323,7 @@ def _line(event: WeightEvent, detail: str | None = None) -> DealLine:
 
 
 def pipeline_week(
-    db: Database, pipeline: Pipeline, week: SummaryWeek, now: datetime
+    db: Database, pipeline: Pipeline, week: SummaryWeek, now: datetime, *, confidence: int = 95
 ) -> PipelineWeek:
     """The week's deal flow from its events, and the pipeline at the week's end.
 
@@ -394,6 +419,7 @@ def pipeline_week(
             average_days=(
                 sum(stays[stage.name]) / len(stays[stage.name]) if stays.get(stage.name) else None
             ),
+            confidence=confidence,
         )
         for stage in pipeline.open_stages
     ]
@@ -448,7 +474,7 @@ def weekly_summary_data(
         week=week,
         runs=[run_summary(surveys, run) for run in closed],
         enps_trend=enps_trend(surveys, week.end, surveys.zone),
-        pipeline=pipeline_week(db, pipeline, week, now),
+        pipeline=pipeline_week(db, pipeline, week, now, confidence=surveys.policy.confidence),
         min_responses=surveys.policy.min_responses,
         currency=currency,
         computed_at=now,

@@ -13,7 +13,6 @@ from storage import deals as store
 from storage.db import Database
 from storage.deals import SourceConversion, StageTotals
 
-
 # Velocity and the average cycle need this many closed deals (won or lost) before they show.
 MIN_CLOSED_DEALS = 10
 

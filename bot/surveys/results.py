@@ -398,6 +398,32 @@ def segment_results(
 # ---- uncertainty -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class FigureInterval:
+    """A released figure's estimate and interval, as its release holds them
+    (with_uncertainty): `coverage` is bot.statistics' SAMPLE, CORRECTED or
+    WHOLE; `real` whether the change against the previous release is beyond noise."""
+
+    estimate: float
+    low: float
+    high: float
+    confidence: int
+    coverage: str
+    real: bool | None = None
+
+
+def figure_interval(
+    figure: QuestionResult | SegmentQuestion, confidence: int | None
+) -> FigureInterval | None:
+    """The interval of a released figure, None where the release holds none (a hidden figure,
+    or a release made before intervals)."""
+    low, high, estimate = figure.low, figure.high, figure.estimate
+    if estimate is None or low is None or high is None or confidence is None:
+        return None
+    real = figure.change_real if isinstance(figure, QuestionResult) else None
+    return FigureInterval(estimate, low, high, confidence, figure.coverage or stats.SAMPLE, real)
+
+
 def _enps_estimate(
     full: Enps, n: int, audience: int, *, confidence: int, bands_withheld: bool
 ) -> stats.Estimate:

@@ -46,7 +46,15 @@ from bot.surveys.commands import (
 )
 from bot.surveys.model import MAX_QUESTIONS, Question, SurveyDefinition
 from bot.surveys.releases import DISTRIBUTION_FACTOR
-from bot.surveys.results import Participation, QuestionResult, RunResults, SegmentResult, signed
+from bot.surveys.results import (
+    Participation,
+    QuestionResult,
+    RunResults,
+    SegmentQuestion,
+    SegmentResult,
+    figure_interval,
+    signed,
+)
 from bot.surveys.schedule import (
     DEFAULT_OPEN_DAYS,
     DEFAULT_TIME,
@@ -60,6 +68,7 @@ from bot.surveys.service import SurveyOverview, schedule_of
 from bot.surveys.templates import TEMPLATES
 from bot.views.common import clip, error_blocks, notice, when
 from bot.views.help import privacy_blocks, pulse_help
+from bot.views.intervals import change_verdict, enps_interval, scale_interval, team_interval
 from bot.views.spreadsheet import csv_bytes
 from storage.surveys import SurveyRecord
 
@@ -614,7 +623,13 @@ def bar(count: int, total: int, width: int = 10) -> str:
 
 
 def _question_result(
-    texts: Texts, q: QuestionResult, question: Question, min_responses: int
+    texts: Texts,
+    q: QuestionResult,
+    question: Question,
+    min_responses: int,
+    *,
+    confidence: int | None = None,
+    invited: int = 0,
 ) -> str:
     title = f"*{escape(question_text(texts, question))}*"
     if q.withheld:
@@ -636,7 +651,12 @@ def _question_result(
                 passives=q.enps.passives,
                 detractors=q.enps.detractors,
             )
-        lines.append(figure + change)
+        lines.append(figure + change + (change_verdict(texts, q.change_real) if change else ""))
+        interval = enps_interval(
+            texts, figure_interval(q, confidence), answered=q.answered, invited=invited
+        )
+        if interval:
+            lines.append(f"_{interval}_")
     elif q.kind == "scale" and q.mean is not None and q.favourable is not None:
         change = (
             ""
@@ -651,7 +671,11 @@ def _question_result(
                 answers=texts.plural("count.answers", q.answered),
             )
             + change
+            + (change_verdict(texts, q.change_real) if change else "")
         )
+        interval = scale_interval(texts, q, confidence, invited=invited)
+        if interval:
+            lines.append(f"_{interval}_")
     if q.kind in ("scale", "choice"):
         total = sum(count for _, count in q.distribution)
         lines += [
@@ -712,7 +736,14 @@ def results_blocks(
         blocks.append(
             SectionBlock(
                 text=clip(
-                    _question_result(texts, q, definition.questions[q.index], results.min_responses)
+                    _question_result(
+                        texts,
+                        q,
+                        definition.questions[q.index],
+                        results.min_responses,
+                        confidence=results.confidence,
+                        invited=results.invited,
+                    )
                 )
             )
         )
@@ -720,7 +751,11 @@ def results_blocks(
         blocks.append(DividerBlock())
         blocks.append(SectionBlock(text=texts("pulse.results.by_team")))
         for segment in results.segments[:20]:
-            blocks.append(SectionBlock(text=clip(_segment_result(texts, segment, definition))))
+            blocks.append(
+                SectionBlock(
+                    text=clip(_segment_result(texts, segment, definition, results.confidence))
+                )
+            )
         note = texts("pulse.results.teams_rule", needed=results.min_responses)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
     blocks.append(
@@ -739,7 +774,9 @@ def results_blocks(
     return blocks
 
 
-def _segment_result(texts: Texts, segment: SegmentResult, definition: SurveyDefinition) -> str:
+def _segment_result(
+    texts: Texts, segment: SegmentResult, definition: SurveyDefinition, confidence: int | None
+) -> str:
     """One team's line: its participation and its eNPS and scale figures, or a lock."""
     if segment.hidden:
         return texts("pulse.results.team_hidden", team=f"<#{segment.segment}>")
@@ -756,14 +793,16 @@ def _segment_result(texts: Texts, segment: SegmentResult, definition: SurveyDefi
         if q.hidden:
             lines.append(f"{name}: " + texts("pulse.results.team_question_hidden"))
         elif q.enps is not None:
-            lines.append(f"{name}: *eNPS {signed(q.enps.score)}*")
+            interval = team_interval(texts, figure_interval(q, confidence))
+            lines.append(f"{name}: *eNPS {signed(q.enps.score)}*{interval}")
         elif q.mean is not None and q.favourable is not None:
             figures = texts(
                 "pulse.results.team_scale",
                 mean=texts.number(q.mean, 1),
                 favourable=round(q.favourable * 100),
             )
-            lines.append(f"{name}: {figures}")
+            interval = team_interval(texts, figure_interval(q, confidence), mean=True)
+            lines.append(f"{name}: {figures}{interval}")
     return "\n".join(lines)
 
 
@@ -887,6 +926,7 @@ def export_rows(results: RunResults, question_texts: list[str]) -> list[list[obj
         if q.kind == "scale" and q.mean is not None and q.favourable is not None:
             rows.append([*base, "mean", f"{q.mean:.2f}"])
             rows.append([*base, "favourable_share", f"{q.favourable:.2f}"])
+        rows += [[*base, metric, value] for metric, value in interval_rows(q, results.confidence)]
         for label, count in q.distribution:
             rows.append([*base, f"count_{label}", count])
         for comment in q.comments:
@@ -907,4 +947,39 @@ def export_rows(results: RunResults, question_texts: list[str]) -> list[list[obj
             elif sq.mean is not None and sq.favourable is not None:
                 rows.append([*base, f"{team}:mean", f"{sq.mean:.2f}"])
                 rows.append([*base, f"{team}:favourable_share", f"{sq.favourable:.2f}"])
+            if not sq.hidden:
+                rows += [
+                    [*base, f"{team}:{metric}", value]
+                    for metric, value in interval_rows(sq, results.confidence)
+                ]
+    return rows
+
+
+def interval_rows(
+    q: QuestionResult | SegmentQuestion, confidence: int | None
+) -> list[tuple[str, object]]:
+    """The export's metrics for a figure's uncertainty, beside the plain figure: the estimate
+    (adjusted eNPS) and its interval, the favourable share's, the level, how the answers cover
+    the audience, and whether the change against the previous run is beyond noise."""
+    if confidence is None or q.low is None or q.high is None or q.estimate is None:
+        return []
+    digits = 1 if q.kind == "enps" else 2
+    prefix = "enps" if q.kind == "enps" else "mean"
+    rows: list[tuple[str, object]] = []
+    if q.kind == "enps":
+        rows.append(("enps_estimate", round(q.estimate, digits)))
+    rows += [
+        (f"{prefix}_low", round(q.low, digits)),
+        (f"{prefix}_high", round(q.high, digits)),
+    ]
+    if q.favourable_low is not None and q.favourable_high is not None:
+        rows += [
+            ("favourable_low", round(q.favourable_low, 2)),
+            ("favourable_high", round(q.favourable_high, 2)),
+        ]
+    rows += [("confidence_percent", confidence), ("coverage", q.coverage or "")]
+    if isinstance(q, QuestionResult) and q.change is not None:
+        rows.append(("change", round(q.change, digits)))
+        if q.change_real is not None:
+            rows.append(("change_beyond_noise", "yes" if q.change_real else "no"))
     return rows
