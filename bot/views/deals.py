@@ -33,13 +33,14 @@ from bot.deals.commands import (
     Refusal,
     ShowHelp,
 )
-from bot.deals.metrics import PipelineReport
+from bot.deals.metrics import MIN_CLOSED_DEALS, PipelineReport
 from bot.deals.service import DealCard, DealChange, DealView, EventView
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.i18n import Language, Texts
 from bot.parsing.money import MoneyByCurrency, add_amount
 from bot.views.common import clip, escape, line_sections, notice, when
 from bot.views.help import deal_help
+from bot.views.intervals import not_enough_closed, rate_interval
 
 # Action and callback ids: the contract between these views and handlers/deals.py.
 ADVANCE = "deal_advance"
@@ -299,7 +300,16 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
             f"{conversion:>5} {days:>6}"
         )
     table = "```" + "\n".join(rows) + "```"
-    velocity = report.velocity_per_day
+    rates = [
+        f"{stage_label(texts, line.stage)} {rate_interval(texts, line.conversion_interval)}"
+        for line in report.stages
+        if line.conversion_interval is not None
+    ]
+    if rates:
+        table += "\n" + texts(
+            "stats.stage_conversions", confidence=report.confidence, stages=" · ".join(rates)
+        )
+    velocity = report.shown_velocity
     summary = [
         MarkdownTextObject(
             text=f"*{texts('deal.pipeline.open')}*\n{report.open_count} · {totals(report.open_amount, language, currency)}"
@@ -308,22 +318,22 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
             text=f"*{texts('deal.pipeline.weighted')}*\n{totals(report.weighted_total, language, currency)}"
         ),
         MarkdownTextObject(
-            text=f"*{texts('deal.pipeline.win_rate')}*\n{percent(report.win_rate)} ({report.won}/{report.won + report.lost})"
+            text=f"*{texts('deal.pipeline.win_rate')}*\n{rate_interval(texts, report.win_rate_interval)} ({report.won}/{report.won + report.lost})"
         ),
         MarkdownTextObject(
             text=f"*{texts('deal.pipeline.velocity')}*\n"
             + (
                 texts("deal.pipeline.per_day", amount=totals(velocity, language, currency))
                 if velocity
-                else "—"
+                else ("—" if report.enough_closed else not_enough_closed(texts, report.closed))
             )
         ),
         MarkdownTextObject(
             text=f"*{texts('deal.pipeline.cycle')}*\n"
             + (
-                "—"
-                if report.average_cycle_days is None
-                else texts("deal.pipeline.days", days=texts.number(report.average_cycle_days, 1))
+                (not_enough_closed(texts, report.closed) if not report.enough_closed else "—")
+                if report.shown_cycle_days is None
+                else texts("deal.pipeline.days", days=texts.number(report.shown_cycle_days, 1))
             )
         ),
         MarkdownTextObject(text=f"*{texts('deal.pipeline.stale')}*\n{report.stale_count}"),
@@ -352,6 +362,8 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
             SectionBlock(text=clip(f"*{texts('deal.pipeline.sources')}*\n" + "\n".join(lines)))
         )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=texts("deal.pipeline.explain"))]))
+    note = texts("stats.rates_note", confidence=report.confidence, minimum=MIN_CLOSED_DEALS)
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
     return blocks
 
 

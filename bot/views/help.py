@@ -31,7 +31,7 @@ def deal_help(texts: Texts, *, stages: str) -> list[Block]:
     ]
 
 
-def pulse_help(texts: Texts, *, min_responses: int) -> list[Block]:
+def pulse_help(texts: Texts, *, min_responses: int, confidence: int = 95) -> list[Block]:
     return [
         HeaderBlock(text=texts("pulse.help.title")),
         SectionBlock(text=texts("pulse.help.intro")),
@@ -41,6 +41,7 @@ def pulse_help(texts: Texts, *, min_responses: int) -> list[Block]:
             elements=[
                 MarkdownTextObject(text=texts("pulse.help.anonymity", min_responses=min_responses)),
                 MarkdownTextObject(text=texts("pulse.help.managers_note")),
+                MarkdownTextObject(text=texts("stats.help", confidence=confidence)),
             ]
         ),
     ]

@@ -24,6 +24,7 @@ from bot.surveys.results import signed
 from bot.surveys.service import AnsweredSurvey, OpenSurvey
 from bot.views.common import clip, escape, when
 from bot.views.deals import percent, totals
+from bot.views.intervals import enps_interval
 from bot.views.surveys import OPEN_ANSWERS_ACTION, survey_title
 
 HOME_SUMMARY_ACTION = "home.summary"
@@ -112,6 +113,11 @@ def _manager_blocks(texts: Texts, glance: ManagerGlance) -> list[Block]:
             )
         elif latest.enps is not None:
             lines.append(texts("summary.enps", score=signed(latest.enps)))
+            interval = enps_interval(
+                texts, latest.enps_interval, answered=latest.answered, invited=latest.invited
+            )
+            if interval:
+                lines.append(f"_{interval}_")
         buttons.insert(
             0,
             ButtonElement(

@@ -19,6 +19,7 @@ from bot.summary import DealLine, RunSummary, TeamLine, WeeklySummary
 from bot.surveys.results import signed
 from bot.views.common import SECTION_TEXT_LIMIT, clip, escape
 from bot.views.deals import money, percent, stage_label, totals
+from bot.views.intervals import change_verdict, enps_interval, rate_interval, team_interval
 from bot.views.surveys import question_text, survey_title
 
 MAX_BLOCKS = 50  # Slack's limit for one message
@@ -88,7 +89,15 @@ def _run_text(texts: Texts, run: RunSummary, min_responses: int) -> str:
             if run.enps_change is None
             else " " + texts("summary.change", change=signed(run.enps_change))
         )
-        lines.append(texts("summary.enps", score=signed(run.enps)) + change)
+        verdict = (
+            change_verdict(texts, run.enps_interval.real) if change and run.enps_interval else ""
+        )
+        lines.append(texts("summary.enps", score=signed(run.enps)) + change + verdict)
+        interval = enps_interval(
+            texts, run.enps_interval, answered=run.answered, invited=run.invited
+        )
+        if interval:
+            lines.append(f"_{interval}_")
     for team in run.teams:
         lines.append(_team_text(texts, team))
     for key, score in (("summary.lowest", run.lowest), ("summary.highest", run.highest)):
@@ -121,7 +130,9 @@ def _team_text(texts: Texts, team: TeamLine) -> str:
     if team.hidden:
         return "• " + texts("pulse.results.team_hidden", team=name)
     line = texts("pulse.results.team", team=name, answered=team.answered, invited=team.invited)
-    return "• " + line + ("" if team.enps is None else f" · eNPS *{signed(team.enps)}*")
+    if team.enps is None:
+        return "• " + line
+    return "• " + line + f" · eNPS *{signed(team.enps)}*" + team_interval(texts, team.enps_interval)
 
 
 def _change(texts: Texts, change: MoneyByCurrency, language: str, currency: str) -> str:
@@ -143,7 +154,18 @@ def _funnel_table(texts: Texts, summary: WeeklySummary, language: str) -> str:
             f"{totals(stage.open_amount, language, summary.currency):>14} "
             f"{stage.entered:>5} {percent(stage.conversion):>5} {days:>6}"
         )
-    return "```" + "\n".join(rows) + "```"
+    table = "```" + "\n".join(rows) + "```"
+    rates = [
+        f"{stage_label(texts, stage.stage)} {rate_interval(texts, stage.conversion_interval)}"
+        for stage in summary.pipeline.funnel
+        if stage.conversion_interval is not None
+    ]
+    if not rates:
+        return table
+    confidence = summary.pipeline.funnel[0].confidence
+    return (
+        table + "\n" + texts("stats.conversions", confidence=confidence, stages=" · ".join(rates))
+    )
 
 
 def summary_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:

@@ -810,13 +810,15 @@ def _segment_result(
 
 
 def command_reply(
-    texts: Texts, result: PulseResult, *, min_responses: int, zone: str
+    texts: Texts, result: PulseResult, *, min_responses: int, zone: str, confidence: int = 95
 ) -> list[Block]:
     """The private answer to a `/pulse` line (a form to open gets none: see the handler)."""
     if isinstance(result, ShowHelp):
         if result.unknown is None:
-            return pulse_help(texts, min_responses=min_responses)
-        return notice(reply_message(texts, result)) + pulse_help(texts, min_responses=min_responses)
+            return pulse_help(texts, min_responses=min_responses, confidence=confidence)
+        return notice(reply_message(texts, result)) + pulse_help(
+            texts, min_responses=min_responses, confidence=confidence
+        )
     if isinstance(result, Refusal):
         return error_blocks(texts, result.key, **result.params)
     if isinstance(result, ShowPrivacy):

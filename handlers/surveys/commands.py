@@ -46,6 +46,7 @@ def pulse_command(ack: Ack, command: dict[str, str], context: BoltContext) -> No
         result,
         min_responses=services.settings.min_responses,
         zone=services.surveys.policy.timezone,
+        confidence=services.settings.confidence,
     )
     ack(text=views.reply_message(texts, result), blocks=blocks)
     if isinstance(result, RunStarted):
