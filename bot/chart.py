@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import threading
+from typing import TYPE_CHECKING
 
 from bot.i18n import Texts
-from bot.summary import WeeklySummary
+from bot.summary import EnpsPoint, WeeklySummary
 from bot.views.deals import stage_label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # pyplot keeps global state; two summaries drawn at once (job and preview) take turns.
@@ -32,6 +36,7 @@ def summary_chart(texts: Texts, summary: WeeklySummary) -> bytes:
             labels = [f"{p.survey_name} #{p.run_number}\n{p.closed_on:%d/%m}" for p in trend]
             if shown:
                 left.plot([i for i, _ in shown], [s for _, s in shown], marker="o", color="#2e7d32")
+                _draw_uncertainty(left, texts, trend)
                 for i, score in shown:
                     left.annotate(f"{score:+d}", (i, score), textcoords="offset points",
                                   xytext=(0, 6), ha="center", fontsize=8)  # fmt: skip
@@ -61,3 +66,46 @@ def summary_chart(texts: Texts, summary: WeeklySummary) -> bytes:
         finally:
             pyplot.close(figure)
     return out.getvalue()
+
+
+def _draw_uncertainty(axes: Axes, texts: Texts, trend: list[EnpsPoint]) -> None:
+    """Each score's interval as an error bar around the adjusted estimate, and a ring on each
+    point whose change from the point before is beyond noise."""
+    ranged = [
+        (i, p.interval)
+        for i, p in enumerate(trend)
+        if p.score is not None and p.interval is not None and p.interval.high > p.interval.low
+    ]
+    if ranged:
+        confidence = ranged[0][1].confidence
+        axes.errorbar(
+            [i for i, _ in ranged],
+            [r.estimate for _, r in ranged],
+            yerr=[
+                [r.estimate - r.low for _, r in ranged],
+                [r.high - r.estimate for _, r in ranged],
+            ],
+            fmt="none",
+            ecolor="#81c784",
+            elinewidth=6,
+            alpha=0.6,
+            label=texts("stats.chart_interval", confidence=confidence),
+        )
+    real = [
+        (i, p.score)
+        for i, p in enumerate(trend)
+        if p.score is not None and p.interval is not None and p.interval.real
+    ]
+    if real:
+        axes.scatter(
+            [i for i, _ in real],
+            [s for _, s in real],
+            s=160,
+            facecolors="none",
+            edgecolors="#c62828",
+            linewidths=2,
+            zorder=5,
+            label=texts("stats.chart_real"),
+        )
+    if ranged or real:
+        axes.legend(loc="lower left", fontsize=7)
