@@ -161,17 +161,25 @@ def sample_sd(counts: dict[int, int]) -> float:
 
 
 def mean_estimate(
-    mean: float, sd: float, n: int, *, confidence: int, audience: int | None = None
+    mean: float,
+    sd: float,
+    n: int,
+    *,
+    confidence: int,
+    audience: int | None = None,
+    scale: tuple[float, float] = (-math.inf, math.inf),
 ) -> Estimate:
     """A mean with its t-interval, mean ± t(n − 1)·s/√n (Student 1908; any introductory text,
     e.g. Moore, McCabe & Craig, *Introduction to the Practice of Statistics*, §7.1), with the
-    finite-population correction when nearly the whole audience answered."""
+    finite-population correction when nearly the whole audience answered. The interval is
+    cut to the `scale` the answers lie on: a 1–5 mean cannot be 5.1."""
     if n < 2:
         raise ValueError("a t-interval needs at least two answers")
     kind = coverage(n, audience)
     se = sd / math.sqrt(n) * population_factor(n, audience)
     margin = t_value(n - 1, confidence) * se
-    return Estimate(mean, se, mean - margin, mean + margin, confidence, kind)
+    low, high = max(mean - margin, scale[0]), min(mean + margin, scale[1])
+    return Estimate(mean, se, low, high, confidence, kind)
 
 
 def wilson_interval(

@@ -33,6 +33,7 @@ STALE_LISTED = 10
 class QuestionScore:
     index: int
     mean: float
+    interval: FigureInterval | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,7 @@ def run_summary(surveys: SurveyService, run: ClosedRun) -> RunSummary:
             enps_change = None if q.change is None else int(q.change)
             enps_interval = figure_interval(q, results.confidence)
         elif q.kind == "scale" and q.mean is not None:
-            scale.append(QuestionScore(q.index, q.mean))
+            scale.append(QuestionScore(q.index, q.mean, figure_interval(q, results.confidence)))
     ranked = sorted(scale, key=lambda s: (s.mean, s.index))
     return RunSummary(
         survey_name=run.survey_name,

@@ -84,6 +84,12 @@ def test_mean_t_interval() -> None:
     assert (round(estimate.low, 2), round(estimate.high, 2)) == (2.58, 4.42)
 
 
+def test_mean_interval_is_cut_to_the_scale() -> None:
+    # Answers 4, 5, 5, 5: mean 4.75, s = 0.5, SE 0.25, t(3) = 3.182 → 3.95 … 5.55, cut at 5.
+    estimate = stats.mean_estimate(4.75, 0.5, 4, confidence=95, scale=(1, 5))
+    assert (round(estimate.low, 2), estimate.high) == (3.95, 5)
+
+
 def test_largest_sd_bhatia_davis() -> None:
     # Mean 3 on 1–5: variance ≤ (5 − 3)(3 − 1) = 4, sample ×4/3 → s ≤ √(16/3) = 2.3094;
     # the answers 1, 1, 5, 5 reach it.

@@ -16,6 +16,7 @@ from bot.surveys import anonymity
 from bot.surveys.model import SurveyDefinition
 
 FAVOURABLE = (4, 5)
+SCALE = (1, 5)  # the answers of a scale question
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,8 +453,10 @@ def _scale_estimates(
     per answer (withheld in a small group) the standard deviation is taken at the largest the
     mean allows, so the interval tells nothing the counts would."""
     counts = {int(label): count for label, count in distribution if count}
-    sd = stats.sample_sd(counts) if distribution else stats.largest_sd(mean, n)
-    mean_estimate = stats.mean_estimate(mean, sd, n, confidence=confidence, audience=audience)
+    sd = stats.sample_sd(counts) if distribution else stats.largest_sd(mean, n, *SCALE)
+    mean_estimate = stats.mean_estimate(
+        mean, sd, n, confidence=confidence, audience=audience, scale=SCALE
+    )
     share = stats.wilson_interval(
         round(favourable * n), n, confidence=confidence, audience=audience
     )

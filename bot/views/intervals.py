@@ -38,16 +38,16 @@ def enps_interval(
     return text
 
 
-def team_interval(texts: Texts, interval: FigureInterval | None, *, mean: bool = False) -> str:
-    """A team line's interval, short: " (−29 to +66)" for an eNPS, " (3.1 to 4.4)" for a
-    mean; empty without one."""
+def short_interval(texts: Texts, interval: FigureInterval | None, *, mean: bool = False) -> str:
+    """An interval in brief, for a team line or a list: " (−29 to +66)" for an eNPS,
+    " (3.1 to 4.4)" for a mean; empty without one."""
     if interval is None or interval.coverage == WHOLE:
         return ""
     if mean:
         low, high = f"{interval.low:.1f}", f"{interval.high:.1f}"
     else:
         low, high = _score(interval.low), _score(interval.high)
-    return " " + texts("stats.team_range", low=low, high=high)
+    return " " + texts("stats.short_range", low=low, high=high)
 
 
 def scale_interval(texts: Texts, q: QuestionResult, confidence: int | None, *, invited: int) -> str:

@@ -19,7 +19,7 @@ from bot.summary import DealLine, RunSummary, TeamLine, WeeklySummary
 from bot.surveys.results import signed
 from bot.views.common import SECTION_TEXT_LIMIT, clip, escape
 from bot.views.deals import money, percent, stage_label, totals
-from bot.views.intervals import change_verdict, enps_interval, rate_interval, team_interval
+from bot.views.intervals import change_verdict, enps_interval, rate_interval, short_interval
 from bot.views.surveys import question_text, survey_title
 
 MAX_BLOCKS = 50  # Slack's limit for one message
@@ -103,7 +103,8 @@ def _run_text(texts: Texts, run: RunSummary, min_responses: int) -> str:
     for key, score in (("summary.lowest", run.lowest), ("summary.highest", run.highest)):
         if score is not None:
             question = escape(question_text(texts, definition.questions[score.index]))
-            lines.append(texts(key, question=question, mean=texts.number(score.mean, 1)))
+            interval = short_interval(texts, score.interval, mean=True)
+            lines.append(texts(key, question=question, mean=texts.number(score.mean, 1)) + interval)
     if run.comment_count and not run.comments:
         lines.append(
             texts(
@@ -132,7 +133,9 @@ def _team_text(texts: Texts, team: TeamLine) -> str:
     line = texts("pulse.results.team", team=name, answered=team.answered, invited=team.invited)
     if team.enps is None:
         return "• " + line
-    return "• " + line + f" · eNPS *{signed(team.enps)}*" + team_interval(texts, team.enps_interval)
+    return (
+        "• " + line + f" · eNPS *{signed(team.enps)}*" + short_interval(texts, team.enps_interval)
+    )
 
 
 def _change(texts: Texts, change: MoneyByCurrency, language: str, currency: str) -> str:

@@ -68,7 +68,7 @@ from bot.surveys.service import SurveyOverview, schedule_of
 from bot.surveys.templates import TEMPLATES
 from bot.views.common import clip, error_blocks, notice, when
 from bot.views.help import privacy_blocks, pulse_help
-from bot.views.intervals import change_verdict, enps_interval, scale_interval, team_interval
+from bot.views.intervals import change_verdict, enps_interval, scale_interval, short_interval
 from bot.views.spreadsheet import csv_bytes
 from storage.surveys import SurveyRecord
 
@@ -793,7 +793,7 @@ def _segment_result(
         if q.hidden:
             lines.append(f"{name}: " + texts("pulse.results.team_question_hidden"))
         elif q.enps is not None:
-            interval = team_interval(texts, figure_interval(q, confidence))
+            interval = short_interval(texts, figure_interval(q, confidence))
             lines.append(f"{name}: *eNPS {signed(q.enps.score)}*{interval}")
         elif q.mean is not None and q.favourable is not None:
             figures = texts(
@@ -801,7 +801,7 @@ def _segment_result(
                 mean=texts.number(q.mean, 1),
                 favourable=round(q.favourable * 100),
             )
-            interval = team_interval(texts, figure_interval(q, confidence), mean=True)
+            interval = short_interval(texts, figure_interval(q, confidence), mean=True)
             lines.append(f"{name}: {figures}{interval}")
     return "\n".join(lines)
 
