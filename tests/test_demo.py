@@ -38,6 +38,9 @@ def test_the_demo_tells_the_whole_story_offline(tmp_path: Path) -> None:
         "eNPS +",  # the manager reads the results
         "/oneonone add",
         "Weighted pipeline",  # the weekly summary
+        "nella variabilità normale, non è un vero cambiamento",  # a change that is noise
+        "un cambiamento reale, oltre la variabilità normale",  # and one that is not
+        "within normal variation, not a real change",  # in the summary, in English
     ):
         assert scene in output, scene
     assert "all answered" in output.splitlines()[-1]
