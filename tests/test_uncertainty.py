@@ -38,6 +38,7 @@ from bot.views.home import home_view
 from bot.views.summary import summary_blocks
 from bot.weeks import week_containing
 from storage.db import Database
+from storage.deals import SourceConversion
 from tests.conftest import make_settings
 from tests.harness import BotHarness, block_text
 
@@ -205,6 +206,7 @@ def report(won: int, lost: int, *, cycle: float | None = 12.0) -> PipelineReport
         average_won_amount={"EUR": Decimal(1000)},
         average_cycle_days=cycle,
         open_count_by_currency={"EUR": 1},
+        sources=[SourceConversion("webinar", 6, 3, 2)],
     )
 
 
@@ -222,6 +224,7 @@ def test_win_rate_and_conversion_with_wilson_intervals() -> None:
     text = pipeline_text("en", value)
     assert "60% (23%–88%) (3/5)" in text
     assert "proposal 60% (23%–88%)" in text
+    assert "webinar: 6 deals, 3 won — win rate 60% (23%–88%)" in text
 
 
 def test_one_closed_deal_is_not_a_bare_hundred_percent() -> None:

@@ -74,6 +74,13 @@ class PipelineReport:
             return None
         return stats.wilson_interval(self.won, self.closed, confidence=self.confidence)
 
+    def source_win_rate(self, source: SourceConversion) -> stats.Estimate | None:
+        """One lead source's win rate with its Wilson interval; None before any closed."""
+        closed = source.won + source.lost
+        if closed == 0:
+            return None
+        return stats.wilson_interval(source.won, closed, confidence=self.confidence)
+
     @property
     def enough_closed(self) -> bool:
         """Velocity and the average cycle are told only from MIN_CLOSED_DEALS closed deals:

@@ -346,8 +346,7 @@ def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str)
     if report.sources:
         lines = []
         for source in report.sources[:10]:
-            closed = source.won + source.lost
-            rate = percent(None if closed == 0 else source.won / closed)
+            rate = rate_interval(texts, report.source_win_rate(source))
             name = escape(source.source) if source.source else texts("deal.pipeline.no_source")
             lines.append(
                 texts(
