@@ -29,6 +29,7 @@ from bot.surveys.results import (
     RunResults,
     question_results,
     released,
+    segment_results,
     with_uncertainty,
 )
 from bot.views import deals as deal_views
@@ -128,6 +129,30 @@ def test_scale_without_counts_takes_the_largest_spread() -> None:
     # Mean 3.5 of 4: s ≤ √(2.5·1.5·4/3) = 2.236, SE 1.118, t(3) = 3.182 → 3.5 ± 3.56, cut to 1–5.
     q = release(PULSE, [3, 3, 4, 4], invited=20, without_distribution=frozenset({0})).questions[0]
     assert (q.low, q.high) == (1, 5)
+
+
+def test_a_team_figure_gets_the_widest_interval_its_score_allows() -> None:
+    # Team C1: five of its ten answered 10, 10, 9, 7, 3 (+40); the three others in no team. Its
+    # bands never show, so P − D = 2 of n = 5 with nobody passive: p̃ − d̃ = 2/8 = 0.25,
+    # var = (6.5/8 − 0.0625)/8 = 0.09375, SE 30.6 → +25 ± 60.0 → −35 … +85.
+    numbers = [10, 10, 9, 7, 3, 9, 9, 2]
+    answers = [(0, n, None) for n in numbers]
+    by_team = [("C1", f"r{i}", 0, n, None) for i, n in enumerate(numbers[:5])]
+    computed = RunResults(
+        run_number=1,
+        invited=20,
+        answered=8,
+        min_responses=3,
+        questions=question_results(ENPS, answers),
+        segments=segment_results(ENPS, answers, by_team, {"C1": 10}, answered=8, min_responses=3),
+    )
+    results = with_uncertainty(computed, computed, confidence=95)
+    team = results.segments[0].questions[0]
+    assert team.enps is not None and team.enps.score == 40
+    assert team.low is not None and team.high is not None
+    assert (round(team.low), round(team.high)) == (-35, 85)
+    line = text_of(views.results_blocks(Texts("en"), "enps", ENPS, results))
+    assert "*eNPS +40* (-35 to +85)" in line
 
 
 def test_the_snapshot_keeps_the_intervals_and_old_snapshots_still_read() -> None:
