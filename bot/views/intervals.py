@@ -10,11 +10,8 @@ from bot.surveys.results import FigureInterval, QuestionResult, signed
 
 
 def _score(value: float) -> str:
+    # As the eNPS beside it is written (bot.surveys.results.signed).
     return signed(round(value))
-
-
-def _share(value: float) -> str:
-    return f"{value * 100:.0f}%"
 
 
 def enps_interval(
@@ -44,7 +41,7 @@ def short_interval(texts: Texts, interval: FigureInterval | None, *, mean: bool 
     if interval is None or interval.coverage == WHOLE:
         return ""
     if mean:
-        low, high = f"{interval.low:.1f}", f"{interval.high:.1f}"
+        low, high = texts.number(interval.low, 1), texts.number(interval.high, 1)
     else:
         low, high = _score(interval.low), _score(interval.high)
     return " " + texts("stats.short_range", low=low, high=high)
@@ -64,10 +61,10 @@ def scale_interval(texts: Texts, q: QuestionResult, confidence: int | None, *, i
         return texts("stats.whole_team")
     text = texts(
         "stats.scale_range",
-        low=f"{q.low:.1f}",
-        high=f"{q.high:.1f}",
-        favourable_low=f"{q.favourable_low * 100:.0f}",
-        favourable_high=f"{q.favourable_high * 100:.0f}",
+        low=texts.number(q.low, 1),
+        high=texts.number(q.high, 1),
+        favourable_low=texts.number(q.favourable_low * 100),
+        favourable_high=texts.number(q.favourable_high * 100),
         confidence=confidence,
     )
     if q.coverage == CORRECTED:
@@ -89,12 +86,12 @@ def rate_interval(texts: Texts, estimate: Estimate | None) -> str:
         return "—"
     return texts(
         "stats.rate",
-        rate=_share(estimate.value),
-        low=_share(estimate.low),
-        high=_share(estimate.high),
+        rate=texts.percent(estimate.value),
+        low=texts.percent(estimate.low),
+        high=texts.percent(estimate.high),
     )
 
 
 def not_enough_closed(texts: Texts, closed: int) -> str:
     """Instead of a velocity or a cycle told from a handful of deals."""
-    return texts.plural("stats.not_enough_closed", closed)
+    return texts("stats.not_enough_closed", closed=texts.plural("count.closed_deals", closed))
