@@ -375,3 +375,4 @@ def test_results_summary_and_home_tell_noise_from_a_real_change(bot: BotHarness)
     text = text_of(summary_blocks(Texts("en"), summary))
     assert "(-12 against the previous run) — within normal variation, not a real change" in text
     assert "estimate +64 (+28 to +99) · 95% interval" in text
+    assert "eNPS over the latest runs: +25 → +100 (real change) → +88" in text

@@ -80,6 +80,13 @@ def change_verdict(texts: Texts, real: bool | None) -> str:
     return " — " + texts("stats.change_real" if real else "stats.change_noise")
 
 
+def trend_point(texts: Texts, score: str, interval: FigureInterval | None) -> str:
+    """A point of the eNPS trend line, marked when it changed beyond noise from the one before."""
+    if interval is None or not interval.real:
+        return score
+    return texts("stats.trend_real", score=score)
+
+
 def rate_interval(texts: Texts, estimate: Estimate | None) -> str:
     """A rate with its interval, "60% (23%–88%)"; "—" when there is nothing to rate."""
     if estimate is None:

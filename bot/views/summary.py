@@ -19,7 +19,13 @@ from bot.summary import DealLine, RunSummary, TeamLine, WeeklySummary
 from bot.surveys.results import signed
 from bot.views.common import SECTION_TEXT_LIMIT, clip, escape
 from bot.views.deals import money, percent, stage_label, totals
-from bot.views.intervals import change_verdict, enps_interval, rate_interval, short_interval
+from bot.views.intervals import (
+    change_verdict,
+    enps_interval,
+    rate_interval,
+    short_interval,
+    trend_point,
+)
 from bot.views.surveys import question_text, survey_title
 
 MAX_BLOCKS = 50  # Slack's limit for one message
@@ -213,7 +219,7 @@ def summary_blocks(texts: Texts, summary: WeeklySummary) -> list[Block]:
         )
     trend = [p for p in summary.enps_trend if p.score is not None]
     if len(trend) > 1:
-        points = " → ".join(signed(p.score or 0) for p in trend)
+        points = " → ".join(trend_point(texts, signed(p.score or 0), p.interval) for p in trend)
         blocks.append(
             ContextBlock(
                 elements=[MarkdownTextObject(text=texts("summary.enps_trend", points=points))]
