@@ -93,6 +93,12 @@ NARRATION: dict[str, dict[str, str]] = {
         "en": "… an hour before the meeting, the 1:1 job sends both of them a DM:",
         "it": "… un'ora prima dell'incontro, pulsebot manda un DM a entrambi:",
     },
+    "second_round": {
+        "en": "… a second round of both, answered by nine of the thirteen. Each figure now comes "
+        "with its interval, and each change is called real or within normal variation:",
+        "it": "… una seconda rilevazione di entrambi, con nove risposte su tredici. Ogni dato ora "
+        "ha il suo intervallo, e ogni cambiamento è detto reale o nella variabilità normale:",
+    },
     "summary": {
         "en": "The weekly summary, as the managers see it",
         "it": "Il riepilogo settimanale, come lo vedono i manager",
@@ -474,10 +480,7 @@ def play_second_round(team: DemoTeam, manager_id: str) -> None:
     """A second round of both surveys, answered by fewer people: is the change news or noise?"""
     people = [u.user_id for u in team.services.directory.all_users() if u.is_person]
     answering = people[: len(SECOND_ENPS)]
-    team.say(
-        "\n… a second round of both, answered by nine of the thirteen. Each figure now comes"
-        " with its interval, and each change is called real or within normal variation:"
-    )
+    team.say("\n" + narration(team.language, "second_round"))
     seen = _seen(team, answering)
     team.types(manager_id, "/pulse", "start enps")
     for user_id, score in zip(answering, SECOND_ENPS, strict=True):

@@ -60,6 +60,8 @@ def test_the_demo_in_italian(tmp_path: Path) -> None:
         "rilevazione",
         "settimana del",
         "Riepilogo settimanale",
+        "nella variabilità normale, non è un vero cambiamento",  # a change that is noise
+        "un cambiamento reale, oltre la variabilità normale",  # and one that is not
     ):
         assert scene in output, scene
     assert not RAW_MARKUP.findall(output), sorted(set(RAW_MARKUP.findall(output)))
