@@ -154,7 +154,16 @@ def restore_sqlite(backup: Path, target: Path, *, force: bool) -> DatabaseCopy:
 
 
 def _without_password(url: URL) -> str:
-    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # URL.set() takes None as "unchanged": a new URL, without the password, is built instead.
+    plain = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
+    return plain.render_as_string(hide_password=False)
 
 
 def pg_dump_command(database_url: str, target: str) -> str:

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot import __version__
 from bot.standin import SlackStandIn
 from bot.standin.requests import SignedRequest, SlackRequests
-from bot import __version__
 from bot.web import ServerThread, make_wsgi_app
 from storage.db import Database
 from tests.conftest import SECRETS, TEST_BOT_TOKEN, TEST_SECRET, TEST_SIGNING_SECRET
