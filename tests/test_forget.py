@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from bot.actor import Actor
 from bot.cli import main
@@ -40,7 +40,7 @@ def bot(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[Bot
     harness.close()
 
 
-def count(bot: BotHarness, model: type, *where: object) -> int:
+def count(bot: BotHarness, model: type, *where: ColumnElement[bool]) -> int:
     with bot.services.db.transaction() as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 

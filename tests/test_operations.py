@@ -93,7 +93,9 @@ def test_summary_says_one_line_when_the_database_is_out_of_reach(
 # ---- JSON logs ----------------------------------------------------------------------------------
 
 
-def json_lines(records: Iterator[logging.LogRecord] | list[logging.LogRecord]) -> list[dict]:
+def json_lines(
+    records: Iterator[logging.LogRecord] | list[logging.LogRecord],
+) -> list[dict[str, object]]:
     formatter = JsonFormatter()
     redact = RedactSecrets(["my-pulsebot-secret"])
     out = []
