@@ -8,6 +8,7 @@ import logging
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -95,7 +96,7 @@ def test_summary_says_one_line_when_the_database_is_out_of_reach(
 
 def json_lines(
     records: Iterator[logging.LogRecord] | list[logging.LogRecord],
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     formatter = JsonFormatter()
     redact = RedactSecrets(["my-pulsebot-secret"])
     out = []
