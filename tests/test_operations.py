@@ -305,3 +305,81 @@ def test_slack_reachability_is_asked_once_a_minute(bot: BotHarness, clock: Froze
     assert probe.reachable()
     assert calls() == first + 2
     assert TEST_BOT_TOKEN.startswith("xoxb-")
+
+
+# ---- a real `pulsebot serve`: JSON logs, metrics on a port of their own, /healthz ------------
+
+
+def test_pulsebot_serve_with_json_logs_and_metrics(standin: SlackStandIn, tmp_path: str) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from bot.standin.requests import SlackRequests
+    from tests.conftest import SECRETS, TEST_SECRET, TEST_SIGNING_SECRET
+
+    def free_port() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+
+    port, metrics_port = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PULSEBOT_"))},
+        "SLACK_BOT_TOKEN": TEST_BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": TEST_SIGNING_SECRET,
+        "PULSEBOT_SECRET": TEST_SECRET,
+        "SLACK_API_URL": standin.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
+        "PULSEBOT_LOG_FORMAT": "json",
+        "PULSEBOT_METRICS_PORT": str(metrics_port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def leading() -> bool:
+            try:
+                return bool(json.loads(get(base + "/healthz")[2])["scheduler_leader"])
+            except (OSError, ValueError):
+                return False
+
+        standin.wait_for(leading, describe="a healthy leader", timeout=30)
+        signed = SlackRequests(TEST_SIGNING_SECRET).slash_command(
+            "/deal", "help", user_id="U05OSMITH"
+        )
+        request = urllib.request.Request(
+            base + "/slack/events", data=signed.body.encode(), headers=signed.headers
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+        status, _, body = get(f"http://127.0.0.1:{metrics_port}/metrics")
+        health = json.loads(get(base + "/healthz")[2])
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    assert status == 200
+    assert 'pulsebot_requests_total{kind="/deal",outcome="ok"} 1.0' in body
+    assert "pulsebot_scheduler_leader 1.0" in body
+    assert health == {
+        "status": "ok",
+        "version": __version__,
+        "database": True,
+        "scheduler_leader": True,
+        "slack_reachable": True,
+    }
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert {"timestamp", "level", "logger", "message"} <= set(lines[0])
+    assert any(
+        line["message"] == f"pulsebot {__version__} listening on {base}/slack/events"
+        for line in lines
+    )
+    for secret in SECRETS:
+        assert secret not in output
