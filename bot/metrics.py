@@ -139,7 +139,10 @@ class ObservedApp(App):
             if self._count_requests:
                 REQUESTS.labels(kind, outcome_of(status)).inc()
                 ACK_SECONDS.labels(kind).observe(elapsed)
-            log.debug("answered %s with %d", kind, status, extra={"duration_ms": elapsed * 1000})
+            if log.isEnabledFor(logging.DEBUG):  # not even the dict on the ack path otherwise
+                log.debug(
+                    "answered %s with %d", kind, status, extra={"duration_ms": elapsed * 1000}
+                )
             request_context.reset(token)
 
 
