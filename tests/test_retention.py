@@ -16,10 +16,12 @@ from bot.deals.arguments import DealRefByName, NewDealArgs
 from bot.retention import apply_retention, months_before
 from bot.scheduler import JOB_PROVIDERS, wanted_jobs
 from bot.standin import SlackStandIn
-from bot.surveys.releases import run_groups
+from bot.surveys.releases import Figure, decide, earlier_figures, run_groups
+from bot.surveys.results import OVERLAP
 from storage.db import Database
 from storage.deals import DealEvent
 from storage.oneonones import OneOnOneNote
+from storage.releases import WHOLE_RUN
 from storage.surveys import SurveyAnswer, SurveyRun
 from storage.upkeep import SurveyAnswerMark
 from tests.conftest import TEST_SECRET, make_settings
@@ -121,5 +123,10 @@ def test_old_data_goes_released_results_and_their_anonymity_stay(bot: BotHarness
     # one by a single person is still withheld.
     with bot.services.db.transaction() as session:
         assert run_groups(session, TEST_SECRET, run_id) == groups_before
+        earlier = earlier_figures(session, TEST_SECRET, {"enps"})
+    everyone = groups_before.group(0, WHOLE_RUN)
+    assert len(everyone) == 5
+    one_less = Figure(run_id + 1, 0, WHOLE_RUN, "enps", frozenset(sorted(everyone)[1:]))
+    assert decide([one_less], earlier, frozenset({AMELIA}), 3) == {(0, WHOLE_RUN): OVERLAP}
     # A second run deletes nothing more.
     assert jobs.apply_retention_period(bot.services, bot.clock()) == 0
