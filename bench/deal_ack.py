@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python -m bench.deal_ack [--requests N] [--postgres URL]
 Dispatches pre-signed slash commands in-process (signature check included) and prints the
-median and p99 per request on SQLite and PostgreSQL, with the ratio to the bare app.
+median and p99 per request on SQLite and PostgreSQL, with the ratio to the bare app; each
+database with Prometheus metrics off (the default) and on, to show what counting costs.
 """
 
 from __future__ import annotations
@@ -64,32 +65,40 @@ def bare_bolt_app(standin: SlackStandIn) -> App:
     return app
 
 
-def bench_pulsebot(database_url: str, standin: SlackStandIn, count: int) -> list[float]:
-    settings = load_settings(
-        _env_file=None,
-        SLACK_BOT_TOKEN="xoxb-bench",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        PULSEBOT_SECRET="8dd126a407a4bbb873d007669c4413247f5420d4fe2bfc15a1a58d4232c4ae11",
-        SLACK_API_URL=standin.url,
-        DATABASE_URL=database_url,
-    )
+def bench_pulsebot(database_url: str, standin: SlackStandIn, count: int) -> dict[bool, list[float]]:
+    """Seconds per request with metrics off (False) and on (True): two apps on one database,
+    taking turns request by request, so that both see the same machine at the same moments."""
+    settings = {
+        metrics: load_settings(
+            _env_file=None,
+            SLACK_BOT_TOKEN="xoxb-bench",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            PULSEBOT_SECRET="8dd126a407a4bbb873d007669c4413247f5420d4fe2bfc15a1a58d4232c4ae11",
+            SLACK_API_URL=standin.url,
+            DATABASE_URL=database_url,
+            PULSEBOT_METRICS_PATH="/metrics" if metrics else "",
+        )
+        for metrics in (False, True)
+    }
     db = Database(database_url)
     upgrade(db.engine)
-    services = build_services(settings, db=db)
-    app = build_app(services)
+    services = {metrics: build_services(s, db=db) for metrics, s in settings.items()}
+    apps = {metrics: build_app(services[metrics]) for metrics in settings}
     owner = Actor(USER)
-    for n in range(count):
-        services.deals.create(owner, NewDealArgs(name=f"Deal {n:05d}"))
+    for n in range(2 * count):
+        services[False].deals.create(owner, NewDealArgs(name=f"Deal {n:05d}"))
     signer = SlackRequests(SIGNING_SECRET)
     freeze_startup_objects()  # as `pulsebot serve` does once it has started
     # Warm up: the user lookup (once per user, then cached) and connection pools.
-    warm = signer.slash_command("/deal", "help", user_id=USER)
-    app.dispatch(warm.bolt())
-    requests = []
-    for n in range(count):
+    for app in apps.values():
+        app.dispatch(signer.slash_command("/deal", "help", user_id=USER).bolt())
+    samples: dict[bool, list[float]] = {False: [], True: []}
+    for n in range(2 * count):
+        metrics = n % 2 == 1
         signed = signer.slash_command("/deal", f'advance "Deal {n:05d}"', user_id=USER)
-        requests.append((signed.body, signed.headers))
-    samples = time_dispatch(app, requests)
+        samples[metrics] += time_dispatch(apps[metrics], [(signed.body, signed.headers)])
+    for service in services.values():
+        service.background.shutdown()
     db.dispose()
     return samples
 
@@ -109,7 +118,7 @@ def row(name: str, samples: list[float], baseline: float | None, target: str) ->
     median = statistics.median(samples) * 1000
     p99 = percentile(samples, 0.99) * 1000
     ratio = "" if baseline is None else f"{baseline * 1000 / median:7.1f}×"
-    return f"{name:<34} {median:9.3f} {p99:9.3f} {ratio:>9}   {target}"
+    return f"{name:<46} {median:9.3f} {p99:9.3f} {ratio:>9}   {target}"
 
 
 def main() -> None:
@@ -128,27 +137,29 @@ def main() -> None:
             ("bare Bolt app, default settings", bare, None, "baseline")
         ]
         sqlite = bench_pulsebot(f"sqlite:///{Path(tmp) / 'bench.db'}", standin, args.requests)
-        results.append(
-            (
-                "pulsebot /deal advance, SQLite",
-                sqlite,
-                statistics.median(bare),
-                "median ≤ 1 ms, p99 ≤ 5 ms",
+        for metrics, samples in sqlite.items():
+            results.append(
+                (
+                    f"pulsebot /deal advance, SQLite, metrics {'on' if metrics else 'off'}",
+                    samples,
+                    statistics.median(bare),
+                    "median ≤ 1 ms, p99 ≤ 5 ms",
+                )
             )
-        )
         if not args.no_postgres:
             with scratch_schema(args.postgres, prefix="bench") as url:
                 pg = bench_pulsebot(url, standin, args.requests)
-            results.append(
-                (
-                    "pulsebot /deal advance, PostgreSQL",
-                    pg,
-                    statistics.median(bare),
-                    "median ≤ 3 ms, p99 ≤ 5 ms",
+            for metrics, samples in pg.items():
+                results.append(
+                    (
+                        f"pulsebot /deal advance, PostgreSQL, metrics {'on' if metrics else 'off'}",
+                        samples,
+                        statistics.median(bare),
+                        "median ≤ 3 ms, p99 ≤ 5 ms",
+                    )
                 )
-            )
-    print(f"{'in-process dispatch of a signed slash command':<34}")
-    print(f"{'':<34} {'median ms':>9} {'p99 ms':>9} {'vs bare':>9}   target")
+    print(f"{'in-process dispatch of a signed slash command':<46}")
+    print(f"{'':<46} {'median ms':>9} {'p99 ms':>9} {'vs bare':>9}   target")
     for name, samples, baseline, target in results:
         print(row(name, samples, baseline, target))
 

@@ -16,6 +16,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
+from bot.metrics import ObservedApp
 from bot.oneonones.service import OneOnOneService
 from bot.services import Services
 from bot.slack_client import make_web_client
@@ -75,7 +76,8 @@ def survey_policy(settings: Settings) -> SurveyPolicy:
 
 def build_app(services: Services) -> App:
     settings = services.settings
-    app = App(
+    app = ObservedApp(
+        count_requests=settings.metrics_enabled,
         client=services.client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         # Listeners ack from the request thread with database-only work and hand Web API

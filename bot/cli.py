@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import secrets
 import signal
+import sqlite3
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,10 +17,20 @@ import click
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot import __version__, metrics
 from bot.app import SchemaUpgradeFailed, build_services, freeze_startup_objects, start
+from bot.backup import (
+    BackupError,
+    backup_sqlite,
+    pg_dump_command,
+    pg_restore_command,
+    restore_sqlite,
+    sqlite_path,
+)
 from bot.chart import summary_chart
+from bot.clock import system_clock
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
 from bot.delivery.summary import compute_summary, post_summary, summary_destinations
 from bot.i18n import LANGUAGES, Language, Texts
@@ -55,8 +67,54 @@ def _settings() -> Settings:
             settings.secret.get_secret_value(),
             settings.slack_app_token.get_secret_value() if settings.slack_app_token else "",
         ],
+        log_format=settings.log_format,
     )
     return settings
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of what the driver said, which names no password."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
+@contextmanager
+def _database_or_exit(doing: str) -> Iterator[None]:
+    """A database out of reach (server down, wrong URL, missing folder) ends the command with
+    one line and status 1, not a traceback."""
+    try:
+        yield
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        click.echo(
+            f"pulsebot: cannot {doing} the database at DATABASE_URL: {_reason(exc)}", err=True
+        )
+        sys.exit(1)
+
+
+def _watch_metrics(services: Services, leader: SchedulerLeader) -> Callable[[], None]:
+    """Metrics on their own port, if asked for, and the shared state at each scrape."""
+    settings = services.settings
+    if not settings.metrics_enabled:
+        return lambda: None
+    unwatch = metrics.watch(services, leader.leading.is_set)
+    stop_server: Callable[[], None] = lambda: None  # noqa: E731
+    if settings.metrics_port is not None:
+        try:
+            stop_server = metrics.serve_metrics(settings.metrics_host, settings.metrics_port)
+        except OSError as exc:
+            click.echo(
+                f"pulsebot: cannot serve metrics on {settings.metrics_host}:"
+                f"{settings.metrics_port}: {exc.strerror or exc}",
+                err=True,
+            )
+            sys.exit(1)
+
+    def stop() -> None:
+        stop_server()
+        unwatch()
+
+    return stop
 
 
 def _sync_directory_in_background(services: Services) -> None:
@@ -93,6 +151,7 @@ def _start_server(settings: Settings) -> tuple[App, Services]:
 
 
 @click.group()
+@click.version_option(__version__, "--version", "-V", prog_name="pulsebot")
 def main() -> None:
     """pulsebot: pulse and eNPS surveys and a sales pipeline, in Slack."""
 
@@ -106,19 +165,30 @@ def serve(port: int | None, host: str | None) -> None:
     app, services = _start_server(settings)
     _sync_directory_in_background(services)
     host = host or settings.host
-    server = make_server(make_wsgi_app(app, services), host=host, port=port or settings.port)
     # Every instance serves requests; the one that gets the lock also runs the scheduler. It
     # starts inside the `try`: a SIGTERM at any moment after it must still stop it cleanly.
     leader = SchedulerLeader(services)
+    server = make_server(
+        make_wsgi_app(app, services, leading=leader.leading.is_set),
+        host=host,
+        port=port or settings.port,
+    )
+    stop_metrics = _watch_metrics(services, leader)
     _exit_on_sigterm()
     try:
         leader.start()
         freeze_startup_objects()
-        log.info("pulsebot listening on http://%s:%s/slack/events", host, port or settings.port)
+        log.info(
+            "pulsebot %s listening on http://%s:%s/slack/events",
+            __version__,
+            host,
+            port or settings.port,
+        )
         server.run()  # returns on Ctrl-C or SIGTERM
     finally:
         log.info("stopping")
         leader.stop()
+        stop_metrics()
         server.close()
         services.background.shutdown()
         services.db.dispose()
@@ -141,17 +211,19 @@ def run(ctx: click.Context) -> None:
         web_client=make_web_client(app_token, settings.slack_api_url),
     )
     leader = SchedulerLeader(services)  # started inside the `try`, as in `serve`
+    stop_metrics = _watch_metrics(services, leader)
     _exit_on_sigterm()
     try:
         leader.start()
         freeze_startup_objects()
-        log.info("pulsebot connected through Socket Mode")
+        log.info("pulsebot %s connected through Socket Mode", __version__)
         handler.start()  # type: ignore[no-untyped-call]
     except KeyboardInterrupt:
         pass
     finally:
         log.info("stopping")
         leader.stop()
+        stop_metrics()
         handler.close()  # type: ignore[no-untyped-call]
         services.background.shutdown()
         services.db.dispose()
@@ -199,17 +271,20 @@ def summary(post: bool, week_label: str | None, chart_path: str | None) -> None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
     try:
-        result = compute_summary(services, week, now)
-        texts = Texts(settings.language)
-        blocks = [block.to_dict() for block in summary_blocks(texts, result)]
-        click.echo(render_message({"blocks": blocks}))
-        if chart_path:
-            Path(chart_path).write_bytes(summary_chart(texts, result))
-            click.echo(f"chart saved to {chart_path}")
-        if post:
-            posted = post_summary(services, result, summary_destinations(services))
-            where = ", ".join(p.channel for p in posted) or "nobody (set PULSEBOT_MANAGERS_CHANNEL)"
-            click.echo(f"posted to {where}")
+        with _database_or_exit("read"):
+            result = compute_summary(services, week, now)
+            texts = Texts(settings.language)
+            blocks = [block.to_dict() for block in summary_blocks(texts, result)]
+            click.echo(render_message({"blocks": blocks}))
+            if chart_path:
+                Path(chart_path).write_bytes(summary_chart(texts, result))
+                click.echo(f"chart saved to {chart_path}")
+            if post:
+                posted = post_summary(services, result, summary_destinations(services))
+                where = (
+                    ", ".join(p.channel for p in posted) or "nobody (set PULSEBOT_MANAGERS_CHANNEL)"
+                )
+                click.echo(f"posted to {where}")
     finally:
         services.background.shutdown()
         services.db.dispose()
@@ -228,13 +303,9 @@ def db_upgrade(revision: str) -> None:
 
     settings = _or_exit(load_database_settings)
     database = Database(settings.database_url)
-    try:
+    with _database_or_exit("upgrade"):  # most often: the server is down or the URL is wrong
         upgrade(database.engine, revision)
-    except DBAPIError as exc:  # most often: the server is down or the URL is wrong
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        click.echo(f"pulsebot: cannot upgrade the database at DATABASE_URL: {reason}", err=True)
-        sys.exit(1)
-    click.echo(f"database at revision {current_revision(database.engine)}")
+        click.echo(f"database at revision {current_revision(database.engine)}")
 
 
 @db.command("current")
@@ -244,7 +315,9 @@ def db_current() -> None:
 
     settings = _or_exit(load_database_settings)
     database = Database(settings.database_url)
-    click.echo(f"current: {current_revision(database.engine)}  head: {head_revision()}")
+    with _database_or_exit("read"):
+        current = current_revision(database.engine)
+    click.echo(f"pulsebot {__version__}  current: {current}  head: {head_revision()}")
 
 
 @db.command("revision")
@@ -255,6 +328,116 @@ def db_revision(message: str) -> None:
 
     settings = _or_exit(load_database_settings)
     new_revision(Database(settings.database_url).engine, message)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """Back up DATABASE_URL to FILE, safely while pulsebot runs (SQLite; PostgreSQL: pg_dump)."""
+    settings = _or_exit(load_database_settings)
+    try:
+        source = sqlite_path(settings.database_url)
+        if source is None:
+            click.echo(
+                "pulsebot: PostgreSQL is backed up with its own pg_dump, consistent while "
+                "pulsebot runs. Run (the password from PGPASSWORD or ~/.pgpass):",
+                err=True,
+            )
+            click.echo(pg_dump_command(settings.database_url, str(file)))
+            sys.exit(1)
+        copy = backup_sqlite(source, file)
+    except (BackupError, sqlite3.Error, OSError) as exc:
+        click.echo(f"pulsebot: backup failed: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"backed up {source} to {file}: {copy.summary()}")
+    click.echo("keep PULSEBOT_SECRET with it: without it, survey answers cannot be changed")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+def restore(file: Path, force: bool) -> None:
+    """Restore the backup FILE into DATABASE_URL (stop pulsebot first)."""
+    from storage.migrate import upgrade  # noqa: PLC0415
+
+    settings = _or_exit(load_database_settings)
+    try:
+        target = sqlite_path(settings.database_url)
+        if target is None:
+            click.echo("pulsebot: restore a PostgreSQL dump with pg_restore:", err=True)
+            click.echo(pg_restore_command(settings.database_url, str(file)))
+            sys.exit(1)
+        restore_sqlite(file, target, force=force)
+    except (BackupError, sqlite3.Error, OSError) as exc:
+        click.echo(f"pulsebot: restore failed: {exc}", err=True)
+        sys.exit(1)
+    database = Database(settings.database_url)
+    try:
+        with _database_or_exit("upgrade"):
+            upgrade(database.engine)  # a backup from an older pulsebot gets today's schema
+    finally:
+        database.dispose()
+    from bot.backup import describe  # noqa: PLC0415
+
+    click.echo(f"restored {file} into {target}: {describe(target).summary()}")
+    click.echo("start pulsebot with the PULSEBOT_SECRET it had when the backup was made")
+
+
+@main.command()
+@click.argument("user_id")
+@click.option(
+    "--deals-to",
+    "deals_to",
+    required=True,
+    metavar="MANAGER_ID",
+    help="Who gets the person's open deals (a Slack user id).",
+)
+def forget(user_id: str, deals_to: str) -> None:
+    """Forget a person who left: directory entry, 1:1s, unsent survey DMs; hand over deals."""
+    from bot.forget import forget_person  # noqa: PLC0415
+
+    for value, name in ((user_id, "USER_ID"), (deals_to, "--deals-to")):
+        if value[:1] not in {"U", "W"} or not value.isalnum():
+            raise click.BadParameter("must be a Slack user id like U012ABC", param_hint=name)
+    settings = _or_exit(load_database_settings)
+    database = Database(settings.database_url)
+    try:
+        with _database_or_exit("change"):
+            done = forget_person(database, user_id, deals_to=deals_to, now=system_clock())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--deals-to") from None
+    finally:
+        database.dispose()
+    for line in done.lines():
+        click.echo(line)
+
+
+@main.command()
+@click.option(
+    "--months",
+    type=click.IntRange(1, 1200),
+    help="Delete what is older than this (default PULSEBOT_RETENTION_MONTHS).",
+)
+def prune(months: int | None) -> None:
+    """Apply the retention period now, as the nightly job does."""
+    from bot.retention import apply_retention  # noqa: PLC0415
+
+    settings = _settings()
+    months = months or settings.retention_months
+    if months is None:
+        click.echo("pulsebot: no retention period: set PULSEBOT_RETENTION_MONTHS or --months")
+        sys.exit(2)
+    database = Database(settings.database_url)
+    try:
+        with _database_or_exit("prune"):
+            pruned = apply_retention(database, system_clock(), months)
+    finally:
+        database.dispose()
+    click.echo(
+        f"deleted {pruned.survey_answers} survey answers, {pruned.survey_comments} comments, "
+        f"{pruned.deal_events} deal events, {pruned.oneonone_notes} 1:1 notes, "
+        f"{pruned.oneonone_topics} 1:1 topics"
+    )
 
 
 if __name__ == "__main__":

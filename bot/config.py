@@ -106,6 +106,46 @@ class Settings(DatabaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PULSEBOT_LOG_LEVEL"
     )
+    # `text` for people reading a terminal or journalctl; `json` (one object a line) for Loki,
+    # Elasticsearch and the like.
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias="PULSEBOT_LOG_FORMAT"
+    )
+    # Prometheus metrics, off unless one of these is set: a path on the HTTP server of
+    # `pulsebot serve` (e.g. /metrics), or a port of their own (for Socket Mode, or to keep them
+    # off the address the TLS proxy publishes), on PULSEBOT_METRICS_HOST.
+    metrics_path: str | None = Field(default=None, validation_alias="PULSEBOT_METRICS_PATH")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias="PULSEBOT_METRICS_PORT"
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", min_length=1, validation_alias="PULSEBOT_METRICS_HOST"
+    )
+    # Survey answers, comments, 1:1 notes and the history of closed deals older than this many
+    # months are deleted every night; unset (the default) keeps everything.
+    retention_months: int | None = Field(
+        default=None, ge=1, le=1200, validation_alias="PULSEBOT_RETENTION_MONTHS"
+    )
+
+    @field_validator("metrics_path", mode="before")
+    @classmethod
+    def _metrics_path(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None  # an empty line in .env means "not set"
+            if not value.startswith("/") or value in {"/", "/slack/events", "/healthz"}:
+                raise ValueError("must be a path of its own such as /metrics")
+        return value
+
+    @field_validator("metrics_port", "retention_months", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return self.metrics_path is not None or self.metrics_port is not None
 
     @field_validator("confidence")
     @classmethod

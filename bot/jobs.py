@@ -16,6 +16,7 @@ from bot.delivery.summary import (
     post_summary,
     summary_destinations,
 )
+from bot.retention import apply_retention
 from bot.services import Services
 from bot.weeks import reported_week
 from storage import requests as requests_store
@@ -113,6 +114,10 @@ def send_oneonone_reminders() -> int:
     return run_body(oneonone_dms.send_oneonone_reminders)
 
 
+def prune_expired_data() -> int:
+    return run_body(apply_retention_period)
+
+
 # Bodies.
 
 
@@ -122,6 +127,14 @@ def prune_old_request_keys(services: Services, now: datetime) -> int:
         removed = requests_store.prune_handled_requests(session, now - HANDLED_REQUEST_RETENTION)
     log.info("pruned %d handled-request keys", removed)
     return removed
+
+
+def apply_retention_period(services: Services, now: datetime) -> int:
+    """Delete what PULSEBOT_RETENTION_MONTHS no longer keeps; a second run finds nothing."""
+    months = services.settings.retention_months
+    if months is None:
+        return 0
+    return apply_retention(services.db, now, months).total
 
 
 def sync_user_directory(services: Services, now: datetime) -> int:

@@ -15,7 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
@@ -25,6 +30,7 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import metrics
 from bot.config import Settings
 from bot.jobs import bind_services, summary_key
 from bot.services import Services
@@ -238,6 +244,26 @@ def oneonone_tick_jobs(services: Services) -> list[JobSpec]:
     return catch_up_jobs(services, ONEONONE_TICK_JOBS, minute="*")
 
 
+def retention_jobs(services: Services) -> list[JobSpec]:
+    """Nightly, when PULSEBOT_RETENTION_MONTHS is set: delete what is older than that."""
+    if services.settings.retention_months is None:
+        return []
+    return [
+        JobSpec(
+            id="prune_expired_data",
+            func="bot.jobs:prune_expired_data",
+            # At night, after the directory sync, when nobody is answering a survey.
+            trigger=CronTrigger(hour=4, minute=10, timezone=services.settings.zone),
+            # A night late is harmless: the next run deletes the same and a day more...
+            misfire_grace_time=None,
+            # ...once, however many nights were missed.
+            coalesce=True,
+            max_instances=1,
+            # None: a missed night is caught up the next night, not at start-up.
+        )
+    ]
+
+
 # Every job the scheduler runs comes from one of these. Survey schedules (one job per schedule,
 # added, paused or removed with it) plug in as one more provider reading the schedules table.
 JOB_PROVIDERS: list[JobProvider] = [
@@ -245,6 +271,7 @@ JOB_PROVIDERS: list[JobProvider] = [
     survey_tick_jobs,
     deal_digest_jobs,
     oneonone_tick_jobs,
+    retention_jobs,
 ]
 
 
@@ -268,6 +295,9 @@ def build_scheduler(
         say_missed(event.job_id, event.scheduled_run_time, zone)
 
     scheduler.add_listener(log_missed_run, EVENT_JOB_MISSED)
+    scheduler.add_listener(
+        metrics.count_job, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+    )
     return scheduler
 
 

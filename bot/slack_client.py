@@ -27,6 +27,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
+from bot import metrics
+
 WEB_API_TIMEOUT_SECONDS = 10
 # 429s are Slack asking us to slow down, not failing: follow Retry-After patiently.
 RATE_LIMIT_RETRIES = 8
@@ -90,6 +92,9 @@ class OwnBudget(RetryHandler):
         return bool(self._inner._can_retry(state=state, **call))
 
     def prepare_for_next_attempt(self, *, state: RetryState, **call: Any) -> None:
+        request = call.get("request")
+        if request is not None:
+            metrics.count_retry(request.url, type(self._inner).__name__)
         used = self._used(state)
         # The inner handler waits (Retry-After, or backoff by its own attempt number).
         self._inner.prepare_for_next_attempt(state=RetryState(current_attempt=used), **call)
@@ -116,10 +121,27 @@ def retry_handlers(backoff_seconds: float = BACKOFF_SECONDS) -> list[RetryHandle
     ]
 
 
+class CountingWebClient(WebClient):
+    """A WebClient that counts each call by method and outcome (bot.metrics), after its
+    retries: a call that waited out two 429s and then succeeded is one `ok`."""
+
+    def api_call(self, api_method: str, *args: Any, **kwargs: Any) -> SlackResponse:
+        try:
+            response = super().api_call(api_method, *args, **kwargs)
+        except SlackApiError as exc:
+            metrics.count_api_call(api_method, str(exc.response.get("error") or "error"))
+            raise
+        except Exception as exc:
+            metrics.count_api_call(api_method, type(exc).__name__)
+            raise
+        metrics.count_api_call(api_method, "ok")
+        return response
+
+
 def make_web_client(
     token: str, base_url: str, *, backoff_seconds: float = BACKOFF_SECONDS
 ) -> WebClient:
-    return WebClient(
+    return CountingWebClient(
         token=token,
         base_url=base_url,
         timeout=WEB_API_TIMEOUT_SECONDS,

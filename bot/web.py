@@ -1,4 +1,5 @@
-"""The HTTP face of the bot: Slack requests at /slack/events and a health check at /healthz.
+"""The HTTP face of the bot: Slack requests at /slack/events, a health check at /healthz and,
+when asked for, Prometheus metrics (PULSEBOT_METRICS_PATH).
 
 Anyone on the internet can reach /slack/events, so a request is checked at the edge before
 Bolt sees it: its size before its body is read, its signature before its body is parsed.
@@ -12,7 +13,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -20,9 +21,12 @@ from urllib.parse import parse_qs
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import parse_body
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
+from bot import __version__, metrics
 from bot.clock import Clock
 from bot.services import Services
 
@@ -134,20 +138,84 @@ def checked_slack_body(environ: WSGIEnvironment, verifier: SignatureVerifier) ->
     return body
 
 
-def make_wsgi_app(app: App, services: Services) -> WSGIApplication:
+class SlackProbe:
+    """Whether Slack's Web API answers auth.test, asked at most once a minute: a load balancer
+    polling /healthz every few seconds must not become a stream of calls to Slack. No retries
+    and a short timeout, so that a health check answers quickly when Slack does not."""
+
+    INTERVAL = timedelta(minutes=1)
+    TIMEOUT_SECONDS = 3
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        self._client = WebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_url,
+            timeout=self.TIMEOUT_SECONDS,
+            retry_handlers=[],
+        )
+        self._clock = services.clock
+        self._lock = threading.Lock()
+        self._checked_at: datetime | None = None
+        self._reachable = False
+
+    def reachable(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._checked_at is None or now - self._checked_at >= self.INTERVAL:
+                self._reachable = self._ask()
+                self._checked_at = now
+            return self._reachable
+
+    def _ask(self) -> bool:
+        try:
+            self._client.auth_test()
+        except (SlackApiError, OSError) as exc:
+            log.warning("health check: Slack's auth.test failed: %s", type(exc).__name__)
+            return False
+        return True
+
+
+def health(
+    services: Services, leading: Callable[[], bool], slack: SlackProbe
+) -> tuple[bool, dict[str, object]]:
+    """/healthz: healthy while the database answers. Slack being out of reach is reported but
+    is not this instance's fault, and restarting it would not help."""
+    database = services.db.ping()
+    return database, {
+        "status": "ok" if database else "unavailable",
+        "version": __version__,
+        "database": database,
+        "scheduler_leader": leading(),
+        "slack_reachable": slack.reachable(),
+    }
+
+
+def make_wsgi_app(
+    app: App, services: Services, *, leading: Callable[[], bool] = lambda: False
+) -> WSGIApplication:
+    """`leading` says whether this instance runs the scheduler (SchedulerLeader.leading)."""
     slack = SlackRequestHandler(app, path=SLACK_EVENTS_PATH)
     verifier = SignatureVerifier(services.settings.slack_signing_secret.get_secret_value())
     refusals = RefusalLog(services.clock)
+    probe = SlackProbe(services)
+    metrics_path = services.settings.metrics_path
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == HEALTH_PATH and method in {"GET", "HEAD"}:
-            healthy = services.db.ping()
-            body = json.dumps({"status": "ok" if healthy else "unavailable"}).encode()
+            healthy, report = health(services, leading, probe)
+            body = json.dumps(report).encode()
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(
                 status,
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        if metrics_path is not None and path == metrics_path and method in {"GET", "HEAD"}:
+            body, content_type = metrics.exposition()
+            start_response(
+                "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
             )
             return [body]
         if path == SLACK_EVENTS_PATH and method == "POST":
@@ -155,6 +223,7 @@ def make_wsgi_app(app: App, services: Services) -> WSGIApplication:
                 body = checked_slack_body(environ, verifier)
             except Refused as refusal:
                 refusals.refused(refusal)
+                metrics.REFUSED.labels(str(refusal.status)).inc()
                 return _refuse(start_response, refusal.status)
             # Bolt reads the body again from here.
             environ["wsgi.input"] = io.BytesIO(body)

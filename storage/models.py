@@ -17,6 +17,7 @@ from storage.surveys import (
     SurveyRespondent,
     SurveyRun,
 )
+from storage.upkeep import SurveyAnswerMark
 
 __all__ = [
     "Base",
@@ -32,6 +33,7 @@ __all__ = [
     "ScheduledEffect",
     "Survey",
     "SurveyAnswer",
+    "SurveyAnswerMark",
     "SurveyDelivery",
     "SurveyInvitee",
     "SurveyRelease",

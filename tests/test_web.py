@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot import __version__
 from bot.standin import SlackStandIn
 from bot.standin.requests import SignedRequest, SlackRequests
 from bot.web import ServerThread, make_wsgi_app
@@ -58,7 +59,15 @@ def test_http_slash_command_and_health(bot: BotHarness, server_url: str) -> None
         "command=%2Fdeal&text=help", {"content-type": "application/x-www-form-urlencoded"}
     )
     assert post(server_url + "/slack/events", unsigned)[0] == 401
-    assert get(server_url + "/healthz") == (200, json.dumps({"status": "ok"}))
+    status, body = get(server_url + "/healthz")
+    assert status == 200
+    assert json.loads(body) == {
+        "status": "ok",
+        "version": __version__,
+        "database": True,
+        "scheduler_leader": False,
+        "slack_reachable": True,
+    }
     assert get(server_url + "/nowhere")[0] == 404
 
 
@@ -71,7 +80,10 @@ def test_health_is_503_when_the_database_does_not_answer(bot: BotHarness, tmp_pa
     finally:
         broken.dispose()  # its checkpoint thread would go on failing after the test
     assert status == 503
-    assert json.loads(body) == {"status": "unavailable"}
+    report = json.loads(body)
+    assert report["status"] == "unavailable"
+    assert report["database"] is False
+    assert report["version"] == __version__
 
 
 def free_port() -> int:
@@ -122,4 +134,4 @@ def test_pulsebot_serve_process(standin: SlackStandIn, tmp_path: str) -> None:
     for secret in SECRETS:  # the bot token, the signing secret and PULSEBOT_SECRET
         assert secret not in output
     # Without --host or PULSEBOT_HOST, this machine only: a TLS proxy faces the world.
-    assert f"pulsebot listening on http://127.0.0.1:{port}/slack/events" in output
+    assert f"pulsebot {__version__} listening on http://127.0.0.1:{port}/slack/events" in output

@@ -30,6 +30,7 @@ from bot.surveys.results import (
 from bot.surveys.templates import TEMPLATES
 from storage import releases as release_store
 from storage import surveys as store
+from storage import upkeep as upkeep_store
 from storage.releases import WHOLE_RUN, ReleaseRecord
 from storage.surveys import RunRecord
 
@@ -97,6 +98,11 @@ def run_groups(session: Session, secret: str, run_id: int) -> RunGroups:
         person = person_of.get(answer.respondent)
         if person is not None and (answer.number is not None or answer.text):
             answered.setdefault(answer.question, set()).add(person)
+    # A run whose answers the retention period deleted keeps who answered as marks.
+    for respondent, question in upkeep_store.answer_marks(session, run_id):
+        person = person_of.get(respondent)
+        if person is not None:
+            answered.setdefault(question, set()).add(person)
     return RunGroups({q: frozenset(p) for q, p in answered.items()}, segment_of)
 
 
