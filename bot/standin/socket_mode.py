@@ -42,6 +42,9 @@ DisconnectReason = Literal["refresh_requested", "link_disabled", "warning"]
 
 ACK_TIMEOUT = 3.0  # Slack's: an envelope not acknowledged by then has failed
 EVENT_RETRIES = 3  # Slack retries an event three times
+# Slack's retries of an event come minutes apart, so one of them finds the bot back after a
+# lost connection; the stand-in's each wait this long for a connection instead.
+RETRY_WAIT_FOR_CONNECTION = 60.0
 LINK_PATH = "/link/"
 
 # Interactions whose ack may carry a payload (`response_action`, options); the rest must not.
@@ -329,7 +332,7 @@ class SocketModeServer:
                 retry_reason="timeout",
             )
             try:
-                self._deliver(retry, wait_for_connection)
+                self._deliver(retry, max(wait_for_connection, RETRY_WAIT_FOR_CONNECTION))
             except NoConnection:
                 logger.warning("Slack stand-in: event retry %s found no connection", attempt)
                 return
