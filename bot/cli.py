@@ -237,11 +237,14 @@ def secret() -> None:
     help="Everyone uses Slack in this language, and the story is told in it (default: each "
     "person's own, English and Italian).",
 )
-def demo(keep: bool, language: Language | None) -> None:
+@click.option(
+    "--socket-mode", is_flag=True, help="Reach the bot over Socket Mode, as `run` does, not HTTP."
+)
+def demo(keep: bool, language: Language | None, socket_mode: bool) -> None:
     """Run the real bot offline against a simulated Slack workspace and print what people see."""
     from bot.demo import run_demo  # noqa: PLC0415 (the stand-in stays out of the server)
 
-    sys.exit(run_demo(keep=keep, language=language))
+    sys.exit(run_demo(keep=keep, language=language, socket_mode=socket_mode))
 
 
 @main.command()

@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.standin import SlackStandIn
 from bot.standin.socket_mode import ACK_TIMEOUT
+from tests.faketime_compat import child_python_path
 from tests.reliability.conftest import FIGURES
 from tests.socket_bot import (
     LEADS,
+    REPO,
     SECRETS,
     STANDS_BY,
     SocketBot,
@@ -129,3 +135,25 @@ def test_two_instances_each_hold_a_connection_share_the_envelopes_and_one_runs_t
     time.sleep(0.5)
     assert len(standin.calls_to("views.publish")) == publishes + 4
     assert sum(LEADS in b.output for b in bots) == 1
+
+
+def test_the_demo_runs_over_socket_mode(tmp_path: Path) -> None:
+    """`pulsebot demo --socket-mode`: the whole story, every action an envelope, all acked."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PULSEBOT_"))}
+    env.pop("DATABASE_URL", None)
+    finished = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--socket-mode"],
+        check=False,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": child_python_path(str(REPO))},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    output = finished.stdout
+    assert finished.returncode == 0, output + finished.stderr
+    assert "bot connected through Socket Mode to ws://127.0.0.1:" in output
+    for scene in ("/deal pipeline", "[Snooze 7 days]", "eNPS +", "Weighted pipeline"):
+        assert scene in output, scene
+    assert "no answer" not in output
+    assert "all answered" in output.splitlines()[-1]
