@@ -62,7 +62,8 @@ class SocketBot:
         )
         self.lines: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -79,9 +80,11 @@ class SocketBot:
     def wait_for_output(self, text: str, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
         while text not in self.output:
-            if time.monotonic() > deadline or self.process.poll() is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._reader.is_alive():
                 raise AssertionError(f"no {text!r} within {timeout} s; output:\n{self.output}")
-            time.sleep(0.05)
+            with contextlib.suppress(queue.Empty):
+                self.lines.append(self._lines.get(timeout=min(remaining, 0.1)))
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -91,7 +94,7 @@ class SocketBot:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-        time.sleep(0.05)  # the reader thread takes the last lines
+        self._reader.join(timeout=5)  # it has read the last lines
         return self.output
 
 

@@ -175,5 +175,7 @@ def test_disconnect_is_followed_by_a_new_connection_and_nothing_is_lost_or_doubl
     slack.wait_for(lambda: slack.socket_mode.open_connections == 1, timeout=10)
     wait_for_deals(slack, running.database_url, name, bool)
     assert len(deals_named(running.database_url, name)) == 1
+    # Every envelope of the module so far: acknowledged once, within Slack's 3 s.
     assert all(envelope.acks == 1 for envelope in slack.socket_mode.envelopes)
+    assert all(envelope.in_time for envelope in slack.socket_mode.envelopes)
     assert slack.socket_mode.unknown_acks == []
