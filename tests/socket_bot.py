@@ -121,11 +121,8 @@ def wait_for_deals(
     name: str,
     expected: Callable[[list[tuple[int, str, str | None]]], bool],
 ) -> list[tuple[int, str, str | None]]:
-    """The deals of that name once `expected` holds for them.
-
-    Polled: on SQLite another process may see the bot's write a few seconds after its ack
-    (seen with `serve` as with `run`, up to the bot's 5-second WAL checkpoint).
-    """
+    """The deals of that name once `expected` holds for them (a button's effect comes after
+    its ack: the bot acknowledges first, then works)."""
     found: list[tuple[int, str, str | None]] = []
 
     def settled() -> bool:
