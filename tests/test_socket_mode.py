@@ -74,8 +74,8 @@ def test_apps_connections_open_takes_only_an_app_token(slack: SlackStandIn) -> N
         hello = websocket.recv(timeout=5)
         assert '"type": "hello"' in str(hello)
         assert '"app_id": "A0PULSEBOT"' in str(hello)
-    with pytest.raises(InvalidStatus):
-        connect(url).close()
+    with pytest.raises(InvalidStatus), connect(url):
+        pass
 
 
 def test_deal_command_is_answered_in_the_ack(

@@ -134,7 +134,10 @@ class SocketModeServer:
         self._envelopes: dict[str, Envelope] = {}
         self._unknown_acks: list[JsonDict] = []
         self.links_issued = 0
-        self.retry_delay = 0.0  # before an event's retry; Slack waits longer, tests cannot
+        # When an unacknowledged event is sent again: Slack's 3 s, then at once (Slack waits
+        # a minute, then five, before its later retries: tests cannot).
+        self.ack_timeout = ACK_TIMEOUT
+        self.retry_delay = 0.0
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -225,6 +228,7 @@ class SocketModeServer:
             "num_connections": num_connections,
             "debug_info": {
                 "host": "applink-standin",
+                "started": "2026-01-01 00:00:00.000",
                 "build_number": 1,
                 "approximate_connection_time": 18060,
             },
@@ -320,7 +324,7 @@ class SocketModeServer:
     def _retry_until_acked(self, first: Envelope, wait_for_connection: float) -> None:
         envelope = first
         for attempt in range(1, EVENT_RETRIES + 1):
-            if envelope.acked.wait(ACK_TIMEOUT):
+            if envelope.acked.wait(self.ack_timeout):
                 return
             time.sleep(self.retry_delay)
             retry = Envelope(
