@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from bot import __version__
 from bot.standin import SlackStandIn, Workspace
 from bot.standin.requests import SlackRequests
 from bot.standin.socket_mode import ACK_TIMEOUT
@@ -61,7 +62,7 @@ def running(slack: SlackStandIn, tmp_path_factory: pytest.TempPathFactory) -> It
         output = bot.stop()
         for secret in SECRETS:
             assert secret not in output
-    assert "pulsebot connected through Socket Mode" in output
+    assert f"pulsebot {__version__} connected through Socket Mode" in output
 
 
 def test_apps_connections_open_takes_only_an_app_token(slack: SlackStandIn) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import __version__
 from bot.standin import SlackStandIn
 from bot.standin.socket_mode import ACK_TIMEOUT
 from tests.faketime_compat import child_python_path
@@ -104,7 +105,7 @@ def test_two_instances_each_hold_a_connection_share_the_envelopes_and_one_runs_t
     bots.extend([SocketBot(standin, postgres_url), SocketBot(standin, postgres_url)])
     sockets.wait_for_connections(2, timeout=40)
     for bot in bots:
-        bot.wait_for_output("pulsebot connected through Socket Mode")
+        bot.wait_for_output(f"pulsebot {__version__} connected through Socket Mode")
     standin.wait_for(
         lambda: (
             sum(LEADS in b.output for b in bots) == 1
