@@ -59,8 +59,9 @@ test-any-day: $(STAMP)
 reliability: $(STAMP)
 	$(BIN)/pytest tests/reliability -m slow $(PYTEST_ARGS)
 
+# Over Socket Mode, as `pulsebot run` talks to Slack: make demo DEMO_ARGS=--socket-mode
 demo: $(STAMP)
-	$(BIN)/pulsebot demo
+	$(BIN)/pulsebot demo $(DEMO_ARGS)
 
 serve: $(STAMP)
 	$(BIN)/pulsebot serve

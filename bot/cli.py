@@ -15,7 +15,6 @@ from typing import TypeVar
 
 import click
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,7 +36,7 @@ from bot.i18n import LANGUAGES, Language, Texts
 from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
-from bot.slack_client import make_web_client
+from bot.socket_mode import socket_mode_handler
 from bot.views.summary import summary_blocks
 from bot.web import make_server, make_wsgi_app
 from bot.weeks import parse_week, reported_week
@@ -204,12 +203,7 @@ def run(ctx: click.Context) -> None:
         return
     app, services = _start_server(settings)
     _sync_directory_in_background(services)
-    app_token = settings.slack_app_token.get_secret_value()
-    handler = SocketModeHandler(
-        app,
-        app_token,
-        web_client=make_web_client(app_token, settings.slack_api_url),
-    )
+    handler = socket_mode_handler(app, settings)
     leader = SchedulerLeader(services)  # started inside the `try`, as in `serve`
     stop_metrics = _watch_metrics(services, leader)
     _exit_on_sigterm()
@@ -243,11 +237,14 @@ def secret() -> None:
     help="Everyone uses Slack in this language, and the story is told in it (default: each "
     "person's own, English and Italian).",
 )
-def demo(keep: bool, language: Language | None) -> None:
+@click.option(
+    "--socket-mode", is_flag=True, help="Reach the bot over Socket Mode, as `run` does, not HTTP."
+)
+def demo(keep: bool, language: Language | None, socket_mode: bool) -> None:
     """Run the real bot offline against a simulated Slack workspace and print what people see."""
     from bot.demo import run_demo  # noqa: PLC0415 (the stand-in stays out of the server)
 
-    sys.exit(run_demo(keep=keep, language=language))
+    sys.exit(run_demo(keep=keep, language=language, socket_mode=socket_mode))
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -9,13 +10,16 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
+
+from slack_bolt import App
 
 from bot.app import start
 from bot.config import load_settings
@@ -24,8 +28,10 @@ from bot.delivery.oneonone_dms import send_oneonone_reminders
 from bot.delivery.summary import compute_summary, post_summary, summary_destinations
 from bot.i18n import Language, Texts
 from bot.services import Services
+from bot.socket_mode import socket_mode_handler
 from bot.standin import SlackStandIn, Workspace
-from bot.standin.requests import SignedRequest, SlackRequests
+from bot.standin.requests import FORM, JSON, SignedRequest, SlackRequests
+from bot.standin.socket_mode import NoAck, SocketModeServer
 from bot.standin.transcript import readable, render_message
 from bot.web import ServerThread, make_wsgi_app
 from bot.weeks import week_containing
@@ -49,6 +55,14 @@ NARRATION: dict[str, dict[str, str]] = {
     "listening": {
         "en": "bot listening on {url}; data in {workdir}",
         "it": "il bot ascolta su {url}; dati in {workdir}",
+    },
+    "connected": {
+        "en": "bot connected through Socket Mode to {url}; data in {workdir}",
+        "it": "il bot è collegato in Socket Mode a {url}; dati in {workdir}",
+    },
+    "no_answer": {
+        "en": "(no answer in time: Slack shows an error)",
+        "it": "(nessuna risposta in tempo: Slack mostra un errore)",
     },
     "types": {"en": "▶ {name} types: {command}", "it": "▶ {name} scrive: {command}"},
     "only_you": {"en": "  only you can see this:", "it": "  lo vedi solo tu:"},
@@ -133,11 +147,78 @@ def _indent(text: str, prefix: str = "    │ ") -> str:
     return "\n".join(prefix + line for line in (text.splitlines() or [""]))
 
 
+class Delivery(Protocol):
+    """How the simulated people's actions reach the bot: signed HTTP, or Socket Mode."""
+
+    def slash_command(self, fields: dict[str, str]) -> tuple[bool, dict[str, Any]]: ...
+
+    def interaction(self, payload: dict[str, Any]) -> tuple[bool, dict[str, Any]]: ...
+
+    def event(self, body: dict[str, Any]) -> bool: ...
+
+
 @dataclass
-class DemoTeam:
-    """Simulated people sending signed HTTP requests to the running bot, as Slack would."""
+class HttpDelivery:
+    """Signed POSTs to the bot's /slack/events, as Slack sends them to `pulsebot serve`."""
 
     url: str
+    requests: SlackRequests
+
+    def post(self, request: SignedRequest) -> tuple[int, str]:
+        http_request = urllib.request.Request(
+            self.url, data=request.body.encode(), headers=request.headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(http_request, timeout=15) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def _answer(self, request: SignedRequest) -> tuple[bool, dict[str, Any]]:
+        status, body = self.post(request)
+        return status == 200, (json.loads(body) if status == 200 and body else {})
+
+    def slash_command(self, fields: dict[str, str]) -> tuple[bool, dict[str, Any]]:
+        return self._answer(self.requests.sign(urlencode(fields), FORM))
+
+    def interaction(self, payload: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        return self._answer(self.requests.sign(urlencode({"payload": json.dumps(payload)}), FORM))
+
+    def event(self, body: dict[str, Any]) -> bool:
+        return self.post(self.requests.sign(json.dumps(body), JSON))[0] == 200
+
+
+@dataclass
+class SocketDelivery:
+    """Envelopes on the bot's Socket Mode connection, as Slack sends them to `pulsebot run`."""
+
+    socket_mode: SocketModeServer
+
+    def slash_command(self, fields: dict[str, str]) -> tuple[bool, dict[str, Any]]:
+        try:
+            return True, self.socket_mode.slash_command(fields)
+        except NoAck:
+            return False, {}
+
+    def interaction(self, payload: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        try:
+            return True, self.socket_mode.interaction(payload)
+        except NoAck:
+            return False, {}
+
+    def event(self, body: dict[str, Any]) -> bool:
+        try:
+            self.socket_mode.event(body)
+        except NoAck:
+            return False
+        return True
+
+
+@dataclass
+class DemoTeam:
+    """Simulated people doing what Slack would deliver to the running bot."""
+
+    delivery: Delivery
     requests: SlackRequests
     slack: SlackStandIn
     services: Services
@@ -150,34 +231,23 @@ class DemoTeam:
     def tell(self, key: str, **params: object) -> None:
         self.say(narration(self.language, key, **params))
 
-    def post(self, request: SignedRequest) -> tuple[int, str]:
-        http_request = urllib.request.Request(
-            self.url, data=request.body.encode(), headers=request.headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(http_request, timeout=15) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
-
     def types(self, user_id: str, command: str, text: str) -> None:
         self.say("\n" + narration(self.language, "types", name=self.name(user_id),
                                    command=readable(f"{command} {text}".rstrip(), self.name)))  # fmt: skip
-        request = self.requests.slash_command(
+        fields = self.requests.slash_command_payload(
             command, text, user_id=user_id, response_url=self.slack.response_url()
         )
-        status, body = self.post(request)
-        if status != 200:
-            self.say(_indent(f"(HTTP {status})"))
+        answered, reply = self.delivery.slash_command(fields)
+        if not answered:
+            self.say(_indent(narration(self.language, "no_answer")))
             return
-        if body:
-            reply: dict[str, Any] = json.loads(body)
+        if reply:
             self.tell("only_you")
             self.say(_indent(render_message(reply, self.name)))
 
     def clicks(self, user_id: str, label: str, action_id: str, value: str, message: Any) -> None:
         self.say("\n" + narration(self.language, "clicks", name=self.name(user_id), label=label))
-        request = self.requests.block_action(
+        payload = self.requests.block_action_payload(
             user_id=user_id,
             action_id=action_id,
             value=value,
@@ -185,20 +255,22 @@ class DemoTeam:
             message_ts=message.ts,
             response_url=self.slack.response_url(user_id=user_id),
         )
-        status, _ = self.post(request)
-        if status != 200:
-            self.say(_indent(f"(HTTP {status})"))
+        answered, _ = self.delivery.interaction(payload)
+        if not answered:
+            self.say(_indent(narration(self.language, "no_answer")))
 
     def submits(
         self, user_id: str, callback_id: str, values: dict[str, Any], metadata: str
     ) -> None:
         self.say("\n" + narration(self.language, "submits", name=self.name(user_id)))
-        request = self.requests.view_submission(
+        payload = self.requests.view_submission_payload(
             user_id=user_id, callback_id=callback_id, values=values, private_metadata=metadata
         )
-        status, body = self.post(request)
-        if status != 200 or body:
-            self.say(_indent(f"(HTTP {status}) {body}"))
+        answered, reply = self.delivery.interaction(payload)
+        if not answered:
+            self.say(_indent(narration(self.language, "no_answer")))
+        elif reply:  # the form's errors (response_action)
+            self.say(_indent(json.dumps(reply, ensure_ascii=False)))
 
     def shows_dm(self, user_id: str, message: Any) -> None:
         self.tell("sees_dm", name=self.name(user_id))
@@ -209,20 +281,46 @@ class DemoTeam:
     def opens_home(self, user_id: str) -> None:
         self.say("\n" + narration(self.language, "opens_home", name=self.name(user_id)))
         before = len(self.slack.calls_to("views.publish"))
-        status, _ = self.post(self.requests.app_home_opened(user_id))
-        if status != 200:
-            self.say(_indent(f"(HTTP {status})"))
+        body = self.requests.event_payload(self.requests.app_home_opened_event(user_id))
+        if not self.delivery.event(body):
+            self.say(_indent(narration(self.language, "no_answer")))
             return
         calls = self.slack.wait_for_calls("views.publish", count=before + 1, timeout=10)
         view = calls[-1].params["view"]
         self.say(_indent(render_message(view if isinstance(view, dict) else {}, self.name)))
 
 
+@contextlib.contextmanager
+def connected(
+    app: App, services: Services, slack: SlackStandIn, signing_secret: str, *, socket_mode: bool
+) -> Iterator[tuple[str, str, Delivery]]:
+    """The bot reachable as Slack reaches it: the narration's key and address, and how the
+    team's actions get there."""
+    if not socket_mode:
+        with ServerThread(make_wsgi_app(app, services)) as server:
+            url = f"http://127.0.0.1:{server.port}/slack/events"
+            yield "listening", url, HttpDelivery(url, SlackRequests(signing_secret))
+        return
+    handler = socket_mode_handler(app, services.settings)
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+        slack.socket_mode.wait_for_connections(1, timeout=15)
+        url = f"ws://127.0.0.1:{slack.socket_mode.port}"
+        yield "connected", url, SocketDelivery(slack.socket_mode)
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+
+
 def run_demo(
-    *, keep: bool = False, say: Callable[[str], None] = print, language: Language | None = None
+    *,
+    keep: bool = False,
+    say: Callable[[str], None] = print,
+    language: Language | None = None,
+    socket_mode: bool = False,
 ) -> int:
     """The story, told by the narrator in `language` (English when None); with a language,
-    every simulated person uses Slack in it, so every reply is in it too."""
+    every simulated person uses Slack in it, so every reply is in it too. With `socket_mode`
+    the bot takes everything over Socket Mode, as `pulsebot run` does, not over HTTP."""
     workdir = Path(tempfile.mkdtemp(prefix="pulsebot-demo-"))
     logging.basicConfig(level=logging.WARNING)
     workspace = Workspace.demo()
@@ -246,14 +344,18 @@ def run_demo(
                 PULSEBOT_MANAGERS_CHANNEL=MANAGERS_CHANNEL,
                 PULSEBOT_SEGMENT_CHANNELS="C02SALES",  # results per team: #sales apart
                 PULSEBOT_LANGUAGE=language or "en",
+                # With an app-level token the bot takes its requests over Socket Mode.
+                SLACK_APP_TOKEN="xapp-1-demo-" + secrets.token_hex(8) if socket_mode else None,
             )
             app, services = start(settings)
             synced = services.directory.sync()
-            with ServerThread(make_wsgi_app(app, services)) as server:
-                port = server.port
-                url = f"http://127.0.0.1:{port}/slack/events"
+            with connected(app, services, slack, signing_secret, socket_mode=socket_mode) as (
+                where,
+                url,
+                delivery,
+            ):
                 team = DemoTeam(
-                    url=url,
+                    delivery=delivery,
                     requests=SlackRequests(signing_secret),
                     slack=slack,
                     services=services,
@@ -263,7 +365,7 @@ def run_demo(
                 say(RULE)
                 team.tell("title")
                 team.tell("workspace", team=workspace.team_name, count=synced)
-                team.tell("listening", url=url, workdir=workdir)
+                team.tell(where, url=url, workdir=workdir)
                 say(RULE)
                 play(team, workspace, manager.id)
                 play_summary(team, manager.id, workdir)

@@ -78,10 +78,14 @@ def _create_privately(path: str) -> Callable[..., None]:
     """
 
     def before_connect(*_: Any) -> None:
-        # No O_TRUNC: an existing database is opened, never emptied. A missing folder is
-        # left for SQLite to report as it connects.
+        # O_EXCL: only a file that does not exist yet is opened here. Closing a descriptor of
+        # the database file drops every POSIX lock this process holds on it, SQLite's too
+        # (sqlite.org/howtocorrupt.html, 2.2): another process then took the WAL for unused,
+        # checkpointed and deleted it, and the bot's next commits went to the deleted file,
+        # seen by no one until its own checkpoint, and lost if it died before. A missing
+        # folder, or a file that exists, is left to SQLite.
         with contextlib.suppress(OSError):
-            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
 
     return before_connect
 

@@ -57,6 +57,8 @@ SLEEP_ALLOWED = {
     "tests/test_migrations.py": "waits for another process's SQLite checkpoint",
     "tests/test_retries.py": "waits for PostgreSQL's termination notice to reach a socket",
     "tests/reliability/test_crashes.py": "lets a real process get half-way before killing it",
+    "tests/test_socket_mode.py": "gives a real `pulsebot run` time to do twice what it must not",
+    "tests/reliability/test_socket_mode_reliability.py": "as tests/test_socket_mode.py",
     "tests/faketime_site/sitecustomize.py": "replaces time.sleep under faketime; sleeps on nothing",
 }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -188,6 +190,45 @@ def test_sqlite_files_are_created_for_their_owner_alone(tmp_path: Path) -> None:
     finally:
         os.umask(lax)
     assert modes == {"team.db": 0o600, "team.db-shm": 0o600, "team.db-wal": 0o600}
+
+
+def test_a_new_pooled_connection_leaves_sqlite_locks_alone(tmp_path: Path) -> None:
+    """Each commit is seen at once by another process, also after the pool opened a new
+    connection. Creating the file 0600 used to open and close it on every connection, which
+    drops the process's POSIX locks on it: a reader process then took the WAL for unused and
+    deleted it, and later commits stayed invisible until a checkpoint (or were lost)."""
+    path = tmp_path / "team.db"
+    database = Database(f"sqlite:///{path}")
+
+    def seen_elsewhere() -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", READ_COUNT, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return int(done.stdout)
+
+    try:
+        with database.transaction() as session:
+            session.execute(text("CREATE TABLE kept (x INTEGER)"))
+        # Two at once: the pool opens new connections, as under concurrent requests.
+        held = [database.engine.raw_connection() for _ in range(2)]
+        for connection in held:
+            connection.close()
+        for expected in (1, 2, 3):
+            with database.transaction() as session:
+                session.execute(text("INSERT INTO kept VALUES (1)"))
+            assert seen_elsewhere() == expected
+    finally:
+        database.dispose()
+
+
+READ_COUNT = (
+    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+    "print(c.execute('SELECT count(*) FROM kept').fetchone()[0]); c.close()"
+)
 
 
 def test_an_existing_sqlite_file_keeps_its_mode_and_its_rows(tmp_path: Path) -> None:

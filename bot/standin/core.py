@@ -16,6 +16,7 @@ from bot.standin.faults import Fault, Faults
 from bot.standin.protocol import JsonDict
 from bot.standin.records import RecordedCall, ResponsePost, SimMessage, UploadedFile
 from bot.standin.server import StandInServer
+from bot.standin.socket_mode import SocketModeServer
 from bot.standin.state import ResponseTarget, SlackState
 from bot.standin.workspace import Workspace, dm_channel_id
 
@@ -35,7 +36,9 @@ class SlackStandIn:
     def __init__(
         self, workspace: Workspace | None = None, *, host: str = "127.0.0.1", port: int = 0
     ) -> None:
-        self._state = SlackState(workspace if workspace is not None else Workspace.demo())
+        self._state = SlackState(
+            workspace if workspace is not None else Workspace.demo(), host=host
+        )
         self._lock = self._state.lock
         self._host = host
         self._port = port
@@ -75,6 +78,7 @@ class SlackStandIn:
         with self._lock:
             server, thread = self._server, self._thread
             self._server = self._thread = self._state.root = None
+        self._state.socket_mode_server.stop()
         if server is None:
             return
         self._stopping.set()  # wakes handlers sleeping in delay()
@@ -94,6 +98,11 @@ class SlackStandIn:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def socket_mode(self) -> SocketModeServer:
+        """Socket Mode: what `apps.connections.open` links to; send envelopes through it."""
+        return self._state.socket_mode_server
 
     @property
     def root_url(self) -> str:

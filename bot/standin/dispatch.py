@@ -6,7 +6,7 @@ import copy
 import logging
 import time
 
-from bot.standin.api import METHODS, files, response_url
+from bot.standin.api import APP_TOKEN_METHODS, METHODS, files, response_url
 from bot.standin.faults import Faults
 from bot.standin.protocol import ApiError, JsonDict
 from bot.standin.records import RESPONSE_URL, UPLOAD, RecordedCall
@@ -58,6 +58,8 @@ class Dispatcher:
             if decode_error is not None:
                 raise decode_error
             self._check_token(token)
+            if method in APP_TOKEN_METHODS and not token.startswith("xapp-"):
+                raise ApiError("not_allowed_token_type")
             with self._state.lock:
                 return Reply.json(handler(self._state, params))
         except ApiError as exc:

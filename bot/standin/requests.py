@@ -1,4 +1,8 @@
-"""Requests exactly as Slack sends them, signed: the demo's and the tests' simulated people."""
+"""Requests exactly as Slack sends them, signed: the demo's and the tests' simulated people.
+
+The `*_payload` methods build what Slack sends; the others sign it for HTTP. Socket Mode
+(bot.standin.socket_mode) wraps the same payloads in envelopes instead.
+"""
 
 from __future__ import annotations
 
@@ -72,7 +76,30 @@ class SlackRequests:
         response_url: str = "https://hooks.slack.com/commands/T0PULSE/1/none",
         trigger_id: str | None = None,
     ) -> SignedRequest:
-        form = {
+        form = self.slash_command_payload(
+            command,
+            text,
+            user_id=user_id,
+            user_name=user_name,
+            channel_id=channel_id,
+            response_url=response_url,
+            trigger_id=trigger_id,
+        )
+        return self.sign(urlencode(form), FORM)
+
+    def slash_command_payload(
+        self,
+        command: str,
+        text: str,
+        *,
+        user_id: str,
+        user_name: str = "",
+        channel_id: str = "C01GENERAL",
+        response_url: str = "https://hooks.slack.com/commands/T0PULSE/1/none",
+        trigger_id: str | None = None,
+    ) -> dict[str, str]:
+        """The form fields of a slash command (all strings, as Slack sends them)."""
+        return {
             "token": "legacy-verification-token",
             "team_id": self.team_id,
             "team_domain": self.team_domain,
@@ -87,7 +114,6 @@ class SlackRequests:
             "response_url": response_url,
             "trigger_id": trigger_id or self.trigger_id(),
         }
-        return self.sign(urlencode(form), FORM)
 
     def _interaction(self, payload: Mapping[str, Any]) -> SignedRequest:
         return self.sign(urlencode({"payload": json.dumps(payload)}), FORM)
@@ -113,6 +139,34 @@ class SlackRequests:
         response_url: str | None = None,
         trigger_id: str | None = None,
     ) -> SignedRequest:
+        return self._interaction(
+            self.block_action_payload(
+                user_id=user_id,
+                action_id=action_id,
+                value=value,
+                block_id=block_id,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                view=view,
+                response_url=response_url,
+                trigger_id=trigger_id,
+            )
+        )
+
+    def block_action_payload(
+        self,
+        *,
+        user_id: str,
+        action_id: str,
+        value: str = "",
+        block_id: str = "actions",
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+        view: Mapping[str, Any] | None = None,
+        response_url: str | None = None,
+        trigger_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A button click's `block_actions` payload."""
         action_ts = f"{self.clock():.6f}"
         payload: dict[str, Any] = {
             "type": "block_actions",
@@ -148,7 +202,7 @@ class SlackRequests:
             payload["message"] = {"type": "message", "ts": message_ts or action_ts, "text": ""}
         if response_url:
             payload["response_url"] = response_url
-        return self._interaction(payload)
+        return payload
 
     def view_submission(
         self,
@@ -161,7 +215,29 @@ class SlackRequests:
         trigger_id: str | None = None,
     ) -> SignedRequest:
         """`values` as Slack nests them: block_id → action_id → {type, value | selected_…}."""
-        payload = {
+        return self._interaction(
+            self.view_submission_payload(
+                user_id=user_id,
+                callback_id=callback_id,
+                values=values,
+                private_metadata=private_metadata,
+                view_id=view_id,
+                trigger_id=trigger_id,
+            )
+        )
+
+    def view_submission_payload(
+        self,
+        *,
+        user_id: str,
+        callback_id: str,
+        values: Mapping[str, Mapping[str, Mapping[str, Any]]],
+        private_metadata: str = "",
+        view_id: str | None = None,
+        trigger_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A modal's `view_submission` payload."""
+        return {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": self.team_domain},
             "user": self._user(user_id),
@@ -182,10 +258,15 @@ class SlackRequests:
             "is_enterprise_install": False,
             "enterprise": None,
         }
-        return self._interaction(payload)
 
     def event(self, event: Mapping[str, Any], *, event_id: str | None = None) -> SignedRequest:
-        body = {
+        return self.sign(json.dumps(self.event_payload(event, event_id=event_id)), JSON)
+
+    def event_payload(
+        self, event: Mapping[str, Any], *, event_id: str | None = None
+    ) -> dict[str, Any]:
+        """An Events API `event_callback` around `event`."""
+        return {
             "token": "legacy-verification-token",
             "team_id": self.team_id,
             "api_app_id": self.api_app_id,
@@ -197,14 +278,15 @@ class SlackRequests:
                 {"team_id": self.team_id, "user_id": "UBOT", "is_bot": True},
             ],
         }
-        return self.sign(json.dumps(body), JSON)
 
     def app_home_opened(self, user_id: str, *, event_id: str | None = None) -> SignedRequest:
-        event = {
+        return self.event(self.app_home_opened_event(user_id), event_id=event_id)
+
+    def app_home_opened_event(self, user_id: str) -> dict[str, Any]:
+        return {
             "type": "app_home_opened",
             "user": user_id,
             "channel": f"D{user_id[1:]}",
             "tab": "home",
             "event_ts": f"{self.clock():.6f}",
         }
-        return self.event(event, event_id=event_id)

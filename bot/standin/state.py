@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.standin.protocol import ApiError, JsonDict
 from bot.standin.records import RecordedCall, ResponsePost, SimMessage, UploadedFile
+from bot.standin.socket_mode import SocketModeServer
 from bot.standin.workspace import SimChannel, SimUser, Workspace, dm_channel_id
 
 
@@ -23,8 +24,10 @@ class ResponseTarget:
 class SlackState:
     """Everything the simulated Slack holds. Helpers are called with the lock held."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, *, host: str = "127.0.0.1") -> None:
         self.workspace = workspace
+        # Listens only once the bot asks apps.connections.open for a link.
+        self.socket_mode_server = SocketModeServer(workspace.app_id, host=host)
         # One re-entrant lock guards all state: handler threads and the test thread share it.
         self.lock = threading.RLock()
         self.root: str | None = None  # set while serving
@@ -58,6 +61,9 @@ class SlackState:
             self.response_targets.clear()
             self.response_posts.clear()
             self.open_dms.clear()
+
+    def socket_mode(self) -> SocketModeServer:
+        return self.socket_mode_server
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):09d}"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from bot.standin.api import chat, conversations, files, users, views
+from bot.standin.api import apps, chat, conversations, files, users, views
 from bot.standin.protocol import JsonDict
 from bot.standin.state import SlackState
 
 Method = Callable[[SlackState, JsonDict], JsonDict]
 
 METHODS: Mapping[str, Method] = {
+    "apps.connections.open": apps.apps_connections_open,
     "auth.test": users.auth_test,
     "chat.delete": chat.chat_delete,
     "chat.postEphemeral": chat.chat_post_ephemeral,
@@ -30,3 +31,6 @@ METHODS: Mapping[str, Method] = {
     "views.push": views.views_push,
     "views.update": views.views_update,
 }
+
+# Methods Slack answers only for an app-level token (xapp-…).
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
