@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, TypeAlias
 
-from bot.parsing.dates import take_date
+from bot.parsing.dates import take_date_from_today
 from bot.parsing.money import Money, is_currency_marker, looks_like_amount, parse_amount
 from bot.parsing.text import ParseError, excerpt, is_user_id, parse_user_mention, split_keyword
 
@@ -174,7 +174,7 @@ def parse_new_deal_args(
             claim("close")
             # "close: friday" and "close:in 3 days" spill into the next tokens.
             head = [keyword[1]] if keyword[1] else []
-            close_date, width = take_date([*head, *args[i + 1 :]], today, language)
+            close_date, width = take_date_from_today([*head, *args[i + 1 :]], today, language)
             i += 1 + width - len(head)
         elif keyword and keyword[0] in _SOURCE_KEYWORDS:
             claim("source")
@@ -236,6 +236,6 @@ def parse_next_step_args(
             continue
         # "due: friday" (a space after the colon) and "due:in 3 days" spill into the next tokens.
         head = [keyword[1]] if keyword[1] else []
-        due, width = take_date([*head, *args[i + 1 :]], today, language)
+        due, width = take_date_from_today([*head, *args[i + 1 :]], today, language)
         i += 1 + width - len(head)
     return " ".join(words).strip(), due

@@ -14,10 +14,12 @@ from typing import Final
 #   amount.invalid              value, example   unreadable, negative, >15 integer digits,
 #                                                sub-cent, or two currencies
 #   date.invalid                value, example   unreadable or impossible date
+#   date.past                   value, date      a close or due date before today (date: ISO)
 ERROR_PARAMS: Final[Mapping[str, frozenset[str]]] = {
     "args.unterminated_quote": frozenset(),
     "amount.invalid": frozenset({"value", "example"}),
     "date.invalid": frozenset({"value", "example"}),
+    "date.past": frozenset({"value", "date"}),
 }
 
 # Echoing a pasted essay back in an error message helps nobody.
