@@ -198,7 +198,7 @@ def fold_skips_by_reason(reports: list[pytest.TestReport]) -> None:
         if len(places) > 1:
             common = os.path.commonpath([path for path, _ in places])
             for report in group:
-                report.longrepr = (common, None, reason)
+                report.longrepr = (common, None, reason)  # type: ignore[assignment]  # no line: several
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

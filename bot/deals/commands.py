@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.actor import Actor
-from bot.deals.arguments import parse_deal_ref, parse_new_deal_args, parse_next_step_args
+from bot.deals.arguments import (
+    DealRef,
+    DealRefById,
+    parse_deal_ref,
+    parse_new_deal_args,
+    parse_next_step_args,
+)
+from bot.deals.matching import Ambiguous, Candidate, Found
 from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealError, DealService, DealView
 from bot.deals.stages import Pipeline
@@ -51,8 +58,29 @@ class Refusal:
     usage: Phrase | None = None
 
 
+@dataclass(frozen=True)
+class DealOption:
+    """One deal offered in a DealChoice, and the words that follow its name (note, stage…)."""
+
+    deal_id: int
+    name: str
+    rest: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DealChoice:
+    """The words fit several deals, or none but nearly some: ask which, one button each; a
+    click carries out `subcommand` on that deal with its option's `rest`."""
+
+    ambiguous: bool  # several fit (else: suggestions for a near miss)
+    typed: str
+    subcommand: str
+    options: tuple[DealOption, ...]
+
+
 CommandResult = (
-    ShowHelp
+    DealChoice
+    | ShowHelp
     | OpenNewDealForm
     | ExportRequested
     | DealChange
@@ -87,6 +115,9 @@ def _rest(args: list[str], start: int) -> str:
     return " ".join(args[start:]).strip()
 
 
+_QUOTES = frozenset('"“”„‘')
+
+
 def run_deal_command(
     service: DealService, actor: Actor, text: str, *, today: date, language: str
 ) -> CommandResult:
@@ -98,12 +129,72 @@ def run_deal_command(
     if not args:
         return ShowHelp(tuple(service.pipeline.open_names))
     subcommand, args = args[0].lower(), args[1:]
+    after = text.split(None, 1)[1:]
+    # A quoted deal name is the name as typed: the words after it are never part of it.
+    quoted = bool(after) and after[0][:1] in _QUOTES
+    return _run(service, actor, subcommand, args, quoted=quoted, today=today, language=language)
+
+
+def run_on_chosen_deal(
+    service: DealService,
+    actor: Actor,
+    subcommand: str,
+    deal_id: int,
+    rest: list[str],
+    *,
+    today: date,
+    language: str,
+) -> CommandResult:
+    """A DealChoice answered: the same command, on the deal picked, with the same words."""
+    if subcommand not in USAGE:
+        return ShowHelp(tuple(service.pipeline.open_names), unknown=subcommand)
+    args = [f"#{deal_id}", *rest]
+    return _run(service, actor, subcommand, args, quoted=False, today=today, language=language)
+
+
+def _run(
+    service: DealService,
+    actor: Actor,
+    subcommand: str,
+    args: list[str],
+    *,
+    quoted: bool,
+    today: date,
+    language: str,
+) -> CommandResult:
     try:
-        return _dispatch(service, actor, subcommand, args, today=today, language=language)
+        return _dispatch(
+            service, actor, subcommand, args, quoted=quoted, today=today, language=language
+        )
     except _Missing as missing:
         return Refusal("args.missing", {"what": missing.what}, USAGE.get(subcommand))
     except (ParseError, DealError) as exc:
         return Refusal(exc.key, exc.params, USAGE.get(subcommand))
+
+
+def _which_deal(
+    service: DealService, actor: Actor, subcommand: str, args: list[str], *, quoted: bool
+) -> tuple[DealRef, list[str]] | DealChoice:
+    """The deal the arguments begin with and the arguments after its name: `#12`, a quoted
+    name, or as many unquoted words as make the longest deal name (bot.deals.matching)."""
+    first = parse_deal_ref(args[0])  # refuses a malformed #id or name up front
+    if isinstance(first, DealRefById):
+        return first, args[1:]
+    match = service.find_deal(actor, args[:1] if quoted else args)
+    if isinstance(match, Found):
+        return DealRefById(match.deal.id), args[match.width :]
+
+    def option(candidate: Candidate) -> DealOption:
+        deal = candidate.deal
+        return DealOption(deal.id, deal.name, tuple(args[candidate.width :]))
+
+    if isinstance(match, Ambiguous):
+        options = tuple(option(c) for c in match.candidates)
+        return DealChoice(True, match.typed, subcommand, options)
+    if match.suggestions:
+        options = tuple(option(c) for c in match.suggestions)
+        return DealChoice(False, match.typed, subcommand, options)
+    raise DealError("deal.not_found", name=match.typed)
 
 
 def _dispatch(
@@ -112,6 +203,7 @@ def _dispatch(
     subcommand: str,
     args: list[str],
     *,
+    quoted: bool,
     today: date,
     language: str,
 ) -> CommandResult:
@@ -138,7 +230,12 @@ def _dispatch(
 
     if subcommand not in USAGE:
         return ShowHelp(tuple(pipeline.open_names), unknown=subcommand)
-    ref = parse_deal_ref(_need(args, 0, "deal"))
+    _need(args, 0, "deal")
+    which = _which_deal(service, actor, subcommand, args, quoted=quoted)
+    if isinstance(which, DealChoice):
+        return which
+    ref, after = which
+    args = [args[0], *after]  # from here on, args[0] stands for the deal and args[1:] follow it
     if subcommand == "advance":
         return service.advance(actor, ref, _rest(args, 1) or None)
     if subcommand == "back":

@@ -17,6 +17,15 @@ from bot.actor import Actor
 from bot.clock import Clock, system_clock
 from bot.deals.arguments import DealRef, DealRefById, NewDealArgs, deal_name_key
 from bot.deals.export import DealExport, export_deals
+from bot.deals.matching import (
+    Found,
+    Match,
+    NamedDeal,
+    longest_exact,
+    match_partial,
+    name_prefixes,
+    with_longer_names,
+)
 from bot.deals.metrics import PipelineReport, pipeline_report
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.parsing.money import Money
@@ -185,6 +194,25 @@ class DealService:
             stale=stale,
             at_last_open_stage=stage == self.pipeline.open_names[-1],
         )
+
+    def find_deal(self, actor: Actor, words: list[str]) -> Match:
+        """Which deal the words begin with (see bot.deals.matching). An exact name is found
+        among every deal (a deal the actor may not see is refused later, by name, as it was
+        typed in full); parts of names and near misses only among the deals they may see."""
+        with self._transaction() as bind:
+            exact_rows = store.names_by_keys(bind, name_prefixes(words))
+            by_key = {key: NamedDeal(deal_id, name, key) for deal_id, name, key in exact_rows}
+            exact = longest_exact(words, by_key)
+            prefixes = name_prefixes(words)
+            if exact is not None and exact.width == len(prefixes):
+                return Found(exact.deal, exact.width)  # nothing typed after the name
+            owner = None if self.sees_every_deal(actor) else actor.user_id
+            if exact is not None:
+                # Only names running on past it matter: no need to read every name.
+                longer = store.names_starting_with(bind, prefixes[exact.width], owner_id=owner)
+                return with_longer_names(exact, words, [NamedDeal(*row) for row in longer])
+            visible = [NamedDeal(*row) for row in store.all_names(bind, owner_id=owner)]
+        return match_partial(words, visible)
 
     def _resolve(self, bind: Connection, ref: DealRef, *, for_update: bool = False) -> DealRecord:
         if isinstance(ref, DealRefById):
