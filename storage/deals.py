@@ -197,18 +197,6 @@ def insert_event(bind: Bind, values: dict[str, Any]) -> None:
     bind.execute(_INSERT_EVENT, values)
 
 
-def search_names(bind: Bind, fragment_key: str, limit: int = 10) -> list[tuple[int, str]]:
-    """Deals whose folded name contains the fragment: ids and names, shortest first."""
-    pattern = "%" + fragment_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = bind.execute(
-        select(DEALS.c.id, DEALS.c.name)
-        .where(DEALS.c.name_key.like(pattern, escape="\\"))
-        .order_by(func.length(DEALS.c.name), DEALS.c.id)
-        .limit(limit)
-    )
-    return [(row.id, row.name) for row in rows]
-
-
 def all_names(bind: Bind, *, owner_id: str | None = None) -> list[tuple[int, str, str]]:
     """(id, name, key) of every deal (or of one owner's), for matching typed names."""
     statement = select(DEALS.c.id, DEALS.c.name, DEALS.c.name_key).order_by(DEALS.c.id)

@@ -9,6 +9,7 @@ from bot.actor import Actor
 from bot.deals.arguments import (
     DealRef,
     DealRefById,
+    DealRefByName,
     parse_deal_ref,
     parse_new_deal_args,
     parse_next_step_args,
@@ -176,11 +177,22 @@ def _which_deal(
     service: DealService, actor: Actor, subcommand: str, args: list[str], *, quoted: bool
 ) -> tuple[DealRef, list[str]] | DealChoice:
     """The deal the arguments begin with and the arguments after its name: `#12`, a quoted
-    name, or as many unquoted words as make the longest deal name (bot.deals.matching)."""
+    name, or as many unquoted words as make the longest deal name (bot.deals.matching).
+
+    A quoted name or a lone word is handed on as a name: the service looks it up exactly in
+    the command's own transaction (the common case costs no extra query on the ack path),
+    and only a miss comes back to `_match_words`."""
     first = parse_deal_ref(args[0])  # refuses a malformed #id or name up front
-    if isinstance(first, DealRefById):
+    if isinstance(first, DealRefById) or quoted or len(args) == 1:
         return first, args[1:]
-    match = service.find_deal(actor, args[:1] if quoted else args)
+    return _match_words(service, actor, subcommand, args, width_limit=len(args))
+
+
+def _match_words(
+    service: DealService, actor: Actor, subcommand: str, args: list[str], *, width_limit: int
+) -> tuple[DealRef, list[str]] | DealChoice:
+    """Match the first `width_limit` arguments to a deal, or ask which, or suggest."""
+    match = service.find_deal(actor, args[:width_limit])
     if isinstance(match, Found):
         return DealRefById(match.deal.id), args[match.width :]
 
@@ -235,7 +247,36 @@ def _dispatch(
     if isinstance(which, DealChoice):
         return which
     ref, after = which
-    args = [args[0], *after]  # from here on, args[0] stands for the deal and args[1:] follow it
+    try:
+        return _on_deal(
+            service, actor, ref, [args[0], *after], subcommand, today=today, language=language
+        )
+    except DealError as exc:
+        if not (isinstance(ref, DealRefByName) and exc.key == "deal.not_found"):
+            raise
+    # No deal has that exact name: parts of names, near misses (the name is one argument).
+    which = _match_words(service, actor, subcommand, args, width_limit=1)
+    if isinstance(which, DealChoice):
+        return which
+    ref, after = which
+    return _on_deal(
+        service, actor, ref, [args[0], *after], subcommand, today=today, language=language
+    )
+
+
+def _on_deal(
+    service: DealService,
+    actor: Actor,
+    ref: DealRef,
+    args: list[str],
+    subcommand: str,
+    *,
+    today: date,
+    language: str,
+) -> CommandResult:
+    """Carry out `subcommand` on the deal `ref`; args[0] stands for the deal and args[1:]
+    are the words after its name."""
+    pipeline = service.pipeline
     if subcommand == "advance":
         return service.advance(actor, ref, _rest(args, 1) or None)
     if subcommand == "back":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -37,7 +36,6 @@ MAX_NOTE = 2000
 # PULSEBOT_PIPELINE_VISIBILITY: every member sees every deal, or only their own.
 Visibility = Literal["team", "own"]
 SNOOZE_DAYS = 7
-SUGGESTIONS = 3
 
 
 class DealError(Exception):
@@ -220,23 +218,12 @@ class DealService:
             if deal is None:
                 raise DealError("deal.not_found_id", id=str(ref.id))
             return deal
+        # A name reaches here exact: the commands match typed words to a deal id first
+        # (find_deal), asking or suggesting only among the deals the person may see.
         exact = store.find_by_key(bind, ref.key, for_update=for_update)
-        if exact is not None:
-            return exact
-        candidates = store.search_names(bind, ref.key, limit=6)
-        if len(candidates) == 1:
-            deal = store.get_deal(bind, candidates[0][0], for_update=for_update)
-            assert deal is not None
-            return deal
-        if candidates:
-            names = ", ".join(f"{name} (#{deal_id})" for deal_id, name in candidates[:5])
-            raise DealError("deal.ambiguous", name=ref.name, candidates=names)
-        by_key = {key: name for _, name, key in store.all_names(bind)}
-        close = difflib.get_close_matches(ref.key, list(by_key), n=SUGGESTIONS, cutoff=0.5)
-        if close:
-            suggestions = ", ".join(by_key[k] for k in close)
-            raise DealError("deal.not_found_suggest", name=ref.name, suggestions=suggestions)
-        raise DealError("deal.not_found", name=ref.name)
+        if exact is None:
+            raise DealError("deal.not_found", name=ref.name)
+        return exact
 
     @staticmethod
     def _check_can_change(actor: Actor, deal: DealRecord) -> None:
