@@ -19,7 +19,7 @@ from bot.deals.matching import (
 from bot.standin.records import ResponsePost
 from bot.views import deals as views
 from tests.harness import BotHarness, block_text
-from tests.test_deals_commands import OTHER_REP, REP, deal_row, events, say
+from tests.test_deals_commands import OTHER_REP, REP, count_rows, deal_row, events, say
 
 
 def named(deal_id: int, name: str) -> NamedDeal:
@@ -170,3 +170,30 @@ def test_parts_of_names_by_word_prefix() -> None:
 )
 def test_help_says_names_need_no_quotes(bot: BotHarness, user: str, expected: str) -> None:
     assert expected in say(bot, user, "help")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "stage", "amount"),
+    [
+        pytest.param("new Acme Robotics 50k proposal", "Acme Robotics", "proposal", "50000.00",
+                     id="words_then_amount"),
+        pytest.param("new Acme Robotics Europe", "Acme Robotics Europe", "lead", None,
+                     id="words_alone"),
+        pytest.param("new O’Brien & Sons qualified", "O’Brien & Sons", "qualified", None,
+                     id="apostrophe_and_ampersand"),
+        pytest.param('new "Acme" Robotics', None, None, None, id="quoted_name_stays_as_typed"),
+    ],
+)  # fmt: skip
+def test_new_takes_an_unquoted_name_up_to_the_first_optional_part(
+    bot: BotHarness, text: str, name: str | None, stage: str | None, amount: str | None
+) -> None:
+    reply = say(bot, REP, text)
+    if name is None:  # "Robotics" after a quoted name is not part of it: refused
+        assert "Robotics" in reply and count_rows(bot) == (0, 0)
+        return
+    deal = deal_row(bot, deal_name_key(name))
+    assert (deal.name, deal.stage, None if deal.amount is None else str(deal.amount)) == (
+        name,
+        stage,
+        amount,
+    )

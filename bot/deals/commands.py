@@ -231,6 +231,7 @@ def _dispatch(
             default_currency=service.currency,
             today=today,
             language=language,
+            quoted_name=quoted,
         )
         return service.create(actor, new)
     if subcommand == "pipeline":
