@@ -197,3 +197,11 @@ def test_new_takes_an_unquoted_name_up_to_the_first_optional_part(
         stage,
         amount,
     )
+
+
+def test_a_forged_choice_cannot_create_a_deal(acmes: BotHarness) -> None:
+    url = acmes.standin.response_url(user_id=REP)
+    value = views.chosen_deal_value("new", 1, ["50k"])
+    acmes.click(REP, f"{views.CHOOSE}_0", value, response_url=url)
+    acmes.standin.wait_for(lambda: acmes.standin.response_posts(url))
+    assert count_rows(acmes)[0] == 2

@@ -10,9 +10,20 @@ import pytest
 from bot.oneonones.working_hours import check_working_day
 from bot.parsing.text import parse_clock_time, take_clock_time
 from bot.surveys.schedule import parse_schedule
+from bot.views import oneonones as views
 from storage import oneonones as store
 from tests.harness import BotHarness
-from tests.test_oneonones import AMELIA, JAMES, LUCA, MARCO, OLIVER, mention, say
+from tests.test_oneonones import (
+    AMELIA,
+    JAMES,
+    LUCA,
+    MARCO,
+    OLIVER,
+    dms,
+    mention,
+    say,
+    schedule_form,
+)
 
 ROME, NEW_YORK = ZoneInfo("Europe/Rome"), ZoneInfo("America/New_York")
 
@@ -71,6 +82,14 @@ def test_a_meeting_at_4_in_new_york_is_flagged_with_a_time_that_suits_both(
     reply = say(bot, LUCA, f"schedule {mention(JAMES)} every 2 weeks on thursday at 10:00")
     assert "That is 04:00 for <@U07JMILLE> (America/New_York), outside a working day" in reply
     assert "*15:00* (09:00 for them)" in reply
+
+
+def test_the_schedule_form_flags_it_in_the_managers_confirmation(bot: BotHarness) -> None:
+    response = bot.submit(LUCA, views.SCHEDULE_MODAL, schedule_form(person=JAMES))
+    assert response.status == 200 and response.body == ""
+    (confirmation,) = bot.standin.wait_for(lambda: dms(bot, LUCA))
+    assert "That is 04:00 for <@U07JMILLE>" in confirmation
+    assert "*15:00* (09:00 for them)" in confirmation
 
 
 def test_a_meeting_inside_both_working_days_says_nothing_more(bot: BotHarness) -> None:

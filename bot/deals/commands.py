@@ -147,7 +147,7 @@ def run_on_chosen_deal(
     language: str,
 ) -> CommandResult:
     """A DealChoice answered: the same command, on the deal picked, with the same words."""
-    if subcommand not in USAGE:
+    if subcommand not in USAGE or subcommand in {"new", "list"}:  # these name no deal
         return ShowHelp(tuple(service.pipeline.open_names), unknown=subcommand)
     args = [f"#{deal_id}", *rest]
     return _run(service, actor, subcommand, args, quoted=False, today=today, language=language)
