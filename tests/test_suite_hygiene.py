@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import tomllib
+import warnings
 from pathlib import Path
 
 import pytest
+from setuptools import SetuptoolsDeprecationWarning  # type: ignore[import-untyped]
+from setuptools.config.pyprojecttoml import apply_configuration  # type: ignore[import-untyped]
+from setuptools.dist import Distribution  # type: ignore[import-untyped]
 
 from bot.app import build_services
 from tests.conftest import fold_skips_by_reason, make_settings
@@ -45,3 +50,15 @@ def test_skips_of_one_reason_fold_into_one_line() -> None:
         ("/repo/tests", None, postgres),
         ("/repo/tests/test_c.py", 7, "needs faketime"),
     }
+
+
+def test_installing_prints_no_setuptools_deprecation() -> None:
+    # `project.license = { text = "MIT" }` printed a SetuptoolsDeprecationWarning three times
+    # per install; an SPDX string (setuptools >= 77) does not.
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SetuptoolsDeprecationWarning)
+        distribution = apply_configuration(Distribution(), str(pyproject))
+    assert distribution.metadata.license_expression == "MIT"
+    requires = tomllib.loads(pyproject.read_text())["build-system"]["requires"]
+    assert "setuptools>=77" in requires
