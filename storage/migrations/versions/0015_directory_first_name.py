@@ -4,8 +4,8 @@ Slack's profile holds `first_name` (and `display_name`, the short name a person 
 directory kept only the full `real_name`. Rows written before this revision get "" and fill
 in at their next refresh from Slack; until then greetings fall back to the full name.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | None = None
 depends_on: str | None = None
 
