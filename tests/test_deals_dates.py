@@ -167,7 +167,7 @@ def test_bad_dates_are_explained_with_an_example_and_change_nothing(
     ("user", "expected"),
     [
         pytest.param(REP, "/deal next ACME call back due:in 3 days", id="english"),
-        pytest.param(ITALIAN_REP, "/deal next ACME richiamare due:tra 3 giorni", id="italian"),
+        pytest.param(ITALIAN_REP, "/deal next ACME richiamare scadenza:tra 3 giorni", id="italian"),
     ],
 )
 def test_help_says_dates_need_no_quotes(bot: BotHarness, user: str, expected: str) -> None:
