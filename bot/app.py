@@ -7,8 +7,11 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 import handlers
 from bot.background import Background
@@ -74,17 +77,49 @@ def survey_policy(settings: Settings) -> SurveyPolicy:
     )
 
 
+class _SameTokenWarning(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused" when the token it
+    means is the client's own.
+
+    Bolt reads SLACK_BOT_TOKEN from the environment by itself even when given a client, and
+    our client (retries, SLACK_API_URL) was built from that very variable: nothing is unused,
+    so the warning at every start only teaches people to ignore warnings. A different token
+    in the environment would still be worth the warning, and keeps it.
+    """
+
+    def __init__(self, client_token: str | None) -> None:
+        super().__init__()
+        self.client_token = client_token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != warning_client_prioritized_and_token_skipped():
+            return True
+        return os.environ.get("SLACK_BOT_TOKEN") not in (None, "", self.client_token)
+
+
+@contextmanager
+def _quiet_same_token(logger: logging.Logger, client_token: str | None) -> Iterator[None]:
+    quiet = _SameTokenWarning(client_token)
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 def build_app(services: Services) -> App:
     settings = services.settings
-    app = ObservedApp(
-        count_requests=settings.metrics_enabled,
-        client=services.client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        # Listeners ack from the request thread with database-only work and hand Web API
-        # calls to services.background. This also skips Bolt's 10 ms ack-polling loop.
-        process_before_response=True,
-        logger=logging.getLogger("slack_bolt.App"),
-    )
+    logger = logging.getLogger("slack_bolt.App")
+    with _quiet_same_token(logger, services.client.token):
+        app = ObservedApp(
+            count_requests=settings.metrics_enabled,
+            client=services.client,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            # Listeners ack from the request thread with database-only work and hand Web API
+            # calls to services.background. This also skips Bolt's 10 ms ack-polling loop.
+            process_before_response=True,
+            logger=logger,
+        )
     handlers.register(app, services)
     return app
 

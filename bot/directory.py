@@ -43,6 +43,7 @@ def user_record_from_slack(user: Mapping[str, Any]) -> UserRecord:
         is_bot=bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
         is_restricted=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
         deleted=bool(user.get("deleted")),
+        first_name=str(profile.get("first_name") or profile.get("display_name") or "").strip(),
     )
 
 

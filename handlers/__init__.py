@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import closed, deals, errors, home, oneonones, summary, surveys
+from handlers import closed, deals, errors, home, messages, oneonones, summary, surveys
 from handlers.guests import GuestsRefused
 from handlers.middleware import RetryDeduplication, ServicesContext, UserContext
 
@@ -23,4 +23,5 @@ def register(app: App, services: Services) -> None:
     home.register(app)
     summary.register(app)
     oneonones.register(app)
+    messages.register(app)
     closed.register(app)

@@ -197,21 +197,37 @@ def insert_event(bind: Bind, values: dict[str, Any]) -> None:
     bind.execute(_INSERT_EVENT, values)
 
 
-def search_names(bind: Bind, fragment_key: str, limit: int = 10) -> list[tuple[int, str]]:
-    """Deals whose folded name contains the fragment: ids and names, shortest first."""
-    pattern = "%" + fragment_key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = bind.execute(
-        select(DEALS.c.id, DEALS.c.name)
-        .where(DEALS.c.name_key.like(pattern, escape="\\"))
-        .order_by(func.length(DEALS.c.name), DEALS.c.id)
+def all_names(bind: Bind, *, owner_id: str | None = None) -> list[tuple[int, str, str]]:
+    """(id, name, key) of every deal (or of one owner's), for matching typed names."""
+    statement = select(DEALS.c.id, DEALS.c.name, DEALS.c.name_key).order_by(DEALS.c.id)
+    if owner_id is not None:
+        statement = statement.where(DEALS.c.owner_id == owner_id)
+    return [(row.id, row.name, row.name_key) for row in bind.execute(statement)]
+
+
+def names_starting_with(
+    bind: Bind, key_prefix: str, *, owner_id: str | None = None, limit: int = 10
+) -> list[tuple[int, str, str]]:
+    """(id, name, key) of deals whose key begins with `key_prefix`, shortest first."""
+    escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    statement = (
+        select(DEALS.c.id, DEALS.c.name, DEALS.c.name_key)
+        .where(DEALS.c.name_key.like(escaped + "%", escape="\\"))
+        .order_by(func.length(DEALS.c.name_key), DEALS.c.id)
         .limit(limit)
     )
-    return [(row.id, row.name) for row in rows]
+    if owner_id is not None:
+        statement = statement.where(DEALS.c.owner_id == owner_id)
+    return [(row.id, row.name, row.name_key) for row in bind.execute(statement)]
 
 
-def all_names(bind: Bind) -> list[tuple[int, str, str]]:
-    """(id, name, key) of every deal, for "did you mean" suggestions."""
-    rows = bind.execute(select(DEALS.c.id, DEALS.c.name, DEALS.c.name_key).order_by(DEALS.c.id))
+def names_by_keys(bind: Bind, keys: Sequence[str]) -> list[tuple[int, str, str]]:
+    """(id, name, key) of the deals named exactly by any of `keys` (the unique index)."""
+    if not keys:
+        return []
+    rows = bind.execute(
+        select(DEALS.c.id, DEALS.c.name, DEALS.c.name_key).where(DEALS.c.name_key.in_(keys))
+    )
     return [(row.id, row.name, row.name_key) for row in rows]
 
 

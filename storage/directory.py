@@ -19,6 +19,8 @@ class DirectoryUser(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     real_name: Mapped[str] = mapped_column(String(200), default="")
+    # Slack's profile first_name (else its display_name): what a greeting calls a person.
+    first_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     tz: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -43,10 +45,16 @@ class UserRecord:
     is_bot: bool = False
     is_restricted: bool = False
     deleted: bool = False
+    first_name: str = ""
 
     @property
     def display_name(self) -> str:
         return self.real_name or self.name or self.user_id
+
+    @property
+    def greeting_name(self) -> str:
+        """What a greeting calls the person: "Oliver", not "Oliver Smith"."""
+        return self.first_name or self.display_name
 
     def zone(self, fallback: ZoneInfo) -> ZoneInfo:
         """The person's own time zone from Slack, else the workspace's."""
@@ -73,6 +81,7 @@ def _record(row: DirectoryUser) -> UserRecord:
         is_bot=row.is_bot,
         is_restricted=row.is_restricted,
         deleted=row.deleted,
+        first_name=row.first_name,
     )
 
 
@@ -88,6 +97,7 @@ def upsert_users(session: Session, users: Iterable[UserRecord], now: datetime) -
             "user_id": u.user_id,
             "name": u.name,
             "real_name": u.real_name,
+            "first_name": u.first_name,
             "tz": u.tz,
             "locale": u.locale,
             "is_admin": u.is_admin,

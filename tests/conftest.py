@@ -157,7 +157,9 @@ def make_settings(**overrides: object) -> Settings:
         "SLACK_BOT_TOKEN": TEST_BOT_TOKEN,
         "SLACK_SIGNING_SECRET": TEST_SIGNING_SECRET,
         "PULSEBOT_SECRET": TEST_SECRET,
-        "DATABASE_URL": "sqlite:///unused.db",
+        # In memory: a test that builds services without a database of its own leaves no
+        # file behind (a relative sqlite:///unused.db landed in whatever directory ran pytest).
+        "DATABASE_URL": "sqlite:///:memory:",
         "PULSEBOT_TIMEZONE": "Europe/Rome",
     }
     values.update(overrides)
@@ -182,7 +184,26 @@ def bot(db: Database, standin: SlackStandIn, clock: FrozenClock) -> Iterator[Bot
     harness.close()
 
 
+def fold_skips_by_reason(reports: list[pytest.TestReport]) -> None:
+    """Give every skip of one reason the same location, so `-ra` prints one line per reason
+    with its count ("SKIPPED [300] tests: PostgreSQL tests skipped: …") instead of one line
+    per test: a skip raised in a fixture is located at each test using it, so pytest's own
+    folding (by file, line and reason) never joins them."""
+    by_reason: dict[str, list[pytest.TestReport]] = {}
+    for report in reports:
+        if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+            by_reason.setdefault(str(report.longrepr[2]), []).append(report)
+    for reason, group in by_reason.items():
+        places = {(str(r.longrepr[0]), r.longrepr[1]) for r in group}  # type: ignore[index]
+        if len(places) > 1:
+            common = os.path.commonpath([path for path, _ in places])
+            for report in group:
+                report.longrepr = (common, None, reason)  # type: ignore[assignment]  # no line: several
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # Runs before pytest's own short summary (`-ra`), which reads these same reports.
+    fold_skips_by_reason(terminalreporter.stats.get("skipped", []))
     if _pg_skip_reason:
         terminalreporter.write_line(
             f"NOTE: {_pg_skip_reason[0]} — only SQLite was tested. "

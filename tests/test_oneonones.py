@@ -367,11 +367,11 @@ def test_each_bad_field_is_answered_under_itself_and_saves_nothing(
 def test_the_form_answers_every_bad_field_at_once_in_the_askers_language(
     bot: BotHarness, db: Database, clock: FrozenClock
 ) -> None:
-    form = schedule_form(person=FRANCESCA, every="3", at_time="7", minutes="999")
+    form = schedule_form(person=FRANCESCA, every="3", at_time="7h61", minutes="999")
     errors = BotHarness.reply(bot.submit(MARCO, views.SCHEDULE_MODAL, form))["errors"]
     assert set(errors) == {"every", "time", "minutes"}
     assert "ogni 1, 2 o 4 settimane" in errors["every"]
-    assert "`7` non è un orario" in errors["time"]
+    assert "`7h61` non è un orario" in errors["time"]
     assert "tra 15 e 180 minuti" in errors["minutes"]
     assert series_count(db) == 0
 

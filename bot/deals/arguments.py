@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, TypeAlias
 
-from bot.parsing.dates import take_date
+from bot.parsing.dates import take_date_from_today
 from bot.parsing.money import Money, is_currency_marker, looks_like_amount, parse_amount
 from bot.parsing.text import ParseError, excerpt, is_user_id, parse_user_mention, split_keyword
 
@@ -101,6 +101,9 @@ def parse_deal_ref(token: str) -> DealRef:
 # --- /deal new ----------------------------------------------------------------------------
 
 _SOURCE_KEYWORDS: Final = frozenset({"source", "fonte"})
+# A word that may continue an unquoted deal name: letters first (digits, & - . ' inside),
+# or a lone joining sign ("Smith & Sons", "Black + Decker").
+_NAME_WORD_RE: Final = re.compile(r"[^\W\d_][\w&.'’\-]*|[&+/–-]")
 _CLOSE_KEYWORDS: Final = frozenset({"close", "chiusura"})
 
 
@@ -130,12 +133,15 @@ def parse_new_deal_args(
     default_currency: str,
     today: date,
     language: str = "en",
+    quoted_name: bool = True,
 ) -> NewDealArgs:
     """Read ``<name> [amount] [stage] [@owner] [source:<text>] [close:<date>]``.
 
     The optional parts may come in any order. Unquoted multi-word values are joined where
     unambiguous: ``50.000 EUR``, ``USD 20000``, ``closed won``, ``close:in 3 days`` (see
-    take_date). ``language`` picks the example in a date error.
+    take_date). ``language`` picks the example in a date error. Unless the name was typed
+    in quotes (``quoted_name``), the plain words after its first one belong to it too, up
+    to the first that begins an optional part (``Acme Robotics 50k`` is *Acme Robotics*).
     """
     if not args:
         raise ParseError("deal.new.missing_name")
@@ -152,6 +158,23 @@ def parse_new_deal_args(
                 return stage, width
         return None
 
+    stage_parts = {part for key in stage_by_key for part in key.split()}
+
+    def part_of_name(token: str) -> bool:
+        """A plain word that cannot begin an optional part (nor be one of a stage's words,
+        so ``ACME closed`` still asks what "closed" means)."""
+        return (
+            _NAME_WORD_RE.fullmatch(token) is not None
+            and deal_name_key(token) not in stage_parts
+            and not looks_like_amount(token)
+            and not is_currency_marker(token)
+        )
+
+    name_end = 1
+    if not quoted_name:
+        while name_end < len(args) and part_of_name(args[name_end]):
+            name_end += 1
+
     seen: set[str] = set()
 
     def claim(part: str) -> None:
@@ -164,7 +187,7 @@ def parse_new_deal_args(
     owner_id: str | None = None
     source: str | None = None
     close_date: date | None = None
-    i = 1
+    i = name_end
     while i < len(args):
         token = args[i]
         nxt = args[i + 1] if i + 1 < len(args) else ""
@@ -174,7 +197,7 @@ def parse_new_deal_args(
             claim("close")
             # "close: friday" and "close:in 3 days" spill into the next tokens.
             head = [keyword[1]] if keyword[1] else []
-            close_date, width = take_date([*head, *args[i + 1 :]], today, language)
+            close_date, width = take_date_from_today([*head, *args[i + 1 :]], today, language)
             i += 1 + width - len(head)
         elif keyword and keyword[0] in _SOURCE_KEYWORDS:
             claim("source")
@@ -204,7 +227,8 @@ def parse_new_deal_args(
             i += used
         else:
             raise _unexpected(token)
-    return NewDealArgs(args[0], amount, stage, owner_id, source, close_date)
+    name = " ".join(args[:name_end])
+    return NewDealArgs(name, amount, stage, owner_id, source, close_date)
 
 
 def _unexpected(token: str) -> ParseError:
@@ -236,6 +260,6 @@ def parse_next_step_args(
             continue
         # "due: friday" (a space after the colon) and "due:in 3 days" spill into the next tokens.
         head = [keyword[1]] if keyword[1] else []
-        due, width = take_date([*head, *args[i + 1 :]], today, language)
+        due, width = take_date_from_today([*head, *args[i + 1 :]], today, language)
         i += 1 + width - len(head)
     return " ".join(words).strip(), due

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.actor import Actor
-from bot.deals.arguments import parse_deal_ref, parse_new_deal_args, parse_next_step_args
+from bot.deals.arguments import (
+    DealRef,
+    DealRefById,
+    DealRefByName,
+    parse_deal_ref,
+    parse_new_deal_args,
+    parse_next_step_args,
+)
+from bot.deals.matching import Ambiguous, Candidate, Found
 from bot.deals.metrics import PipelineReport
 from bot.deals.service import DealCard, DealChange, DealError, DealService, DealView
 from bot.deals.stages import Pipeline
@@ -51,8 +59,29 @@ class Refusal:
     usage: Phrase | None = None
 
 
+@dataclass(frozen=True)
+class DealOption:
+    """One deal offered in a DealChoice, and the words that follow its name (note, stage…)."""
+
+    deal_id: int
+    name: str
+    rest: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DealChoice:
+    """The words fit several deals, or none but nearly some: ask which, one button each; a
+    click carries out `subcommand` on that deal with its option's `rest`."""
+
+    ambiguous: bool  # several fit (else: suggestions for a near miss)
+    typed: str
+    subcommand: str
+    options: tuple[DealOption, ...]
+
+
 CommandResult = (
-    ShowHelp
+    DealChoice
+    | ShowHelp
     | OpenNewDealForm
     | ExportRequested
     | DealChange
@@ -87,6 +116,9 @@ def _rest(args: list[str], start: int) -> str:
     return " ".join(args[start:]).strip()
 
 
+_QUOTES = frozenset('"“”„‘')
+
+
 def run_deal_command(
     service: DealService, actor: Actor, text: str, *, today: date, language: str
 ) -> CommandResult:
@@ -98,12 +130,83 @@ def run_deal_command(
     if not args:
         return ShowHelp(tuple(service.pipeline.open_names))
     subcommand, args = args[0].lower(), args[1:]
+    after = text.split(None, 1)[1:]
+    # A quoted deal name is the name as typed: the words after it are never part of it.
+    quoted = bool(after) and after[0][:1] in _QUOTES
+    return _run(service, actor, subcommand, args, quoted=quoted, today=today, language=language)
+
+
+def run_on_chosen_deal(
+    service: DealService,
+    actor: Actor,
+    subcommand: str,
+    deal_id: int,
+    rest: list[str],
+    *,
+    today: date,
+    language: str,
+) -> CommandResult:
+    """A DealChoice answered: the same command, on the deal picked, with the same words."""
+    if subcommand not in USAGE or subcommand in {"new", "list"}:  # these name no deal
+        return ShowHelp(tuple(service.pipeline.open_names), unknown=subcommand)
+    args = [f"#{deal_id}", *rest]
+    return _run(service, actor, subcommand, args, quoted=False, today=today, language=language)
+
+
+def _run(
+    service: DealService,
+    actor: Actor,
+    subcommand: str,
+    args: list[str],
+    *,
+    quoted: bool,
+    today: date,
+    language: str,
+) -> CommandResult:
     try:
-        return _dispatch(service, actor, subcommand, args, today=today, language=language)
+        return _dispatch(
+            service, actor, subcommand, args, quoted=quoted, today=today, language=language
+        )
     except _Missing as missing:
         return Refusal("args.missing", {"what": missing.what}, USAGE.get(subcommand))
     except (ParseError, DealError) as exc:
         return Refusal(exc.key, exc.params, USAGE.get(subcommand))
+
+
+def _which_deal(
+    service: DealService, actor: Actor, subcommand: str, args: list[str], *, quoted: bool
+) -> tuple[DealRef, list[str]] | DealChoice:
+    """The deal the arguments begin with and the arguments after its name: `#12`, a quoted
+    name, or as many unquoted words as make the longest deal name (bot.deals.matching).
+
+    A quoted name or a lone word is handed on as a name: the service looks it up exactly in
+    the command's own transaction (the common case costs no extra query on the ack path),
+    and only a miss comes back to `_match_words`."""
+    first = parse_deal_ref(args[0])  # refuses a malformed #id or name up front
+    if isinstance(first, DealRefById) or quoted or len(args) == 1:
+        return first, args[1:]
+    return _match_words(service, actor, subcommand, args, width_limit=len(args))
+
+
+def _match_words(
+    service: DealService, actor: Actor, subcommand: str, args: list[str], *, width_limit: int
+) -> tuple[DealRef, list[str]] | DealChoice:
+    """Match the first `width_limit` arguments to a deal, or ask which, or suggest."""
+    match = service.find_deal(actor, args[:width_limit])
+    if isinstance(match, Found):
+        return DealRefById(match.deal.id), args[match.width :]
+
+    def option(candidate: Candidate) -> DealOption:
+        deal = candidate.deal
+        return DealOption(deal.id, deal.name, tuple(args[candidate.width :]))
+
+    if isinstance(match, Ambiguous):
+        options = tuple(option(c) for c in match.candidates)
+        return DealChoice(True, match.typed, subcommand, options)
+    if match.suggestions:
+        options = tuple(option(c) for c in match.suggestions)
+        return DealChoice(False, match.typed, subcommand, options)
+    raise DealError("deal.not_found", name=match.typed)
 
 
 def _dispatch(
@@ -112,6 +215,7 @@ def _dispatch(
     subcommand: str,
     args: list[str],
     *,
+    quoted: bool,
     today: date,
     language: str,
 ) -> CommandResult:
@@ -127,6 +231,7 @@ def _dispatch(
             default_currency=service.currency,
             today=today,
             language=language,
+            quoted_name=quoted,
         )
         return service.create(actor, new)
     if subcommand == "pipeline":
@@ -138,7 +243,41 @@ def _dispatch(
 
     if subcommand not in USAGE:
         return ShowHelp(tuple(pipeline.open_names), unknown=subcommand)
-    ref = parse_deal_ref(_need(args, 0, "deal"))
+    _need(args, 0, "deal")
+    which = _which_deal(service, actor, subcommand, args, quoted=quoted)
+    if isinstance(which, DealChoice):
+        return which
+    ref, after = which
+    try:
+        return _on_deal(
+            service, actor, ref, [args[0], *after], subcommand, today=today, language=language
+        )
+    except DealError as exc:
+        if not (isinstance(ref, DealRefByName) and exc.key == "deal.not_found"):
+            raise
+    # No deal has that exact name: parts of names, near misses (the name is one argument).
+    which = _match_words(service, actor, subcommand, args, width_limit=1)
+    if isinstance(which, DealChoice):
+        return which
+    ref, after = which
+    return _on_deal(
+        service, actor, ref, [args[0], *after], subcommand, today=today, language=language
+    )
+
+
+def _on_deal(
+    service: DealService,
+    actor: Actor,
+    ref: DealRef,
+    args: list[str],
+    subcommand: str,
+    *,
+    today: date,
+    language: str,
+) -> CommandResult:
+    """Carry out `subcommand` on the deal `ref`; args[0] stands for the deal and args[1:]
+    are the words after its name."""
+    pipeline = service.pipeline
     if subcommand == "advance":
         return service.advance(actor, ref, _rest(args, 1) or None)
     if subcommand == "back":

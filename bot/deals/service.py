@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -17,6 +16,15 @@ from bot.actor import Actor
 from bot.clock import Clock, system_clock
 from bot.deals.arguments import DealRef, DealRefById, NewDealArgs, deal_name_key
 from bot.deals.export import DealExport, export_deals
+from bot.deals.matching import (
+    Found,
+    Match,
+    NamedDeal,
+    longest_exact,
+    match_partial,
+    name_prefixes,
+    with_longer_names,
+)
 from bot.deals.metrics import PipelineReport, pipeline_report
 from bot.deals.stages import LOST, WON, Pipeline
 from bot.parsing.money import Money
@@ -28,7 +36,6 @@ MAX_NOTE = 2000
 # PULSEBOT_PIPELINE_VISIBILITY: every member sees every deal, or only their own.
 Visibility = Literal["team", "own"]
 SNOOZE_DAYS = 7
-SUGGESTIONS = 3
 
 
 class DealError(Exception):
@@ -186,29 +193,37 @@ class DealService:
             at_last_open_stage=stage == self.pipeline.open_names[-1],
         )
 
+    def find_deal(self, actor: Actor, words: list[str]) -> Match:
+        """Which deal the words begin with (see bot.deals.matching). An exact name is found
+        among every deal (a deal the actor may not see is refused later, by name, as it was
+        typed in full); parts of names and near misses only among the deals they may see."""
+        with self._transaction() as bind:
+            exact_rows = store.names_by_keys(bind, name_prefixes(words))
+            by_key = {key: NamedDeal(deal_id, name, key) for deal_id, name, key in exact_rows}
+            exact = longest_exact(words, by_key)
+            prefixes = name_prefixes(words)
+            if exact is not None and exact.width == len(prefixes):
+                return Found(exact.deal, exact.width)  # nothing typed after the name
+            owner = None if self.sees_every_deal(actor) else actor.user_id
+            if exact is not None:
+                # Only names running on past it matter: no need to read every name.
+                longer = store.names_starting_with(bind, prefixes[exact.width], owner_id=owner)
+                return with_longer_names(exact, words, [NamedDeal(*row) for row in longer])
+            visible = [NamedDeal(*row) for row in store.all_names(bind, owner_id=owner)]
+        return match_partial(words, visible)
+
     def _resolve(self, bind: Connection, ref: DealRef, *, for_update: bool = False) -> DealRecord:
         if isinstance(ref, DealRefById):
             deal = store.get_deal(bind, ref.id, for_update=for_update)
             if deal is None:
                 raise DealError("deal.not_found_id", id=str(ref.id))
             return deal
+        # A name reaches here exact: the commands match typed words to a deal id first
+        # (find_deal), asking or suggesting only among the deals the person may see.
         exact = store.find_by_key(bind, ref.key, for_update=for_update)
-        if exact is not None:
-            return exact
-        candidates = store.search_names(bind, ref.key, limit=6)
-        if len(candidates) == 1:
-            deal = store.get_deal(bind, candidates[0][0], for_update=for_update)
-            assert deal is not None
-            return deal
-        if candidates:
-            names = ", ".join(f"{name} (#{deal_id})" for deal_id, name in candidates[:5])
-            raise DealError("deal.ambiguous", name=ref.name, candidates=names)
-        by_key = {key: name for _, name, key in store.all_names(bind)}
-        close = difflib.get_close_matches(ref.key, list(by_key), n=SUGGESTIONS, cutoff=0.5)
-        if close:
-            suggestions = ", ".join(by_key[k] for k in close)
-            raise DealError("deal.not_found_suggest", name=ref.name, suggestions=suggestions)
-        raise DealError("deal.not_found", name=ref.name)
+        if exact is None:
+            raise DealError("deal.not_found", name=ref.name)
+        return exact
 
     @staticmethod
     def _check_can_change(actor: Actor, deal: DealRecord) -> None:

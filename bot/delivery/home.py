@@ -48,7 +48,7 @@ def build_home(
     open_surveys, answered = services.surveys.home_surveys(user.user_id, HOME_PAST_SURVEYS)
     return home_view(
         texts,
-        name=user.display_name,
+        name=user.greeting_name,
         is_manager=is_manager,
         deal_blocks=home_section(texts, deals, total, language, services.settings.currency),
         open_surveys=open_surveys,

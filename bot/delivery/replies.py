@@ -22,15 +22,21 @@ def tell_privately(
     response_url: str | None,
     text: str,
     blocks: list[Block] | None = None,
+    *,
+    replace_original: bool = False,
 ) -> None:
     """Ephemeral through the click's response_url; a DM where there is none (App Home), or
-    where it is not one of Slack's."""
+    where it is not one of Slack's. `replace_original` answers in place of the clicked
+    message (an ephemeral question whose answer this is)."""
     if response_url and not is_slack_response_url(response_url, services.settings.slack_api_url):
         log.warning("a response_url outside hooks.slack.com was not used; answered by DM")
         response_url = None
     if response_url:
         response = make_webhook_client(response_url, services.client).send(
-            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+            text=text,
+            blocks=blocks,
+            response_type="ephemeral",
+            replace_original=replace_original,
         )
         if response.status_code != 200:
             log.warning("private reply not delivered (HTTP %s)", response.status_code)

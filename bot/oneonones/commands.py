@@ -13,8 +13,14 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Phrase
 from bot.oneonones.model import MAX_TOPIC, OneOnOneError, ScheduleRequest
 from bot.oneonones.service import OneOnOneService, SeriesOverview, Skipped
+from bot.oneonones.working_hours import OutsideWorkingDay
 from bot.parsing.dates import parse_weekday
-from bot.parsing.text import is_plain_number, parse_clock_time, take_user_mention
+from bot.parsing.text import (
+    is_plain_number,
+    parse_clock_time,
+    take_clock_time,
+    take_user_mention,
+)
 from storage.oneonones import OccurrenceRecord, SeriesRecord
 
 T = TypeVar("T")
@@ -140,8 +146,11 @@ def parse_schedule(person_id: str, tokens: list[str]) -> ScheduleRequest:
             weekday = weekday_of(following)
             i += 2
         elif word in _AT and following is not None:
-            at_time = time_of(following)
-            i += 2
+            taken = take_clock_time(tokens[i + 1 :])  # "10 am" is two words
+            if taken is None:
+                raise OneOnOneError("bad_time", value=following[:30])
+            at_time, width = taken
+            i += 1 + width
         elif word in _FOR and following is not None:
             minutes = minutes_of(following)
             i += 2
@@ -271,6 +280,8 @@ class SeriesList:
 class Scheduled:
     series: SeriesRecord
     first: OccurrenceRecord
+    # Outside either person's working day: what it is for them, and a time that fits both.
+    outside: OutsideWorkingDay | None = None
 
 
 @dataclass(frozen=True)
@@ -325,7 +336,8 @@ def run_oneonone_command(
                 return OpenScheduleForm()
             return SeriesList(service.overview(user_id))
         if isinstance(request, ScheduleRequest):
-            return Scheduled(*service.schedule(user_id, request, zone=zone))
+            series, first = service.schedule(user_id, request, zone=zone)
+            return Scheduled(series, first, service.outside_working_day(series, first, zone=zone))
         other_id = request.person_id
         if request.subcommand == "add":
             return TopicAdded(*service.add_topic(user_id, other_id=other_id, text=request.text))

@@ -18,7 +18,8 @@ from bot.clock import Clock, system_clock
 from bot.directory import Directory, UserRecord
 from bot.i18n import Phrase
 from bot.oneonones.model import MAX_TOPIC, OneOnOneError, ScheduleRequest
-from bot.oneonones.occurrences import Cadence, Slot, first_slot, slot_after
+from bot.oneonones.occurrences import Cadence, Slot, first_slot, slot_after, wall_time
+from bot.oneonones.working_hours import OutsideWorkingDay, check_working_day
 from storage import oneonones as store
 from storage.db import Database
 from storage.oneonones import HELD, SCHEDULED, SKIPPED, OccurrenceRecord, SeriesRecord, TopicRecord
@@ -171,6 +172,18 @@ class OneOnOneService:
                 raise OneOnOneError("already_scheduled", person=person.user_id)
             occurrence = _add_occurrence(session, series, first)
         return series, occurrence
+
+    def outside_working_day(
+        self, series: SeriesRecord, first: OccurrenceRecord, *, zone: ZoneInfo
+    ) -> OutsideWorkingDay | None:
+        """Whether the new series' first meeting falls outside either person's working day
+        (the manager's in `zone`, the person's in their Slack time zone), and the nearest
+        time that fits both."""
+        person = self.directory.find(series.person_id, quick=True)
+        person_zone = person.zone(zone) if person is not None else zone
+        return check_working_day(
+            first.local_date, wall_time(series.at_time), series.minutes, zone, person_zone
+        )
 
     # ---- reading ------------------------------------------------------------------------------
 

@@ -30,7 +30,14 @@ _WEEKDAYS: Final[Mapping[str, int]] = {
     )
     for name in names.split()
 }
-_DAY_OFFSETS: Final[Mapping[str, int]] = {"today": 0, "oggi": 0, "tomorrow": 1, "domani": 1}
+_DAY_OFFSETS: Final[Mapping[str, int]] = {
+    "yesterday": -1,
+    "ieri": -1,
+    "today": 0,
+    "oggi": 0,
+    "tomorrow": 1,
+    "domani": 1,
+}
 _NEXT_WORDS: Final = frozenset({"next", "prossimo", "prossima"})
 _ISO_RE: Final = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DMY_RE: Final = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?:/([0-9]{4}|[0-9]{2}))?")
@@ -140,3 +147,16 @@ def take_date(words: Sequence[str], today: date, language: str = "en") -> tuple[
             return parse_date(text, today, language), width
     leads = bool(head) and _fold(head[0]) in _DATE_LEADS
     raise _date_error(" ".join(head if leads else head[:1]), language)
+
+
+def take_date_from_today(
+    words: Sequence[str], today: date, language: str = "en"
+) -> tuple[date, int]:
+    """take_date for a date that must not be past (a close date, a due date): ``yesterday``
+    or last month's date is read, then refused with the date named (``date.past``)."""
+    found, width = take_date(words, today, language)
+    if found < today:
+        raise ParseError(
+            "date.past", value=excerpt(" ".join(words[:width])), date=found.isoformat()
+        )
+    return found, width

@@ -14,10 +14,12 @@ from typing import Final
 #   amount.invalid              value, example   unreadable, negative, >15 integer digits,
 #                                                sub-cent, or two currencies
 #   date.invalid                value, example   unreadable or impossible date
+#   date.past                   value, date      a close or due date before today (date: ISO)
 ERROR_PARAMS: Final[Mapping[str, frozenset[str]]] = {
     "args.unterminated_quote": frozenset(),
     "amount.invalid": frozenset({"value", "example"}),
     "date.invalid": frozenset({"value", "example"}),
+    "date.past": frozenset({"value", "date"}),
 }
 
 # Echoing a pasted essay back in an error message helps nobody.
@@ -183,11 +185,42 @@ def parse_user_mention(token: str) -> str | None:
 
 # --- 4. Clock times -----------------------------------------------------------------------
 
-# 24-hour, the hour with or without its leading zero, and "9.30" as Italians write it.
-_CLOCK_TIME_RE: Final = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])")
+# "9", "15", "9:30", "09:30", "9.30" (as Italians write it), "9h30" or "9h" (as the French
+# and some Italians do), and the 12-hour "10am", "10 am", "2:30pm", "2:30 p.m.".
+_CLOCK_TIME_RE: Final = re.compile(
+    r"(?P<hour>[0-9]{1,2})(?:[:.](?P<minute>[0-9]{2})|h(?P<h_minute>[0-9]{2})?)?"
+    r"\s*(?:(?P<half>[ap])\.?m\.?)?",
+    re.IGNORECASE,
+)
+_HALF_DAY_RE: Final = re.compile(r"[ap]\.?m\.?", re.IGNORECASE)
 
 
 def parse_clock_time(text: str) -> str | None:
-    """``9:30``, ``09:30`` or ``9.30`` -> "09:30"; None when ``text`` is not a time of day."""
-    match = _CLOCK_TIME_RE.fullmatch(text)
-    return f"{int(match[1]):02d}:{match[2]}" if match else None
+    """A time of day as "HH:MM", from ``9``, ``15``, ``9:30``, ``9.30``, ``9h30``, ``10am``,
+    ``10 am``, ``2:30pm``; None when ``text`` is not one (``25``, ``13pm``, ``9:7``)."""
+    match = _CLOCK_TIME_RE.fullmatch(text)  # spaces around it are the caller's to strip
+    if match is None:
+        return None
+    hour = int(match["hour"])
+    minute = int(match["minute"] or match["h_minute"] or 0)
+    half = (match["half"] or "").lower()
+    if minute > 59:
+        return None
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "p" else 0)
+    elif hour > 23:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def take_clock_time(words: list[str]) -> tuple[str, int] | None:
+    """The time of day ``words`` begin with and how many words it spans: ``10 am`` is two;
+    None when they do not begin with one."""
+    if len(words) >= 2 and _HALF_DAY_RE.fullmatch(words[1]):
+        joined = parse_clock_time(f"{words[0]} {words[1]}")
+        if joined is not None:
+            return joined, 2
+    single = parse_clock_time(words[0]) if words else None
+    return None if single is None else (single, 1)

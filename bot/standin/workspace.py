@@ -77,6 +77,8 @@ class SimUser:
             "title": self.title,
             "real_name": self.real_name,
             "real_name_normalized": self.real_name,
+            # As Slack fills it from the full name; people may edit it.
+            "first_name": self.real_name.split(" ")[0] if self.real_name else "",
             "display_name": self.name,
             "display_name_normalized": self.name,
             "team": team_id,

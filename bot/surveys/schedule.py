@@ -20,6 +20,7 @@ from bot.parsing.text import (
     parse_clock_time,
     parse_user_mention,
     split_args,
+    take_clock_time,
 )
 from bot.surveys.model import SurveyError
 
@@ -274,8 +275,9 @@ def _parse_options(tokens: list[str], *, cadence: Cadence | None) -> _Options:
             found.weekday, found.day, found.week, used = _parse_on(cadence, rest)
             i += 1 + used
         elif word == "at" and cadence is not None and rest:
-            found.at_time = _time_of(rest[0])
-            i += 2
+            taken = take_clock_time(rest)  # "10 am" is two words
+            found.at_time, width = taken if taken is not None else (_time_of(rest[0]), 1)
+            i += 1 + width
         elif word == "in" and cadence is not None and rest:
             found.zone = parse_zone(rest[0])
             i += 2

@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 
 from bot.deals.commands import (
     CommandResult,
+    DealChoice,
     DealListing,
     ExportRequested,
     Refusal,
@@ -51,6 +52,8 @@ SNOOZE = "deal_snooze"
 NEW_MODAL = "deal_new_modal"
 NOTE_MODAL = "deal_note_modal"
 LOST_MODAL = "deal_lost_modal"
+CHOOSE = "deal_choose"  # + "_<n>": one button per deal offered by deal_choice
+MAX_BUTTON_VALUE = 2000  # Slack's limit on a button's value
 
 MAX_LISTED = 30
 MAX_DIGEST_DEALS = 10
@@ -378,6 +381,8 @@ def command_reply(texts: Texts, result: CommandResult, language: str, currency: 
         return blocks
     if isinstance(result, Refusal):
         return refusal(texts, result)
+    if isinstance(result, DealChoice):
+        return deal_choice(texts, result)
     if isinstance(result, DealChange):
         return change_reply(texts, result, language)
     if isinstance(result, DealCard):
@@ -389,6 +394,33 @@ def command_reply(texts: Texts, result: CommandResult, language: str, currency: 
     if isinstance(result, ExportRequested):
         return notice(texts("deal.export.preparing"))
     raise TypeError(f"no view for {type(result).__name__}")
+
+
+def chosen_deal_value(subcommand: str, deal_id: int, rest: Sequence[str]) -> str:
+    """What a DealChoice button carries: the command to carry out on its deal."""
+    return json.dumps({"command": subcommand, "deal": deal_id, "rest": list(rest)})
+
+
+def deal_choice(texts: Texts, choice: DealChoice) -> list[Block]:
+    """ "Which deal?": one button per deal; the click answers in place of this message."""
+    key = "deal.choose.ambiguous" if choice.ambiguous else "deal.choose.suggest"
+    blocks: list[Block] = [SectionBlock(text=clip(texts(key, typed=escape(choice.typed))))]
+    buttons = []
+    for number, option in enumerate(choice.options):
+        value = chosen_deal_value(choice.subcommand, option.deal_id, option.rest)
+        if len(value) > MAX_BUTTON_VALUE:  # a note too long to carry: type it again
+            value = chosen_deal_value(choice.subcommand, option.deal_id, [])
+        label = f"{option.name} (#{option.deal_id})"
+        buttons.append(
+            ButtonElement(
+                text=label if len(label) <= 75 else label[:74] + "…",
+                action_id=f"{CHOOSE}_{number}",
+                value=value,
+            )
+        )
+    blocks.append(ActionsBlock(block_id="deal_choose", elements=buttons))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=texts("deal.choose.hint"))]))
+    return blocks
 
 
 def refusal(texts: Texts, result: Refusal) -> list[Block]:

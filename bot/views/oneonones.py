@@ -49,6 +49,7 @@ from bot.oneonones.commands import (
 )
 from bot.oneonones.model import MAX_TOPIC, OneOnOneError
 from bot.oneonones.service import OutcomeForm, SeriesOverview, Skipped
+from bot.oneonones.working_hours import OutsideWorkingDay
 from bot.views.common import clip, error_blocks, escape, fallback_text, notice
 from storage.oneonones import MAX_NOTE, OccurrenceRecord, SeriesRecord, TopicRecord
 
@@ -133,6 +134,33 @@ def scheduled_reply(
             first=local_when(texts, first.starts_at, zone),
         )
     )
+
+
+def outside_working_day_blocks(
+    texts: Texts, series: SeriesRecord, outside: OutsideWorkingDay
+) -> list[Block]:
+    """A warning under "scheduled": the meeting falls outside a working day, and the nearest
+    time that fits both people."""
+
+    def clock(moment: datetime) -> str:
+        return f"{moment:%H:%M}"
+
+    text = texts(
+        "oneonone.working_day.outside",
+        person=series.person_id,
+        their_time=clock(outside.their_start),
+        zone=outside.their_zone,
+    )
+    if outside.suggested is not None and outside.suggested_theirs is not None:
+        text += " " + texts(
+            "oneonone.working_day.suggest",
+            time=clock(outside.suggested),
+            their_time=clock(outside.suggested_theirs),
+            person=series.person_id,
+        )
+    else:
+        text += " " + texts("oneonone.working_day.no_overlap", person=series.person_id)
+    return notice(text)
 
 
 def scheduled_dm(
@@ -490,6 +518,8 @@ def command_reply(
         blocks = list_blocks(texts, result.series, viewer_id, zone)
     elif isinstance(result, Scheduled):
         blocks = scheduled_reply(texts, result.series, result.first, zone)
+        if result.outside is not None:
+            blocks += outside_working_day_blocks(texts, result.series, result.outside)
     elif isinstance(result, TopicAdded):
         blocks = topic_added_reply(texts, result.series, viewer_id, result.upcoming, zone)
     elif isinstance(result, MeetingSkipped):

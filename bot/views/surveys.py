@@ -77,6 +77,7 @@ OPEN_ANSWERS_ACTION = "pulse.open"
 CHANGE_ENPS_ACTION = "pulse.change"
 COMMENT_ACTION = "pulse.comment"
 ANSWERS_CALLBACK = "pulse.answers"
+COMMENT_SAVED_CALLBACK = "pulse.comment_saved"  # shown only; Close sends nothing back
 COMMENT_CALLBACK = "pulse.comment"
 COMPOSE_CALLBACK = "pulse.compose"
 SCHEDULE_CALLBACK = "pulse.schedule"
@@ -327,6 +328,22 @@ def comment_modal(
                     initial_value=current,
                 ),
             ),
+            ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.dm.anonymous"))]),
+        ],
+    )
+
+
+def comment_saved_modal(texts: Texts, definition: SurveyDefinition, *, removed: bool) -> View:
+    """What the comment modal turns into once saved: a sign it went in (it says *that*, never
+    repeats *what*), closed with one button."""
+    key = "pulse.comment_saved.removed" if removed else "pulse.comment_saved.saved"
+    return View(
+        type="modal",
+        callback_id=COMMENT_SAVED_CALLBACK,
+        title=_modal_title(texts, definition),
+        close=texts("pulse.comment_saved.close"),
+        blocks=[
+            SectionBlock(text=texts(key)),
             ContextBlock(elements=[MarkdownTextObject(text=texts("pulse.dm.anonymous"))]),
         ],
     )

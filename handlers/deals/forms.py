@@ -13,6 +13,7 @@ from bot.deals.service import DealError
 from bot.parsing.money import parse_amount
 from bot.parsing.text import ParseError
 from bot.views import deals as views
+from handlers.deals.commands import local_today
 from handlers.deals.messages import confirm_by_dm
 from handlers.middleware import actor_of, services_of, texts_for
 
@@ -38,6 +39,13 @@ def metadata_of(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _picked_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:  # only a forged payload sends a date picker anything else
+        return None
+
+
 def new_deal_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     services = services_of(context)
     texts = texts_for(context)
@@ -52,6 +60,9 @@ def new_deal_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> 
         except ParseError as exc:
             errors["amount"] = texts(f"errors.{exc.key}", **exc.params)
     close = input_value(values, "close", "selected_date")
+    close_date = _picked_date(close)
+    if close_date is not None and close_date < local_today(services, context):
+        errors["close"] = texts("errors.date.past", value=close, date=close)
     try:
         args = NewDealArgs(
             name=name,
@@ -59,7 +70,7 @@ def new_deal_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> 
             stage=input_value(values, "stage", "selected_option"),
             owner_id=input_value(values, "owner", "selected_user"),
             source=input_value(values, "source") or None,
-            close_date=date.fromisoformat(close) if close else None,
+            close_date=close_date,
         )
     except ParseError as exc:
         errors["name"] = texts(f"errors.{exc.key}", **exc.params)

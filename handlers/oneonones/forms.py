@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk.models.blocks import Block
 
+from bot.i18n import Texts
 from bot.oneonones.commands import (
     SCHEDULE_FORM_FIELDS,
     ScheduleFormErrors,
@@ -76,12 +79,15 @@ def schedule_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> 
     ack()
     refresh_home(context)
     later = services.background.submit
-    later(
-        dm,
-        services,
-        user.user_id,
-        lambda t, z: as_blocks(views.scheduled_reply(t, series, first, z)),
-    )
+
+    def confirmation(t: Texts, z: ZoneInfo) -> tuple[str, list[Block]]:
+        blocks = views.scheduled_reply(t, series, first, z)
+        outside = services.oneonones.outside_working_day(series, first, zone=zone)
+        if outside is not None:
+            blocks += views.outside_working_day_blocks(t, series, outside)
+        return as_blocks(blocks)
+
+    later(dm, services, user.user_id, confirmation)
     later(dm, services, series.person_id, lambda t, z: views.scheduled_dm(t, series, first, z))
 
 

@@ -198,7 +198,10 @@ def submit_comment(ack: Ack, view: dict[str, Any], context: BoltContext) -> None
     if not outcome.recorded:
         ack(views.modal_errors({views.COMMENT_BLOCK: texts("pulse.dm.closed_click")}))
         return
-    ack()
+    # The modal stays open a moment longer and says it was saved: closing it silently left
+    # people wondering whether the comment went in.
+    saved = views.comment_saved_modal(texts, definition, removed=comment is None)
+    ack(response_action="update", view=saved)
 
 
 def register(app: App) -> None:

@@ -11,6 +11,7 @@ protection it names is taken away.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -90,7 +91,9 @@ def comment(bot: BotHarness, user: str, text_: str) -> None:
     run_id = str(next(b for b in dm.blocks if b["type"] == "actions")["elements"][0]["value"])
     values = {"comment": {"answer": {"type": "plain_text_input", "value": text_}}}
     done = bot.submit(user, survey_views.COMMENT_CALLBACK, values, run_id.split(":", maxsplit=1)[0])
-    assert (done.status, done.body) == (200, "")
+    # Saved: the modal turns into a confirmation that never repeats the comment.
+    assert done.status == 200 and json.loads(done.body)["response_action"] == "update"
+    assert text_ not in done.body
 
 
 def change_answer(bot: BotHarness, user: str, score: int) -> None:
