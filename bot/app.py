@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 from slack_bolt import App
 
@@ -16,6 +17,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
+from bot.leases import Leases
 from bot.oneonones.service import OneOnOneService
 from bot.services import Services
 from bot.slack_client import make_web_client
@@ -57,6 +59,7 @@ def build_services(
         ),
         oneonones=OneOnOneService(database, directory, clock=clock),
         background=Background(),
+        leases=Leases(database, clock=clock, period=timedelta(seconds=settings.lease_seconds)),
         clock=clock,
     )
 

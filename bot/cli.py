@@ -22,6 +22,7 @@ from bot.chart import summary_chart
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
 from bot.delivery.summary import compute_summary, post_summary, summary_destinations
 from bot.i18n import Texts
+from bot.jobs import take_over_lapsed
 from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
@@ -69,6 +70,23 @@ def _sync_directory_in_background(services: Services) -> None:
     threading.Thread(target=sync, name="directory-sync", daemon=True).start()
 
 
+def _start_leases(services: Services) -> None:
+    """Renew this instance's leases, and take over the work of instances that stopped renewing."""
+    services.leases.start(lambda: take_over_lapsed(services, services.clock()))
+
+
+def _stop(services: Services, leader: SchedulerLeader, close: Callable[[], object]) -> None:
+    """A graceful stop: work loops stop after their Slack call, the scheduler waits for its
+    jobs, and then the claims still held are handed back at once (bot.leases)."""
+    log.info("stopping")
+    services.leases.begin_stop()
+    leader.stop()
+    close()
+    services.background.shutdown()
+    services.leases.stop()
+    services.db.dispose()
+
+
 def _exit_on_sigterm() -> None:
     # A container or systemd stops us with SIGTERM: leave through the same `finally` as Ctrl-C,
     # so the scheduler stops and its lock is given up at once instead of when the session dies.
@@ -112,16 +130,13 @@ def serve(port: int | None, host: str | None) -> None:
     leader = SchedulerLeader(services)
     _exit_on_sigterm()
     try:
+        _start_leases(services)
         leader.start()
         freeze_startup_objects()
         log.info("pulsebot listening on http://%s:%s/slack/events", host, port or settings.port)
         server.run()  # returns on Ctrl-C or SIGTERM
     finally:
-        log.info("stopping")
-        leader.stop()
-        server.close()
-        services.background.shutdown()
-        services.db.dispose()
+        _stop(services, leader, server.close)
 
 
 @main.command()
@@ -143,6 +158,7 @@ def run(ctx: click.Context) -> None:
     leader = SchedulerLeader(services)  # started inside the `try`, as in `serve`
     _exit_on_sigterm()
     try:
+        _start_leases(services)
         leader.start()
         freeze_startup_objects()
         log.info("pulsebot connected through Socket Mode")
@@ -150,11 +166,7 @@ def run(ctx: click.Context) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        log.info("stopping")
-        leader.stop()
-        handler.close()  # type: ignore[no-untyped-call]
-        services.background.shutdown()
-        services.db.dispose()
+        _stop(services, leader, handler.close)
 
 
 @main.command()

@@ -3,8 +3,9 @@ returns a count. They ask Slack who is in an audience, render with bot.views and
 
 - `open_due_runs`: one run per due scheduled occurrence (unique key), then the DM rows of every
   run whose audience is not yet known (also runs opened by `/pulse start`).
-- `dispatch_due_deliveries`: sends due DMs; a row is claimed (`sending`) before the Slack call
-  and marked `sent` right after it, so a crash resumes without a second DM.
+- `dispatch_due_deliveries`: sends due DMs; a row is claimed (`sending`, under this instance's
+  lease: bot.leases) before the Slack call and marked `sent` right after it, so a crash resumes
+  without a second DM: `take_over_survey_dms` settles a dead sender's claims within seconds.
 - `send_due_reminders`: the one reminder, to people who have not answered.
 - `close_due_runs`: closes runs at their deadline and updates unanswered DMs.
 
@@ -17,7 +18,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -50,9 +51,6 @@ from storage.surveys import FAILED, SENT, RunRecord
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 20
-# A live sender may wait out Slack's 429s (8 retries of up to a minute) before reporting
-# back; a claim older than this belonged to a sender that died.
-STALE_CLAIM = timedelta(minutes=10)
 # Slack answers these for people who cannot get a DM: retrying would not help.
 UNDELIVERABLE = frozenset(
     {
@@ -211,10 +209,13 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
     A delivery is `sending` (claimed, in a batch) before its chat.postMessage and `sent` after
     it. The `sent` marks of a batch are written together, in the transaction that claims the
     next batch: one transaction per CLAIM_BATCH DMs instead of one per DM. A crash in between
-    leaves only that batch `sending`, as a crash mid-post always did, and recover_stale_claims
-    settles each of them from the DM itself (its metadata names the delivery): no DM twice.
+    leaves only that batch `sending`, as a crash mid-post always did; once the sender's lease
+    lapses, take_over_deliveries settles each of them from the DM itself (its metadata names
+    the delivery): no DM twice. A sender that stops (or cannot renew its lease) stops between
+    two DMs and leaves the rest of its batch to be taken over.
     """
-    recover_stale_claims(services, now)
+    take_over_deliveries(services, now)
+    leases = services.leases
     blocks_cache: dict[tuple[int, str], tuple[str, list[dict[str, Any]]]] = {}
     runs: dict[int, RunRecord] = {}
     outcomes: list[tuple[int, str, str | None, str | None]] = []
@@ -223,7 +224,12 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
         with services.db.transaction() as session:
             store.finish_deliveries(session, outcomes)
             outcomes = []
-            batch = store.claim_deliveries(session, now, CLAIM_BATCH, run_id)
+            if not leases.holds():
+                return sent  # stopping: nothing more is claimed
+            leases.claiming(session, now)
+            batch = store.claim_deliveries(
+                session, now, CLAIM_BATCH, run_id, instance=leases.instance
+            )
             for delivery in batch:
                 if delivery.run_id not in runs:
                     run = store.get_run(session, delivery.run_id)
@@ -232,6 +238,11 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
         if not batch:
             return sent
         for index, delivery in enumerate(batch):
+            if not leases.holds():
+                # The rest stay claimed under this instance's lease, handed back as it stops.
+                with services.db.transaction() as session:
+                    store.finish_deliveries(session, outcomes)
+                return sent
             run = runs[delivery.run_id]
             key = (run.id, delivery.language)
             if key not in blocks_cache:
@@ -283,24 +294,40 @@ def _settle(
             store.release_delivery(session, delivery_id)
 
 
-def recover_stale_claims(services: Services, now: datetime) -> int:
-    """Settle DMs a dead sender had claimed: sent (found in the DM) or back to pending."""
+def take_over_deliveries(services: Services, now: datetime) -> set[int]:
+    """Settle the DMs claimed under a lapsed lease (their sender died): marked sent when the
+    person's DM history holds them, else back to pending. Returns the runs concerned."""
+    leases = services.leases
     with services.db.transaction() as session:
-        stale = store.stale_sending(session, now - STALE_CLAIM)
-    settled = 0
-    for delivery in stale:
+        lapsed = store.lapsed_sending(session, leases.cutoff(now))
+    runs: set[int] = set()
+    for delivery, owner in lapsed:
+        with services.db.transaction() as session:
+            leases.claiming(session, now)
+            if not store.take_over_delivery(session, delivery.id, owner, leases.instance, now):
+                continue  # another instance took it
         try:
             found = _find_sent_dm(services, delivery.user_id, delivery.id)
         except SlackApiError as exc:
-            log.warning("cannot check a stale survey DM yet: %s", exc.response.get("error"))
+            log.warning("cannot check a survey DM taken over yet: %s", exc.response.get("error"))
+            with services.db.transaction() as session:
+                store.hand_back_delivery(session, delivery.id)  # tried again a lease later
             continue
         with services.db.transaction() as session:
             if found is None:
                 store.release_delivery(session, delivery.id)
             else:
                 store.finish_delivery(session, delivery.id, SENT, found[0], found[1])
-        settled += 1
-    return settled
+        runs.add(delivery.run_id)
+    return runs
+
+
+def take_over_survey_dms(services: Services, now: datetime) -> int:
+    """Settle a dead sender's claims, then finish its fan-outs; returns DMs sent."""
+    return sum(
+        dispatch_due_deliveries(services, now, run_id=run_id)
+        for run_id in sorted(take_over_deliveries(services, now))
+    )
 
 
 def _find_sent_dm(services: Services, user_id: str, delivery_id: int) -> tuple[str, str] | None:
