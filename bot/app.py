@@ -17,6 +17,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
+from bot.jobs import take_over_lapsed
 from bot.leases import Leases
 from bot.oneonones.service import OneOnOneService
 from bot.services import Services
@@ -62,6 +63,12 @@ def build_services(
         leases=Leases(database, clock=clock, period=timedelta(seconds=settings.lease_seconds)),
         clock=clock,
     )
+
+
+def start_leases(services: Services) -> None:
+    """Renew this instance's leases on its work, and take over the work of any instance that
+    stopped renewing (bot.leases): every long-running instance does, leading or not."""
+    services.leases.start(lambda: take_over_lapsed(services, services.clock()))
 
 
 def survey_policy(settings: Settings) -> SurveyPolicy:

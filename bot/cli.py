@@ -17,12 +17,17 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError
 
-from bot.app import SchemaUpgradeFailed, build_services, freeze_startup_objects, start
+from bot.app import (
+    SchemaUpgradeFailed,
+    build_services,
+    freeze_startup_objects,
+    start,
+    start_leases,
+)
 from bot.chart import summary_chart
 from bot.config import ConfigError, Settings, load_database_settings, load_settings
 from bot.delivery.summary import compute_summary, post_summary, summary_destinations
 from bot.i18n import Texts
-from bot.jobs import take_over_lapsed
 from bot.leader import SchedulerLeader
 from bot.logs import configure_logging
 from bot.services import Services
@@ -68,11 +73,6 @@ def _sync_directory_in_background(services: Services) -> None:
             log.exception("could not synchronise the user directory; users are fetched one by one")
 
     threading.Thread(target=sync, name="directory-sync", daemon=True).start()
-
-
-def _start_leases(services: Services) -> None:
-    """Renew this instance's leases, and take over the work of instances that stopped renewing."""
-    services.leases.start(lambda: take_over_lapsed(services, services.clock()))
 
 
 def _stop(services: Services, leader: SchedulerLeader, close: Callable[[], object]) -> None:
@@ -130,7 +130,7 @@ def serve(port: int | None, host: str | None) -> None:
     leader = SchedulerLeader(services)
     _exit_on_sigterm()
     try:
-        _start_leases(services)
+        start_leases(services)
         leader.start()
         freeze_startup_objects()
         log.info("pulsebot listening on http://%s:%s/slack/events", host, port or settings.port)
@@ -158,7 +158,7 @@ def run(ctx: click.Context) -> None:
     leader = SchedulerLeader(services)  # started inside the `try`, as in `serve`
     _exit_on_sigterm()
     try:
-        _start_leases(services)
+        start_leases(services)
         leader.start()
         freeze_startup_objects()
         log.info("pulsebot connected through Socket Mode")
