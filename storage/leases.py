@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, case, delete, exists, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from storage.base import Base, UTCDateTime, upsert_statement
@@ -30,11 +30,15 @@ class Instance(Base):
 
 
 def renew_instance(session: Session, instance: str, now: datetime) -> None:
-    """Record that `instance` is alive at `now` (its row made on the first renewal)."""
+    """Record that `instance` is alive at `now` (its row made on the first renewal). Never
+    backwards: a job's `now` may be older than the heartbeat's."""
     statement = upsert_statement(session, Instance).values(
         id=instance, started_at=now, last_seen=now
     )
-    session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={"last_seen": now}))
+    later = case((Instance.last_seen < now, now), else_=Instance.last_seen)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["id"], set_={"last_seen": later})
+    )
 
 
 def forget_instance(session: Session, instance: str) -> None:
