@@ -57,6 +57,7 @@ SLEEP_ALLOWED = {
     "tests/test_migrations.py": "waits for another process's SQLite checkpoint",
     "tests/test_retries.py": "waits for PostgreSQL's termination notice to reach a socket",
     "tests/reliability/test_crashes.py": "lets a real process get half-way before killing it",
+    "tests/reliability/test_failover.py": "lets a real process get half-way, and a lease lapse",
     "tests/faketime_site/sitecustomize.py": "replaces time.sleep under faketime; sleeps on nothing",
 }
 

@@ -145,10 +145,10 @@ def test_the_heartbeat_renews_while_a_slack_call_hangs(
     """The renewal runs on a thread of its own: a DM that takes longer than the lease period
     to post (clock moved on meanwhile) is not taken over, and goes once."""
     one, two = pair
-    one.leases.period = timedelta(seconds=2)  # renewals every 0.5 s: a post outlasts two
-    two.leases.period = timedelta(seconds=2)
+    one.leases.period = timedelta(seconds=1)  # renewals every 0.25 s: a post outlasts six
+    two.leases.period = timedelta(seconds=1)
     one.leases.start()
-    team_standin.delay("chat.postMessage", 3.0)
+    team_standin.delay("chat.postMessage", 1.5)
     sender = threading.Thread(target=survey_dms.dispatch_due_deliveries, args=(one, clock()))
     sender.start()
     team_standin.wait_for_calls("chat.postMessage", 1, timeout=10)
