@@ -72,7 +72,10 @@ def send_deal_digests(services: Services, now: datetime) -> int:
             "due": _ids_text(due_ids),
         }
         if not leases.holds():
-            break  # the claim stays under this instance's lease, handed back as it stops
+            if not leases.stopping.is_set():  # the lease could not be renewed: not sent
+                with services.db.transaction() as session:
+                    store.release_owner_nudge(session, owner_id, today)
+            break  # stopping: the claim is handed back with the lease, taken over at once
         try:
             services.client.chat_postMessage(
                 channel=owner_id,

@@ -239,9 +239,12 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
             return sent
         for index, delivery in enumerate(batch):
             if not leases.holds():
-                # The rest stay claimed under this instance's lease, handed back as it stops.
-                with services.db.transaction() as session:
-                    store.finish_deliveries(session, outcomes)
+                if leases.stopping.is_set():
+                    # The rest stay claimed, handed back with the lease as the instance stops:
+                    # another instance takes them over at once.
+                    _settle(services, outcomes, [])
+                else:  # the lease could not be renewed: unsent, so simply back to pending
+                    _settle(services, outcomes, [d.id for d in batch[index:]])
                 return sent
             run = runs[delivery.run_id]
             key = (run.id, delivery.language)
