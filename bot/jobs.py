@@ -119,6 +119,8 @@ def take_over_lapsed(services: Services, now: datetime) -> int:
     settled from Slack's DM history, and finished. Every instance runs it every few seconds;
     returns how many DMs and summaries it sent or finished."""
     done = survey_jobs.take_over_survey_dms(services, now)
+    done += survey_jobs.take_over_reminders(services, now)
+    done += survey_jobs.take_over_close_notices(services, now)
     done += deal_digests.take_over_digests(services, now)
     done += oneonone_dms.complete_lapsed_notices(services, now)
     done += finish_interrupted_summaries(services, now)

@@ -585,3 +585,4 @@ def mark_owner_nudged(session: Session, owner_id: str, local_date: date, at: dat
     nudge = session.get(OwnerNudge, (owner_id, local_date))
     if nudge is not None:
         nudge.sent_at = at
+        nudge.claimed_by = None  # the claim is over

@@ -644,7 +644,10 @@ _FINISH = (
     update(SurveyDelivery)
     .where(SurveyDelivery.id == bindparam("b_id"))
     .values(
-        state=bindparam("b_state"), channel_id=bindparam("b_channel"), message_ts=bindparam("b_ts")
+        state=bindparam("b_state"),
+        channel_id=bindparam("b_channel"),
+        message_ts=bindparam("b_ts"),
+        claimed_by=None,  # the claim is over: which instance sent it is nobody's business
     )
 )
 
@@ -693,7 +696,7 @@ def finish_delivery(
     session.execute(
         update(SurveyDelivery)
         .where(SurveyDelivery.id == delivery_id)
-        .values(state=state, channel_id=channel_id, message_ts=ts)
+        .values(state=state, channel_id=channel_id, message_ts=ts, claimed_by=None)
     )
 
 
