@@ -188,3 +188,58 @@ def test_a_steady_clock_ticks_from_its_instant() -> None:
     assert clock() > at
     with pytest.raises(ValueError, match="aware"):
         SteadyClock(datetime(2027, 3, 28), reference=0.0)
+
+
+def sent_run(services: Services, clock: FrozenClock) -> store.RunRecord:
+    assert survey_dms.dispatch_due_deliveries(services, clock()) == TEAM
+    run = services.surveys.get_run(1)
+    assert run is not None
+    return run
+
+
+def test_a_reminder_pass_cut_short_is_finished_once(
+    pair: tuple[Services, Services], team_standin: SlackStandIn, clock: FrozenClock
+) -> None:
+    one, two = pair
+    run = sent_run(one, clock)
+    clock.now = run.closes_at - timedelta(minutes=1)  # everyone's reminder moment has come
+    # One's pass: claimed, everyone marked handled, three reminders out, and then it dies.
+    assert survey_dms._claim_pass(one, f"{survey_dms.REMINDERS_KEY}{run.id}", clock())
+    with one.db.transaction() as session:
+        waiting = store.sent_deliveries(session, run.id, flag="reminder_handled")
+        store.flag_deliveries(session, [d.id for d in waiting], "reminder_handled")
+    assert survey_dms._send_reminders(one, run, waiting[:3]) == 3
+    assert survey_dms.send_due_reminders(two, clock()) == 0  # within its lease: left alone
+    clock.advance(one.leases.period + timedelta(seconds=1))
+    assert take_over_lapsed(two, clock()) == TEAM - 3
+    reminded = Counter(
+        m.recipient
+        for m in team_standin.messages
+        if (m.metadata or {}).get("event_type") == survey_dms.REMINDER_EVENT
+    )
+    assert len(reminded) == TEAM and set(reminded.values()) == {1}
+    assert take_over_lapsed(two, clock()) == 0
+
+
+def test_close_notices_cut_short_are_all_made(
+    pair: tuple[Services, Services], team_standin: SlackStandIn, clock: FrozenClock
+) -> None:
+    one, two = pair
+    run = sent_run(one, clock)
+    clock.now = run.closes_at
+    assert one.surveys.close_due_runs(clock()) == 1
+    with one.db.transaction() as session:
+        run = store.get_run(session, run.id) or run
+    # One's pass: claimed, everyone marked handled, three DMs updated, and then it dies.
+    assert survey_dms._claim_pass(one, f"{survey_dms.CLOSE_NOTICES_KEY}{run.id}", clock())
+    with one.db.transaction() as session:
+        pending = store.sent_deliveries(session, run.id, flag="close_handled")
+        store.flag_deliveries(session, [d.id for d in pending], "close_handled")
+    assert survey_dms._update_closed(one, run, pending[:3]) == 3
+    assert survey_dms.send_close_notices(two) == 0  # within its lease: left alone
+    clock.advance(one.leases.period + timedelta(seconds=1))
+    take_over_lapsed(two, clock())
+    updated = {call.params["ts"] for call in team_standin.calls_to("chat.update")}
+    assert len(updated) == TEAM  # every DM now says the survey is closed
+    with one.db.transaction() as session:
+        assert store.runs_with_pending_close_notices(session) == []
