@@ -20,12 +20,14 @@ from bot.clock import SteadyClock
 from bot.config import load_settings
 from bot.delivery.deal_digests import send_deal_digests
 from bot.delivery.oneonone_dms import send_oneonone_reminders
-from bot.delivery.survey_dms import dispatch_due_deliveries
+from bot.delivery.survey_dms import close_due_runs, dispatch_due_deliveries, send_due_reminders
 from bot.jobs import JobBody, record_weekly_summary
 from bot.services import Services
 
 JOBS: dict[str, JobBody] = {
     "survey": dispatch_due_deliveries,
+    "reminders": send_due_reminders,
+    "close": close_due_runs,
     "digests": send_deal_digests,
     "oneonone": send_oneonone_reminders,
     "summary": record_weekly_summary,

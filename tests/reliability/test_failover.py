@@ -267,6 +267,54 @@ def test_survey_fan_out_killed_is_finished_by_the_survivor(
     assert each_once(survey_dms_of(pg_team.standin), people)
 
 
+def sent_survey(bot: BotHarness) -> list[str]:
+    """A run of TEAM DMs, all sent; returns who got them."""
+    people = open_survey(bot, TEAM)
+    assert survey_dms.dispatch_due_deliveries(bot.services, bot.clock()) == TEAM
+    return people
+
+
+def reminders_of(standin: SlackStandIn) -> list[SimMessage]:
+    return posted(standin, survey_dms.REMINDER_EVENT)
+
+
+def updated_dms(standin: SlackStandIn) -> set[str]:
+    return {str(call.params.get("ts")) for call in standin.calls_to("chat.update")}
+
+
+@pytest.mark.postgres
+def test_survey_reminders_killed_are_finished_by_the_survivor(
+    pg_team: BotHarness, instances: list[Instance]
+) -> None:
+    people = sent_survey(pg_team)
+    run = pg_team.services.surveys.get_run(1)
+    assert run is not None
+    pg_team.standin.delay("chat.postMessage", 0.1)
+    fail_over(
+        instances, pg_team, "reminders", run.closes_at - timedelta(minutes=1),
+        halfway=lambda: len(reminders_of(pg_team.standin)) >= 45,
+        done=lambda: len({m.recipient for m in reminders_of(pg_team.standin)}) == TEAM,
+        kind="survey reminders (150 DMs)",
+    )  # fmt: skip
+    assert each_once(reminders_of(pg_team.standin), people)
+
+
+@pytest.mark.postgres
+def test_close_notices_killed_are_finished_by_the_survivor(
+    pg_team: BotHarness, instances: list[Instance]
+) -> None:
+    sent_survey(pg_team)
+    run = pg_team.services.surveys.get_run(1)
+    assert run is not None
+    pg_team.standin.delay("chat.update", 0.1)
+    fail_over(
+        instances, pg_team, "close", run.closes_at + timedelta(seconds=1),
+        halfway=lambda: len(updated_dms(pg_team.standin)) >= 45,
+        done=lambda: len(updated_dms(pg_team.standin)) == TEAM,
+        kind="survey close notices (150 DM updates)",
+    )  # fmt: skip
+
+
 @pytest.mark.postgres
 def test_deal_digests_killed_are_finished_by_the_survivor(
     pg_demo: BotHarness, instances: list[Instance]
