@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -19,6 +20,8 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
+from bot.jobs import take_over_lapsed
+from bot.leases import Leases
 from bot.metrics import ObservedApp
 from bot.oneonones.service import OneOnOneService
 from bot.services import Services
@@ -62,8 +65,15 @@ def build_services(
         ),
         oneonones=OneOnOneService(database, directory, clock=clock),
         background=Background(),
+        leases=Leases(database, clock=clock, period=timedelta(seconds=settings.lease_seconds)),
         clock=clock,
     )
+
+
+def start_leases(services: Services) -> None:
+    """Renew this instance's leases on its work, and take over the work of any instance that
+    stopped renewing (bot.leases): every long-running instance does, leading or not."""
+    services.leases.start(lambda: take_over_lapsed(services, services.clock()))
 
 
 def survey_policy(settings: Settings) -> SurveyPolicy:

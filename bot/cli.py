@@ -19,7 +19,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__, metrics
-from bot.app import SchemaUpgradeFailed, build_services, freeze_startup_objects, start
+from bot.app import (
+    SchemaUpgradeFailed,
+    build_services,
+    freeze_startup_objects,
+    start,
+    start_leases,
+)
 from bot.backup import (
     BackupError,
     backup_sqlite,
@@ -126,6 +132,24 @@ def _sync_directory_in_background(services: Services) -> None:
     threading.Thread(target=sync, name="directory-sync", daemon=True).start()
 
 
+def _stop(
+    services: Services,
+    leader: SchedulerLeader,
+    close: Callable[[], object],
+    stop_metrics: Callable[[], object],
+) -> None:
+    """A graceful stop: work loops stop after their Slack call, the scheduler waits for its
+    jobs, and then the claims still held are handed back at once (bot.leases)."""
+    log.info("stopping")
+    services.leases.begin_stop()
+    leader.stop()
+    stop_metrics()
+    close()
+    services.background.shutdown()
+    services.leases.stop()
+    services.db.dispose()
+
+
 def _exit_on_sigterm() -> None:
     # A container or systemd stops us with SIGTERM: leave through the same `finally` as Ctrl-C,
     # so the scheduler stops and its lock is given up at once instead of when the session dies.
@@ -175,6 +199,7 @@ def serve(port: int | None, host: str | None) -> None:
     stop_metrics = _watch_metrics(services, leader)
     _exit_on_sigterm()
     try:
+        start_leases(services)
         leader.start()
         freeze_startup_objects()
         log.info(
@@ -185,12 +210,7 @@ def serve(port: int | None, host: str | None) -> None:
         )
         server.run()  # returns on Ctrl-C or SIGTERM
     finally:
-        log.info("stopping")
-        leader.stop()
-        stop_metrics()
-        server.close()
-        services.background.shutdown()
-        services.db.dispose()
+        _stop(services, leader, server.close, stop_metrics)
 
 
 @main.command()
@@ -208,6 +228,7 @@ def run(ctx: click.Context) -> None:
     stop_metrics = _watch_metrics(services, leader)
     _exit_on_sigterm()
     try:
+        start_leases(services)
         leader.start()
         freeze_startup_objects()
         log.info("pulsebot %s connected through Socket Mode", __version__)
@@ -215,12 +236,7 @@ def run(ctx: click.Context) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        log.info("stopping")
-        leader.stop()
-        stop_metrics()
-        handler.close()  # type: ignore[no-untyped-call]
-        services.background.shutdown()
-        services.db.dispose()
+        _stop(services, leader, handler.close, stop_metrics)
 
 
 @main.command()

@@ -6,6 +6,7 @@ themselves, so nothing they check depends on the day they happen to run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -42,3 +43,24 @@ class FrozenClock:
 
     def __repr__(self) -> str:
         return f"FrozenClock({self._now.isoformat()})"
+
+
+class SteadyClock:
+    """A clock that ticks at the real pace from a chosen instant.
+
+    `reference` is a reading of `time.monotonic()`, the machine's steady clock that every
+    process on it shares: processes given the same instant and reference agree on "now" (a
+    test's bots, started as real processes at a pinned date, renewing and judging leases).
+    """
+
+    def __init__(self, at: datetime, reference: float) -> None:
+        if at.tzinfo is None:
+            raise ValueError("a clock keeps aware datetimes only")
+        self._at = at.astimezone(UTC)
+        self._reference = reference
+
+    def __call__(self) -> datetime:
+        return self._at + timedelta(seconds=time.monotonic() - self._reference)
+
+    def __repr__(self) -> str:
+        return f"SteadyClock({self._at.isoformat()} at {self._reference:.3f})"

@@ -100,6 +100,8 @@ class Settings(DatabaseSettings):
     reminder_hours: int = Field(
         default=24, ge=1, le=720, validation_alias="PULSEBOT_REMINDER_HOURS"
     )
+    # How long an instance may go unseen before another takes over the work it claimed.
+    lease_seconds: int = Field(default=20, ge=2, le=600, validation_alias="PULSEBOT_LEASE_SECONDS")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PULSEBOT_PORT")
     # This machine only: Slack calls https://, so a TLS proxy in front is what the world sees.
     host: str = Field(default="127.0.0.1", min_length=1, validation_alias="PULSEBOT_HOST")

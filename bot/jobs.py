@@ -24,8 +24,8 @@ from storage.scheduling import (
     IN_PROGRESS,
     claim_effect,
     effect_done,
-    effects_in_progress_since,
     finish_effect,
+    lapsed_effects_in_progress,
     release_effect,
     take_over_effect,
 )
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 # Slack retries a delivery within minutes; keys keep only their day (see bot.replays), so two
 # days of them keep every key at least a day, which covers every retry with room to spare.
 HANDLED_REQUEST_RETENTION = timedelta(days=2)
-# A summary takes seconds to make and post; one in progress for longer lost its poster.
-SUMMARY_STALE = timedelta(minutes=10)
 
 # A job body does the work at `now` and returns how many effects it had (0 when a twin already
 # did them). Bodies take the Services as an argument, so tests call them with a chosen `now`.
@@ -121,6 +119,20 @@ def prune_expired_data() -> int:
 # Bodies.
 
 
+def take_over_lapsed(services: Services, now: datetime) -> int:
+    """Every kind of work whose instance stopped renewing its lease (bot.leases): taken over,
+    settled from Slack's DM history, and finished. Every instance runs it every few seconds;
+    returns how many DMs and summaries it sent or finished."""
+    done = survey_jobs.take_over_survey_dms(services, now)
+    done += survey_jobs.take_over_reminders(services, now)
+    done += survey_jobs.take_over_close_notices(services, now)
+    done += deal_digests.take_over_digests(services, now)
+    done += oneonone_dms.complete_lapsed_notices(services, now)
+    done += finish_interrupted_summaries(services, now)
+    services.leases.forget_the_long_gone(now)
+    return done
+
+
 def prune_old_request_keys(services: Services, now: datetime) -> int:
     """Forget handled-request keys older than any Slack retry; running twice removes nothing new."""
     with services.db.transaction() as session:
@@ -151,17 +163,20 @@ def summary_key(now: datetime, zone: ZoneInfo) -> str:
 def record_weekly_summary(services: Services, now: datetime) -> int:
     """Post this week's summary once, however often the job fires.
 
-    The week's key is claimed in progress (and committed) before posting, and recorded done
-    after. If posting fails, the claim is released so a later firing retries. If the process
-    dies in between, finish_interrupted_summaries completes it: each message carries the
-    week's key, so a destination that got it before the crash does not get it twice.
+    The week's key is claimed in progress (and committed, under this instance's lease:
+    bot.leases) before posting, and recorded done after. If posting fails, the claim is
+    released so a later firing retries. If the process dies in between, its lease lapses and
+    finish_interrupted_summaries completes it: each message carries the week's key, so a
+    destination that got it before the crash does not get it twice.
     """
     zone = services.settings.zone
     key = summary_key(now, zone)
     destinations = summary_destinations(services)
+    leases = services.leases
     with services.db.transaction() as session:
+        leases.claiming(session, now)
         done = effect_done(session, key)
-        first = not done and claim_effect(session, key + IN_PROGRESS, now)
+        first = not done and claim_effect(session, key + IN_PROGRESS, now, instance=leases.instance)
     if done:
         log.info("weekly summary %s was already done; nothing to do", key)
         return 0
@@ -192,18 +207,21 @@ def record_weekly_summary(services: Services, now: datetime) -> int:
 
 
 def finish_interrupted_summaries(services: Services, now: datetime) -> int:
-    """Complete a summary whose poster died after claiming it: posted where it is missing.
+    """Complete a summary whose poster died after claiming it (its lease lapsed): posted
+    where it is missing.
 
     Each destination's recent messages are searched for the week's key first; where Slack
     cannot say, nothing is posted (a duplicate is worse than a gap `/pulse summary` fills).
     """
     zone = services.settings.zone
+    leases = services.leases
     with services.db.transaction() as session:
-        interrupted = effects_in_progress_since(session, "summary:", now - SUMMARY_STALE)
+        interrupted = lapsed_effects_in_progress(session, "summary:", leases.cutoff(now))
     finished = 0
-    for key, claimed_at in interrupted:
+    for key, claimed_at, owner in interrupted:
         with services.db.transaction() as session:
-            if not take_over_effect(session, key, claimed_at, now):
+            leases.claiming(session, now)
+            if not take_over_effect(session, key, owner, leases.instance, now):
                 continue  # another instance took it
         destinations = summary_destinations(services)
         missing = [d for d in destinations if already_posted(services, d, key) is False]

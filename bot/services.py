@@ -11,6 +11,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.deals.service import DealService
 from bot.directory import Directory
+from bot.leases import Leases
 from bot.oneonones.service import OneOnOneService
 from bot.surveys.service import SurveyService
 from storage.db import Database
@@ -26,5 +27,7 @@ class Services:
     surveys: SurveyService
     oneonones: OneOnOneService
     background: Background
+    # This instance's leases on the work it claims (bot.leases).
+    leases: Leases
     # Every "now" the listeners and jobs use; tests and the demo give a FrozenClock.
     clock: Clock = system_clock

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.base import Base, UTCDateTime, upsert_statement
+from storage.leases import lapsed, take_over
 
 MAX_NAME = 100
 MAX_TEXT = 2000
@@ -94,6 +95,8 @@ class OwnerNudge(Base):
     local_date: Mapped[date] = mapped_column(Date, primary_key=True)
     # Claimed but never marked sent for long: its sender died; the DM history tells if it went.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The instance whose lease covers the claim (storage.leases); None: claimed before leases.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -142,6 +145,7 @@ class OwnerNudgeRecord:
     owner_id: str
     local_date: date
     claimed_at: datetime | None
+    claimed_by: str | None
     sent_at: datetime | None
 
 
@@ -520,26 +524,61 @@ def all_events(
     return [(deals[event.deal_id], event) for event in events if event.deal_id in deals]
 
 
-def claim_owner_nudge(session: Session, owner_id: str, local_date: date, now: datetime) -> bool:
-    """Reserve today's digest for an owner; False when it was already taken."""
+def claim_owner_nudge(
+    session: Session, owner_id: str, local_date: date, now: datetime, *, instance: str
+) -> bool:
+    """Reserve today's digest for an owner, under `instance`'s lease; False when it was
+    already taken."""
     statement = (
         upsert_statement(session, OwnerNudge)
-        .values(owner_id=owner_id, local_date=local_date, claimed_at=now)
+        .values(owner_id=owner_id, local_date=local_date, claimed_at=now, claimed_by=instance)
         .on_conflict_do_nothing(index_elements=["owner_id", "local_date"])
         .returning(OwnerNudge.owner_id)
     )
     return session.execute(statement).first() is not None
 
 
-def interrupted_owner_nudges(session: Session, claimed_before: datetime) -> list[OwnerNudgeRecord]:
-    """Digests claimed before `claimed_before` and never marked sent."""
+def lapsed_owner_nudges(session: Session, cutoff: datetime) -> list[OwnerNudgeRecord]:
+    """Digests claimed under a lease that has lapsed (storage.leases) and never marked sent."""
     rows = session.execute(
         _NUDGE.where(
             NUDGES.c.sent_at.is_(None),
-            or_(NUDGES.c.claimed_at.is_(None), NUDGES.c.claimed_at < claimed_before),
+            or_(
+                NUDGES.c.claimed_at.is_(None),
+                lapsed(OwnerNudge.claimed_by, OwnerNudge.claimed_at, cutoff),
+            ),
         )
     )
     return [OwnerNudgeRecord(*row) for row in rows]
+
+
+def take_over_owner_nudge(
+    session: Session, nudge: OwnerNudgeRecord, instance: str, now: datetime
+) -> bool:
+    """Make a lapsed digest claim `instance`'s own; False when another instance won."""
+    return take_over(
+        session,
+        OwnerNudge,
+        and_(
+            OwnerNudge.owner_id == nudge.owner_id,
+            OwnerNudge.local_date == nudge.local_date,
+            OwnerNudge.sent_at.is_(None),
+        ),
+        owner=OwnerNudge.claimed_by,
+        previous_owner=nudge.claimed_by,
+        instance=instance,
+        claimed_at=OwnerNudge.claimed_at,
+        now=now,
+    )
+
+
+def hand_back_owner_nudge(session: Session, owner_id: str, local_date: date) -> None:
+    """Leave a claim without an owner: any instance takes it over one lease period later."""
+    session.execute(
+        update(OwnerNudge)
+        .where(OwnerNudge.owner_id == owner_id, OwnerNudge.local_date == local_date)
+        .values(claimed_by=None)
+    )
 
 
 def release_owner_nudge(session: Session, owner_id: str, local_date: date) -> None:
@@ -562,3 +601,4 @@ def mark_owner_nudged(session: Session, owner_id: str, local_date: date, at: dat
     nudge = session.get(OwnerNudge, (owner_id, local_date))
     if nudge is not None:
         nudge.sent_at = at
+        nudge.claimed_by = None  # the claim is over

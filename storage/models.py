@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.base import Base
 from storage.deals import Deal, DealEvent, OwnerNudge
 from storage.directory import DirectoryUser
+from storage.leases import Instance
 from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
 from storage.releases import SurveyRelease, SurveyResult
 from storage.requests import HandledRequest
@@ -25,6 +26,7 @@ __all__ = [
     "DealEvent",
     "DirectoryUser",
     "HandledRequest",
+    "Instance",
     "OneOnOneNote",
     "OneOnOneOccurrence",
     "OneOnOneSeries",

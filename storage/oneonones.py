@@ -26,6 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Update
 
 from storage.base import Base, UTCDateTime, upsert_statement
+from storage.leases import lapsed
 
 MAX_TOPIC = 500
 MAX_NOTE = 3000
@@ -85,6 +86,10 @@ class OneOnOneOccurrence(Base):
     day_before_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hour_before_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     after_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The instance whose lease covers each claim (storage.leases); None: claimed before leases.
+    day_before_by: Mapped[str | None] = mapped_column(String(32))
+    hour_before_by: Mapped[str | None] = mapped_column(String(32))
+    after_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class OneOnOneTopic(Base):
@@ -385,14 +390,24 @@ def due_for(
     return [_occurrence(row) for row in rows]
 
 
-def claim_notice(session: Session, occurrence_id: int, notice: Notice, now: datetime) -> bool:
-    """Mark a notice as sent before sending it; False when another tick claimed it first."""
+_OWNERS: dict[Notice, InstrumentedAttribute[str | None]] = {
+    "day_before": OneOnOneOccurrence.day_before_by,
+    "hour_before": OneOnOneOccurrence.hour_before_by,
+    "after": OneOnOneOccurrence.after_by,
+}
+
+
+def claim_notice(
+    session: Session, occurrence_id: int, notice: Notice, now: datetime, *, instance: str
+) -> bool:
+    """Mark a notice as sent before sending it, under `instance`'s lease; False when another
+    tick claimed it first."""
     marker = _MARKERS[notice]
     claimed = _changed(
         session,
         update(OneOnOneOccurrence)
         .where(OneOnOneOccurrence.id == occurrence_id, marker.is_(None))
-        .values({marker.key: now}),
+        .values({marker.key: now, _OWNERS[notice].key: instance}),
     )
     return bool(claimed)
 
@@ -412,19 +427,57 @@ def finish_notice(session: Session, occurrence_id: int, notice: Notice, now: dat
     )
 
 
-def interrupted_notices(
-    session: Session, *, claimed_after: datetime, claimed_before: datetime
-) -> list[tuple[OccurrenceRecord, Notice]]:
-    """Notices claimed in (claimed_after, claimed_before) and never finished."""
-    found: list[tuple[OccurrenceRecord, Notice]] = []
+def hand_back_notice(session: Session, occurrence_id: int, notice: Notice) -> None:
+    """Leave a claim to be completed after one lease period by whichever instance takes it."""
+    session.execute(
+        update(OneOnOneOccurrence)
+        .where(OneOnOneOccurrence.id == occurrence_id)
+        .values({_OWNERS[notice].key: None})
+    )
+
+
+def lapsed_notices(
+    session: Session, *, claimed_after: datetime, cutoff: datetime
+) -> list[tuple[OccurrenceRecord, Notice, str | None]]:
+    """Notices claimed after `claimed_after` under a lease that has lapsed at `cutoff`
+    (storage.leases) and never finished, with their owner."""
+    found: list[tuple[OccurrenceRecord, Notice, str | None]] = []
     for notice, marker in _MARKERS.items():
-        rows = session.scalars(
-            select(OneOnOneOccurrence).where(
-                marker > claimed_after, marker < claimed_before, _DONE[notice].is_(None)
+        owner = _OWNERS[notice]
+        rows = session.execute(
+            select(OneOnOneOccurrence, owner).where(
+                marker > claimed_after, _DONE[notice].is_(None), lapsed(owner, marker, cutoff)
             )
         )
-        found.extend((_occurrence(row), notice) for row in rows)
+        found.extend((_occurrence(row), notice, by) for row, by in rows)
     return found
+
+
+def take_over_notice(
+    session: Session,
+    occurrence_id: int,
+    notice: Notice,
+    *,
+    previous_owner: str | None,
+    instance: str,
+    now: datetime,
+) -> bool:
+    """Make a lapsed notice claim `instance`'s own; False when another instance won. The claim
+    keeps its time (it says when the notice was first due to go), only its owner changes."""
+    owner = _OWNERS[notice]
+    same_owner = owner.is_(None) if previous_owner is None else owner == previous_owner
+    return bool(
+        _changed(
+            session,
+            update(OneOnOneOccurrence)
+            .where(
+                OneOnOneOccurrence.id == occurrence_id,
+                _DONE[notice].is_(None),
+                same_owner,
+            )
+            .values({owner.key: instance}),
+        )
+    )
 
 
 def week_counts(session: Session, start: datetime, end: datetime, now: datetime) -> tuple[int, int]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, delete, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.base import Base, UTCDateTime, upsert_statement
+from storage.leases import lapsed, take_over
 
 
 class ScheduledEffect(Base):
@@ -18,14 +18,16 @@ class ScheduledEffect(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     done_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # For an effect in progress: the instance whose lease covers it (storage.leases).
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
 
 
-def claim_effect(session: Session, key: str, now: datetime) -> bool:
-    """Record `key` as done at `now`; False when it was recorded before (the effect was
-    already done)."""
+def claim_effect(session: Session, key: str, now: datetime, *, instance: str | None = None) -> bool:
+    """Record `key` as done at `now` (an in-progress key: claimed under `instance`'s lease);
+    False when it was recorded before (the effect was already done)."""
     statement = (
         upsert_statement(session, ScheduledEffect)
-        .values(key=key, done_at=now)
+        .values(key=key, done_at=now, claimed_by=instance)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(ScheduledEffect.key)
     )
@@ -52,29 +54,35 @@ def forget_effects(session: Session, prefix: str) -> None:
 IN_PROGRESS = ":in-progress"
 
 
-def effects_in_progress_since(
-    session: Session, prefix: str, before: datetime
-) -> list[tuple[str, datetime]]:
-    """(effect key, claimed at) of effects started before `before` and not finished since."""
+def lapsed_effects_in_progress(
+    session: Session, prefix: str, cutoff: datetime
+) -> list[tuple[str, datetime, str | None]]:
+    """(effect key, claimed at, owner) of effects in progress under a lease that has lapsed at
+    `cutoff` (storage.leases)."""
     rows = session.execute(
-        select(ScheduledEffect.key, ScheduledEffect.done_at).where(
+        select(ScheduledEffect.key, ScheduledEffect.done_at, ScheduledEffect.claimed_by).where(
             ScheduledEffect.key.startswith(prefix, autoescape=True),
             ScheduledEffect.key.endswith(IN_PROGRESS, autoescape=True),
-            ScheduledEffect.done_at < before,
+            lapsed(ScheduledEffect.claimed_by, ScheduledEffect.done_at, cutoff),
         )
     )
-    return [(key.removesuffix(IN_PROGRESS), claimed_at) for key, claimed_at in rows]
+    return [(key.removesuffix(IN_PROGRESS), at, by) for key, at, by in rows]
 
 
-def take_over_effect(session: Session, key: str, claimed_at: datetime, now: datetime) -> bool:
+def take_over_effect(
+    session: Session, key: str, previous_owner: str | None, instance: str, now: datetime
+) -> bool:
     """Make an interrupted effect ours (compare and set: only one instance wins it)."""
-    result = session.execute(
-        update(ScheduledEffect)
-        .where(ScheduledEffect.key == key + IN_PROGRESS, ScheduledEffect.done_at == claimed_at)
-        .values(done_at=now)
+    return take_over(
+        session,
+        ScheduledEffect,
+        ScheduledEffect.key == key + IN_PROGRESS,
+        owner=ScheduledEffect.claimed_by,
+        previous_owner=previous_owner,
+        instance=instance,
+        claimed_at=ScheduledEffect.done_at,
+        now=now,
     )
-    assert isinstance(result, CursorResult)
-    return result.rowcount == 1
 
 
 def finish_effect(session: Session, key: str, now: datetime) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     bindparam,
     cast,
     delete,
@@ -31,6 +32,7 @@ from sqlalchemy.sql.expression import Executable
 
 from storage.base import Base, UTCDateTime, upsert_statement
 from storage.db import Database
+from storage.leases import lapsed, take_over
 from storage.scheduling import forget_effects
 
 # Delivery states: pending → sending (claimed, Slack call in flight) → sent | failed.
@@ -113,6 +115,8 @@ class SurveyDelivery(Base):
     send_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     state: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The instance whose lease covers the claim (storage.leases); None: claimed before leases.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     # Set for everyone when their reminder moment, and then the close, has been dealt with —
@@ -581,9 +585,10 @@ def invitee_count(session: Session, run_id: int) -> int:
 
 
 def claim_deliveries(
-    session: Session, now: datetime, limit: int, run_id: int | None = None
+    session: Session, now: datetime, limit: int, run_id: int | None = None, *, instance: str
 ) -> list[DeliveryRecord]:
-    """Mark up to `limit` due pending deliveries as sending and return them.
+    """Mark up to `limit` due pending deliveries as sending, under `instance`'s lease, and
+    return them.
 
     On PostgreSQL, FOR UPDATE SKIP LOCKED lets several instances claim side by side; on
     SQLite the transaction already holds the write lock (BEGIN IMMEDIATE). Core statements:
@@ -618,7 +623,7 @@ def claim_deliveries(
     connection.execute(
         update(SurveyDelivery)
         .where(SurveyDelivery.id.in_([row.id for row in rows]))
-        .values(state=SENDING, claimed_at=now)
+        .values(state=SENDING, claimed_at=now, claimed_by=instance)
     )
     return [
         DeliveryRecord(
@@ -639,7 +644,10 @@ _FINISH = (
     update(SurveyDelivery)
     .where(SurveyDelivery.id == bindparam("b_id"))
     .values(
-        state=bindparam("b_state"), channel_id=bindparam("b_channel"), message_ts=bindparam("b_ts")
+        state=bindparam("b_state"),
+        channel_id=bindparam("b_channel"),
+        message_ts=bindparam("b_ts"),
+        claimed_by=None,  # the claim is over: which instance sent it is nobody's business
     )
 )
 
@@ -655,14 +663,31 @@ def finish_deliveries(
         )
 
 
-def stale_sending(session: Session, older_than: datetime) -> list[DeliveryRecord]:
-    """Deliveries claimed by a sender that never reported back (it crashed)."""
+def lapsed_sending(session: Session, cutoff: datetime) -> list[tuple[DeliveryRecord, str | None]]:
+    """Deliveries claimed under a lease that has lapsed (storage.leases), with their owner."""
     rows = session.scalars(
         select(SurveyDelivery).where(
-            SurveyDelivery.state == SENDING, SurveyDelivery.claimed_at < older_than
+            SurveyDelivery.state == SENDING,
+            lapsed(SurveyDelivery.claimed_by, SurveyDelivery.claimed_at, cutoff),
         )
     )
-    return [_delivery(row) for row in rows]
+    return [(_delivery(row), row.claimed_by) for row in rows]
+
+
+def take_over_delivery(
+    session: Session, delivery_id: int, previous_owner: str | None, instance: str, now: datetime
+) -> bool:
+    """Make a lapsed claim on a delivery `instance`'s own; False when another instance won."""
+    return take_over(
+        session,
+        SurveyDelivery,
+        and_(SurveyDelivery.id == delivery_id, SurveyDelivery.state == SENDING),
+        owner=SurveyDelivery.claimed_by,
+        previous_owner=previous_owner,
+        instance=instance,
+        claimed_at=SurveyDelivery.claimed_at,
+        now=now,
+    )
 
 
 def finish_delivery(
@@ -671,13 +696,22 @@ def finish_delivery(
     session.execute(
         update(SurveyDelivery)
         .where(SurveyDelivery.id == delivery_id)
-        .values(state=state, channel_id=channel_id, message_ts=ts)
+        .values(state=state, channel_id=channel_id, message_ts=ts, claimed_by=None)
     )
 
 
 def release_delivery(session: Session, delivery_id: int) -> None:
     session.execute(
-        update(SurveyDelivery).where(SurveyDelivery.id == delivery_id).values(state=PENDING)
+        update(SurveyDelivery)
+        .where(SurveyDelivery.id == delivery_id)
+        .values(state=PENDING, claimed_by=None)
+    )
+
+
+def hand_back_delivery(session: Session, delivery_id: int) -> None:
+    """Leave a claim without an owner: any instance takes it over one lease period later."""
+    session.execute(
+        update(SurveyDelivery).where(SurveyDelivery.id == delivery_id).values(claimed_by=None)
     )
 
 

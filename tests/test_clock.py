@@ -59,6 +59,7 @@ SLEEP_ALLOWED = {
     "tests/reliability/test_crashes.py": "lets a real process get half-way before killing it",
     "tests/test_socket_mode.py": "gives a real `pulsebot run` time to do twice what it must not",
     "tests/reliability/test_socket_mode_reliability.py": "as tests/test_socket_mode.py",
+    "tests/reliability/test_failover.py": "lets a real process get half-way, and a lease lapse",
     "tests/faketime_site/sitecustomize.py": "replaces time.sleep under faketime; sleeps on nothing",
 }
 

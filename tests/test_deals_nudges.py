@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import update
 
@@ -11,6 +11,7 @@ from bot.deals.arguments import DealRefByName, NewDealArgs
 from bot.delivery.deal_digests import send_deal_digests
 from bot.views import deals as views
 from storage.deals import Deal, OwnerNudge, claim_owner_nudge
+from storage.leases import renew_instance
 from tests.harness import BotHarness, block_text
 
 LONDON_REP = Actor("U05OSMITH")  # Europe/London
@@ -87,11 +88,18 @@ def test_snooze_button_in_the_digest(bot: BotHarness) -> None:
 
 def test_a_digest_whose_sender_died_before_posting_goes_out_once(bot: BotHarness) -> None:
     make_history(bot)
-    with bot.services.db.transaction() as session:  # claimed, then the process died
-        assert claim_owner_nudge(session, "U05OSMITH", date(2026, 12, 1), at("2026-12-01T09:05"))
-    assert send_deal_digests(bot.services, at("2026-12-01T09:10")) == 0  # maybe still sending
+    claimed = at("2026-12-01T09:05")
+    lease = bot.services.leases.period
+    with bot.services.db.transaction() as session:  # claimed by another instance, which died
+        renew_instance(session, "crashed", claimed)
+        assert claim_owner_nudge(
+            session, "U05OSMITH", date(2026, 12, 1), claimed, instance="crashed"
+        )
+    # Within its lease the claim is left alone: that instance may still be sending.
+    assert send_deal_digests(bot.services, claimed + lease - timedelta(seconds=1)) == 0
     assert digests_to(bot, "U05OSMITH") == []
-    assert send_deal_digests(bot.services, at("2026-12-01T09:20")) == 1  # not in the DM: sent
+    # Its lease lapsed: taken over, and not in the DM, so sent.
+    assert send_deal_digests(bot.services, claimed + lease + timedelta(seconds=1)) == 1
     (digest,) = digests_to(bot, "U05OSMITH")
     assert "Stale Co" in digest
     assert send_deal_digests(bot.services, at("2026-12-01T09:35")) == 0

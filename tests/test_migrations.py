@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy import inspect, text
 
 from storage import surveys as store
 from storage.db import Database, WalCheckpointer
+from storage.deals import lapsed_owner_nudges
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import Base
 
@@ -302,4 +304,35 @@ def test_a_checkpoint_of_a_database_file_gone_is_a_miss_not_a_dead_thread(tmp_pa
     finally:
         (tmp_path / "moved").rename(folder)
         checkpointer.stop()
+        database.dispose()
+
+
+def test_0016_claims_from_before_leases_lapse_one_lease_period_after_they_were_made(
+    database_url: str,
+) -> None:
+    """A digest claimed before 0016 has no owner: it lapses one lease period after its claim
+    (not ten minutes), and 0016 goes down and up again cleanly."""
+    database = Database(database_url)
+    claimed = datetime(2026, 12, 1, 9, 5, tzinfo=UTC)
+    try:
+        upgrade(database.engine, "0015")
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO owner_nudges (owner_id, local_date, claimed_at)"
+                    " VALUES ('U1', '2026-12-01', '2026-12-01 09:05:00')"
+                )
+            )
+        upgrade(database.engine)
+        with database.transaction() as session:
+            assert lapsed_owner_nudges(session, claimed - timedelta(seconds=1)) == []
+            (nudge,) = lapsed_owner_nudges(session, claimed + timedelta(seconds=1))
+        assert (nudge.owner_id, nudge.claimed_by) == ("U1", None)
+
+        with database.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0015")
+        assert "instances" not in inspect(database.engine).get_table_names()
+        upgrade(database.engine)
+        assert current_revision(database.engine) == head_revision()
+    finally:
         database.dispose()

@@ -23,6 +23,7 @@ from bot.views.summary import summary_blocks
 from bot.weeks import week_containing
 from storage import oneonones as store
 from storage.db import Database
+from storage.leases import renew_instance
 from storage.oneonones import OneOnOneNote, OneOnOneOccurrence, OneOnOneSeries, OneOnOneTopic
 from tests.conftest import make_settings
 from tests.harness import BotHarness, block_text
@@ -1029,16 +1030,18 @@ def test_a_dm_whose_sender_died_after_the_claim_goes_out_once(bot: BotHarness) -
     schedule_amelia_oliver(bot)  # Thu 3 Dec 10:00 London
     bot.services.background.wait_idle()
     claimed = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
+    lease = bot.services.leases.period
     with bot.services.db.transaction() as session:  # the day-before DM, claimed; then a crash
         (occurrence,) = store.due_for(
             session, "day_before", status="scheduled", by_end=False,
             after=claimed, before=claimed + timedelta(days=1),
         )  # fmt: skip
-        assert store.claim_notice(session, occurrence.id, "day_before", claimed)
+        renew_instance(session, "crashed", claimed)
+        assert store.claim_notice(session, occurrence.id, "day_before", claimed, instance="crashed")
     before = {user: len(bot.dms(user)) for user in (AMELIA, OLIVER)}
-    assert tick(bot, claimed + timedelta(minutes=5)) == 0  # it may still be on its way
-    assert tick(bot, claimed + timedelta(minutes=11)) == 2  # not in either DM: sent now
-    assert tick(bot, claimed + timedelta(minutes=12)) == 0
+    assert tick(bot, claimed + lease - timedelta(seconds=1)) == 0  # it may still be on its way
+    assert tick(bot, claimed + lease + timedelta(seconds=1)) == 2  # lapsed, in neither DM: sent
+    assert tick(bot, claimed + lease + timedelta(seconds=2)) == 0
     for user in (AMELIA, OLIVER):
         assert len(bot.dms(user)) == before[user] + 1
         assert "is tomorrow" in dms(bot, user)[-1]
@@ -1052,6 +1055,8 @@ def test_a_dm_slack_refused_one_of_the_two_is_tried_again_for_that_one(bot: BotH
     bot.standin.fail_next("chat.postMessage", status=200, error="fatal_error")  # Amelia's
     assert tick(bot, now) == 1
     assert (len(bot.dms(AMELIA)), len(bot.dms(OLIVER))) == (before[AMELIA], before[OLIVER] + 1)
-    assert tick(bot, now + timedelta(minutes=11)) == 1  # Oliver's is in his DM: only Amelia's
-    assert tick(bot, now + timedelta(minutes=12)) == 0
+    lease = bot.services.leases.period
+    assert tick(bot, now + lease - timedelta(seconds=1)) == 0  # handed back: tried a lease later
+    assert tick(bot, now + lease + timedelta(seconds=1)) == 1  # Oliver's is in his DM: Amelia's
+    assert tick(bot, now + lease + timedelta(seconds=2)) == 0
     assert (len(bot.dms(AMELIA)), len(bot.dms(OLIVER))) == (before[AMELIA] + 1, before[OLIVER] + 1)

@@ -69,11 +69,13 @@ def test_killed_sender_resumes_without_a_second_dm(
     half = len(big_standin.calls_to("chat.postMessage"))
     assert TEAM // 3 <= half < TEAM, "the worker was not killed half-way"
 
-    # The restarted bot: a live claim is left alone, a stale one is settled from the DM.
+    # The restarted bot: a claim within its lease is left alone (its sender may be alive)...
     jobs.dispatch_due_deliveries(bot.services, now)
-    later = now + jobs.STALE_CLAIM + timedelta(minutes=1)
+    assert not big_standin.calls_to("conversations.history")
+    # ...and once the dead sender's lease has lapsed, it is settled from the DM.
+    later = now + bot.services.leases.period + timedelta(seconds=1)
     jobs.dispatch_due_deliveries(bot.services, later)
-    assert big_standin.calls_to("conversations.history"), "stale claims were not checked"
+    assert big_standin.calls_to("conversations.history"), "lapsed claims were not checked"
 
     recipients = Counter(
         m.recipient for m in big_standin.messages if m.recipient and not m.ephemeral

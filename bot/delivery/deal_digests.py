@@ -19,9 +19,6 @@ log = logging.getLogger(__name__)
 DIGEST_HOUR = 9
 # A deal already in a digest is left alone for this long, however stale it stays.
 RENAG_AFTER = timedelta(days=3)
-# A digest claimed this long ago and not marked sent: its sender died (a post with every
-# rate-limit retry takes far less).
-INTERRUPTED_AFTER = timedelta(minutes=10)
 DIGEST_EVENT = "pulsebot_deal_digest"  # message metadata: how a digest is found again
 
 
@@ -29,9 +26,11 @@ def send_deal_digests(services: Services, now: datetime) -> int:
     """DM each owner whose local time has reached 09:00 today, once a day; returns DMs sent.
 
     Safe to run as often as wanted: the (owner, local day) claim makes the DM go once. A
-    claim whose sender died first is settled from the owner's DM: sent, or claimed again.
+    claim whose sender died first (its lease lapsed: bot.leases) is settled from the owner's
+    DM: sent, or claimed again.
     """
     settle_interrupted_digests(services, now)
+    leases = services.leases
     pipeline = services.deals.pipeline
     stale_days = pipeline.stale_days
     with services.db.transaction() as session:
@@ -45,8 +44,11 @@ def send_deal_digests(services: Services, now: datetime) -> int:
         if local.hour < DIGEST_HOUR:
             continue
         today = local.date()
+        if not leases.holds():
+            break  # stopping: nothing more is claimed
         with services.db.transaction() as session:
-            if not store.claim_owner_nudge(session, owner_id, today, now):
+            leases.claiming(session, now)
+            if not store.claim_owner_nudge(session, owner_id, today, now, instance=leases.instance):
                 continue
             stale = [
                 deal
@@ -69,6 +71,11 @@ def send_deal_digests(services: Services, now: datetime) -> int:
             "stale": _ids_text(stale_ids),
             "due": _ids_text(due_ids),
         }
+        if not leases.holds():
+            if not leases.stopping.is_set():  # the lease could not be renewed: not sent
+                with services.db.transaction() as session:
+                    store.release_owner_nudge(session, owner_id, today)
+            break  # stopping: the claim is handed back with the lease, taken over at once
         try:
             services.client.chat_postMessage(
                 channel=owner_id,
@@ -101,12 +108,18 @@ def _mark_sent(
 
 
 def settle_interrupted_digests(services: Services, now: datetime) -> int:
-    """Digests whose sender died after claiming them: marked sent, with their deals, when the
-    owner's DM holds them; otherwise released, to go out now. Returns how many were settled."""
+    """Digests whose sender died after claiming them (its lease lapsed): marked sent, with
+    their deals, when the owner's DM holds them; otherwise released, to go out now. Returns how
+    many were settled."""
+    leases = services.leases
     with services.db.transaction() as session:
-        interrupted = store.interrupted_owner_nudges(session, now - INTERRUPTED_AFTER)
+        interrupted = store.lapsed_owner_nudges(session, leases.cutoff(now))
     settled = 0
     for nudge in interrupted:
+        with services.db.transaction() as session:
+            leases.claiming(session, now)
+            if not store.take_over_owner_nudge(session, nudge, leases.instance, now):
+                continue  # another instance took it
         owner_id, day = nudge.owner_id, nudge.local_date
         that_day = day.isoformat()
         try:
@@ -119,6 +132,8 @@ def settle_interrupted_digests(services: Services, now: datetime) -> int:
         except SlackApiError as exc:
             error = exc.response.get("error")
             log.warning("cannot check an interrupted deal digest yet: %s", error)
+            with services.db.transaction() as session:
+                store.hand_back_owner_nudge(session, owner_id, day)  # tried again a lease later
             continue
         if found is None:
             with services.db.transaction() as session:
@@ -129,6 +144,14 @@ def settle_interrupted_digests(services: Services, now: datetime) -> int:
             _mark_sent(services, owner_id, day, now, stale_ids=stale_ids, due_ids=due_ids)
         settled += 1
     return settled
+
+
+def take_over_digests(services: Services, now: datetime) -> int:
+    """A dead sender's digests: settled, and what it had not sent sent now; returns DMs sent."""
+    with services.db.transaction() as session:
+        if not store.lapsed_owner_nudges(session, services.leases.cutoff(now)):
+            return 0
+    return send_deal_digests(services, now)
 
 
 def _ids_text(ids: list[int]) -> str:

@@ -3,9 +3,10 @@
 
 Each DM is claimed by setting its marker column in a committed transaction before Slack is
 called, so a tick that fires twice, or two instances ticking at once, send it once; it is
-marked done once both people have it. A claim not done after INTERRUPTED_AFTER (a crash, or
-Slack refusing one of the two) is completed once: each person's DM history, where every
-such DM carries its occurrence and notice in its metadata, tells who still needs it.
+marked done once both people have it. The claim is a lease of the instance that made it
+(bot.leases): when that instance dies, or Slack refused one of the two, it lapses and is
+completed once, within seconds: each person's DM history, where every such DM carries its
+occurrence and notice in its metadata, tells who still needs it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ DAY_BEFORE = timedelta(hours=24)
 HOUR_BEFORE = timedelta(hours=1)
 # After a long outage, an outcomes prompt for a meeting older than this is no longer useful.
 AFTER_PATIENCE = timedelta(hours=24)
-INTERRUPTED_AFTER = timedelta(minutes=10)
 NOTICE_EVENT = "pulsebot_oneonone_dm"  # message metadata: how a sent 1:1 DM is found again
 
 
@@ -39,7 +39,7 @@ def send_oneonone_reminders(services: Services, now: datetime) -> int:
     """Everything due up to `now`; returns how many DMs were sent."""
     db = services.db
     services.oneonones.hold_started(now)
-    sent = _complete_interrupted(services, now)
+    sent = complete_lapsed_notices(services, now)
     with db.transaction() as session:
         day_before = store.due_for(
             session,
@@ -70,8 +70,12 @@ def send_oneonone_reminders(services: Services, now: datetime) -> int:
 
 
 def _notify(services: Services, occurrence: OccurrenceRecord, notice: Notice, now: datetime) -> int:
+    leases = services.leases
+    if not leases.holds():
+        return 0  # stopping: nothing more is claimed
     with services.db.transaction() as session:
-        if not store.claim_notice(session, occurrence.id, notice, now):
+        leases.claiming(session, now)
+        if not store.claim_notice(session, occurrence.id, notice, now, instance=leases.instance):
             return 0  # a twin tick has it
         series = store.get_series(session, occurrence.series_id)
         agenda = store.agenda(session, occurrence.series_id)
@@ -81,9 +85,11 @@ def _notify(services: Services, occurrence: OccurrenceRecord, notice: Notice, no
         _send(services, notice, series, occurrence, agenda=agenda, reader_id=reader_id)
         for reader_id in (series.manager_id, series.person_id)
     )
-    if sent == 2:  # otherwise _complete_interrupted tries the missing one again, once
-        with services.db.transaction() as session:
+    with services.db.transaction() as session:
+        if sent == 2:
             store.finish_notice(session, occurrence.id, notice, now)
+        else:  # complete_lapsed_notices tries the missing one again, once, a lease later
+            store.hand_back_notice(session, occurrence.id, notice)
     return sent
 
 
@@ -113,15 +119,27 @@ def _send(
     return 1
 
 
-def _complete_interrupted(services: Services, now: datetime) -> int:
-    """Send the DMs of interrupted claims to whoever does not have them yet, then mark the
-    claims done either way: one more try, not a loop against a Slack that keeps refusing."""
+def complete_lapsed_notices(services: Services, now: datetime) -> int:
+    """Send the DMs of claims whose lease lapsed to whoever does not have them yet, then mark
+    the claims done either way: one more try, not a loop against a Slack that keeps refusing."""
+    leases = services.leases
     with services.db.transaction() as session:
-        interrupted = store.interrupted_notices(
-            session, claimed_after=now - AFTER_PATIENCE, claimed_before=now - INTERRUPTED_AFTER
+        interrupted = store.lapsed_notices(
+            session, claimed_after=now - AFTER_PATIENCE, cutoff=leases.cutoff(now)
         )
     sent = 0
-    for occurrence, notice in interrupted:
+    for occurrence, notice, owner in interrupted:
+        with services.db.transaction() as session:
+            leases.claiming(session, now)
+            if not store.take_over_notice(
+                session,
+                occurrence.id,
+                notice,
+                previous_owner=owner,
+                instance=leases.instance,
+                now=now,
+            ):
+                continue  # another instance took it
         sent += _complete(services, occurrence, notice, now)
         with services.db.transaction() as session:
             store.finish_notice(session, occurrence.id, notice, now)

@@ -3,8 +3,9 @@ returns a count. They ask Slack who is in an audience, render with bot.views and
 
 - `open_due_runs`: one run per due scheduled occurrence (unique key), then the DM rows of every
   run whose audience is not yet known (also runs opened by `/pulse start`).
-- `dispatch_due_deliveries`: sends due DMs; a row is claimed (`sending`) before the Slack call
-  and marked `sent` right after it, so a crash resumes without a second DM.
+- `dispatch_due_deliveries`: sends due DMs; a row is claimed (`sending`, under this instance's
+  lease: bot.leases) before the Slack call and marked `sent` right after it, so a crash resumes
+  without a second DM: `take_over_survey_dms` settles a dead sender's claims within seconds.
 - `send_due_reminders`: the one reminder, to people who have not answered.
 - `close_due_runs`: closes runs at their deadline and updates unanswered DMs.
 
@@ -17,10 +18,11 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.directory import UserRecord
 from bot.i18n import Language, Texts
@@ -45,15 +47,18 @@ from bot.views.surveys import (
     survey_title,
 )
 from storage import surveys as store
-from storage.scheduling import claim_effect
-from storage.surveys import FAILED, SENT, RunRecord
+from storage.scheduling import (
+    IN_PROGRESS,
+    claim_effect,
+    lapsed_effects_in_progress,
+    release_effect,
+    take_over_effect,
+)
+from storage.surveys import FAILED, SENT, DeliveryRecord, RunRecord
 
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 20
-# A live sender may wait out Slack's 429s (8 retries of up to a minute) before reporting
-# back; a claim older than this belonged to a sender that died.
-STALE_CLAIM = timedelta(minutes=10)
 # Slack answers these for people who cannot get a DM: retrying would not help.
 UNDELIVERABLE = frozenset(
     {
@@ -212,10 +217,13 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
     A delivery is `sending` (claimed, in a batch) before its chat.postMessage and `sent` after
     it. The `sent` marks of a batch are written together, in the transaction that claims the
     next batch: one transaction per CLAIM_BATCH DMs instead of one per DM. A crash in between
-    leaves only that batch `sending`, as a crash mid-post always did, and recover_stale_claims
-    settles each of them from the DM itself (its metadata names the delivery): no DM twice.
+    leaves only that batch `sending`, as a crash mid-post always did; once the sender's lease
+    lapses, take_over_deliveries settles each of them from the DM itself (its metadata names
+    the delivery): no DM twice. A sender that stops (or cannot renew its lease) stops between
+    two DMs and leaves the rest of its batch to be taken over.
     """
-    recover_stale_claims(services, now)
+    take_over_deliveries(services, now)
+    leases = services.leases
     blocks_cache: dict[tuple[int, str], tuple[str, list[dict[str, Any]]]] = {}
     runs: dict[int, RunRecord] = {}
     outcomes: list[tuple[int, str, str | None, str | None]] = []
@@ -224,7 +232,12 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
         with services.db.transaction() as session:
             store.finish_deliveries(session, outcomes)
             outcomes = []
-            batch = store.claim_deliveries(session, now, CLAIM_BATCH, run_id)
+            if not leases.holds():
+                return sent  # stopping: nothing more is claimed
+            leases.claiming(session, now)
+            batch = store.claim_deliveries(
+                session, now, CLAIM_BATCH, run_id, instance=leases.instance
+            )
             for delivery in batch:
                 if delivery.run_id not in runs:
                     run = store.get_run(session, delivery.run_id)
@@ -233,6 +246,14 @@ def dispatch_due_deliveries(services: Services, now: datetime, *, run_id: int | 
         if not batch:
             return sent
         for index, delivery in enumerate(batch):
+            if not leases.holds():
+                if leases.stopping.is_set():
+                    # The rest stay claimed, handed back with the lease as the instance stops:
+                    # another instance takes them over at once.
+                    _settle(services, outcomes, [])
+                else:  # the lease could not be renewed: unsent, so simply back to pending
+                    _settle(services, outcomes, [d.id for d in batch[index:]])
+                return sent
             run = runs[delivery.run_id]
             key = (run.id, delivery.language)
             if key not in blocks_cache:
@@ -284,24 +305,40 @@ def _settle(
             store.release_delivery(session, delivery_id)
 
 
-def recover_stale_claims(services: Services, now: datetime) -> int:
-    """Settle DMs a dead sender had claimed: sent (found in the DM) or back to pending."""
+def take_over_deliveries(services: Services, now: datetime) -> set[int]:
+    """Settle the DMs claimed under a lapsed lease (their sender died): marked sent when the
+    person's DM history holds them, else back to pending. Returns the runs concerned."""
+    leases = services.leases
     with services.db.transaction() as session:
-        stale = store.stale_sending(session, now - STALE_CLAIM)
-    settled = 0
-    for delivery in stale:
+        lapsed = store.lapsed_sending(session, leases.cutoff(now))
+    runs: set[int] = set()
+    for delivery, owner in lapsed:
+        with services.db.transaction() as session:
+            leases.claiming(session, now)
+            if not store.take_over_delivery(session, delivery.id, owner, leases.instance, now):
+                continue  # another instance took it
         try:
             found = _find_sent_dm(services, delivery.user_id, delivery.id)
         except SlackApiError as exc:
-            log.warning("cannot check a stale survey DM yet: %s", exc.response.get("error"))
+            log.warning("cannot check a survey DM taken over yet: %s", exc.response.get("error"))
+            with services.db.transaction() as session:
+                store.hand_back_delivery(session, delivery.id)  # tried again a lease later
             continue
         with services.db.transaction() as session:
             if found is None:
                 store.release_delivery(session, delivery.id)
             else:
                 store.finish_delivery(session, delivery.id, SENT, found[0], found[1])
-        settled += 1
-    return settled
+        runs.add(delivery.run_id)
+    return runs
+
+
+def take_over_survey_dms(services: Services, now: datetime) -> int:
+    """Settle a dead sender's claims, then finish its fan-outs; returns DMs sent."""
+    return sum(
+        dispatch_due_deliveries(services, now, run_id=run_id)
+        for run_id in sorted(take_over_deliveries(services, now))
+    )
 
 
 def _find_sent_dm(services: Services, user_id: str, delivery_id: int) -> tuple[str, str] | None:
@@ -317,43 +354,135 @@ def _find_sent_dm(services: Services, user_id: str, delivery_id: int) -> tuple[s
 # ---- reminding and closing ---------------------------------------------------------------------
 
 
+# A run's reminder pass and its close notices are claimed as a whole, under the sender's lease
+# (bot.leases), with these scheduled-effect keys in progress: `survey-reminders:<run>`.
+REMINDERS_KEY = "survey-reminders:"
+CLOSE_NOTICES_KEY = "survey-close-notices:"
+REMINDER_EVENT = "pulsebot_survey_reminder"  # message metadata: how a reminder is found again
+
+
+def _claim_pass(services: Services, key: str, now: datetime) -> bool:
+    """Claim a run's pass under this instance's lease; False when another instance has it."""
+    leases = services.leases
+    if not leases.holds():
+        return False
+    with services.db.transaction() as session:
+        leases.claiming(session, now)
+        return claim_effect(session, key + IN_PROGRESS, now, instance=leases.instance)
+
+
+def _end_pass(services: Services, key: str) -> None:
+    with services.db.transaction() as session:
+        release_effect(session, key + IN_PROGRESS)
+
+
 def send_due_reminders(services: Services, now: datetime) -> int:
     """One reminder per person who has not answered, by the bot, each at their own
     `reminder_moment`; never listed anywhere.
 
     Everyone whose moment has come is marked handled at once, whether they answered (no DM)
-    or not (a DM): the database keeps no trace of which. At most once: marked, then sent.
+    or not (a DM): the database keeps no trace of which. The pass is claimed first, under
+    this instance's lease: if the instance dies half-way, take_over_reminders finishes it
+    from each person's DM history, so no reminder is lost or doubled.
     """
     reminded = 0
     with services.db.transaction() as session:
         runs = store.runs_to_remind(session, now)
     for run in runs:
-        definition = definition_of(run)
-        with services.db.transaction() as session:
-            unsent = store.unsent_count(session, run.id)
-            waiting = store.sent_deliveries(session, run.id, flag="reminder_handled")
-        due = [d for d in waiting if reminder_moment(run, d.sent_at) <= now]
-        answered = services.surveys.answered_among(run.id, [d.user_id for d in due])
-        with services.db.transaction() as session:
-            store.flag_deliveries(session, [d.id for d in due], "reminder_handled")
-        for delivery in due:
-            if delivery.user_id in answered:
-                continue
-            texts = Texts(delivery.language)  # type: ignore[arg-type]
-            try:
-                services.client.chat_postMessage(
-                    channel=delivery.user_id,
-                    text=texts("pulse.dm.reminder_fallback", title=survey_title(texts, definition)),
-                    blocks=reminder_dm(texts, definition, run.closes_at),
-                )
-                reminded += 1
-            except SlackApiError as exc:
-                log.warning("survey reminder not sent: %s", exc.response.get("error"))
-        if unsent or len(due) < len(waiting):  # someone's DM or reminder time is still to come
-            continue
-        with services.db.transaction() as session:
-            store.mark_run(session, run.id, reminders_done=True)
+        key = f"{REMINDERS_KEY}{run.id}"
+        if not _claim_pass(services, key, now):
+            continue  # another instance is reminding (or a dead one, taken over shortly)
+        try:
+            reminded += _remind(services, run, now)
+        finally:
+            _end_pass(services, key)
     return reminded
+
+
+def _remind(services: Services, run: RunRecord, now: datetime) -> int:
+    with services.db.transaction() as session:
+        unsent = store.unsent_count(session, run.id)
+        waiting = store.sent_deliveries(session, run.id, flag="reminder_handled")
+    due = [d for d in waiting if reminder_moment(run, d.sent_at) <= now]
+    answered = services.surveys.answered_among(run.id, [d.user_id for d in due])
+    with services.db.transaction() as session:
+        store.flag_deliveries(session, [d.id for d in due], "reminder_handled")
+    reminded = _send_reminders(services, run, [d for d in due if d.user_id not in answered])
+    if unsent or len(due) < len(waiting):  # someone's DM or reminder time is still to come
+        return reminded
+    with services.db.transaction() as session:
+        store.mark_run(session, run.id, reminders_done=True)
+    return reminded
+
+
+def _send_reminders(services: Services, run: RunRecord, people: list[DeliveryRecord]) -> int:
+    definition = definition_of(run)
+    reminded = 0
+    for delivery in people:
+        texts = Texts(delivery.language)  # type: ignore[arg-type]
+        try:
+            services.client.chat_postMessage(
+                channel=delivery.user_id,
+                text=texts("pulse.dm.reminder_fallback", title=survey_title(texts, definition)),
+                blocks=reminder_dm(texts, definition, run.closes_at),
+                metadata={"event_type": REMINDER_EVENT, "event_payload": {"run": run.id}},
+            )
+            reminded += 1
+        except SlackApiError as exc:
+            log.warning("survey reminder not sent: %s", exc.response.get("error"))
+    return reminded
+
+
+def take_over_reminders(services: Services, now: datetime) -> int:
+    """Reminder passes whose instance died (lease lapsed): everyone marked handled who has not
+    answered and has no reminder in their DM gets it now; returns reminders sent."""
+    reminded = 0
+    taken = _take_over_passes(services, REMINDERS_KEY, now)
+    for run_id, key in taken:
+        with services.db.transaction() as session:
+            run = store.get_run(session, run_id)
+            handled = _flagged(session, run_id, "reminder_handled")
+        if run is not None and run.status == store.RUN_OPEN:
+            answered = services.surveys.answered_among(run_id, [d.user_id for d in handled])
+            missing = []
+            for delivery in handled:
+                if delivery.user_id in answered:
+                    continue
+                try:
+                    found = find_message_by_metadata(
+                        services.client,
+                        delivery.user_id,
+                        REMINDER_EVENT,
+                        lambda payload: payload.get("run") == run_id,  # noqa: B023 (called at once)
+                    )
+                except SlackApiError as exc:
+                    log.warning("cannot check a reminder: %s", exc.response.get("error"))
+                    continue  # a duplicate is worse than a gap
+                if found is None:
+                    missing.append(delivery)
+            reminded += _send_reminders(services, run, missing)
+        _end_pass(services, key)
+    return reminded + (send_due_reminders(services, now) if taken else 0)
+
+
+def _flagged(session: Session, run_id: int, flag: str) -> list[DeliveryRecord]:
+    """The run's sent DMs already marked with `flag` (reminder or close handled)."""
+    unflagged = {d.id for d in store.sent_deliveries(session, run_id, flag=flag)}
+    return [d for d in store.sent_deliveries(session, run_id) if d.id not in unflagged]
+
+
+def _take_over_passes(services: Services, prefix: str, now: datetime) -> list[tuple[int, str]]:
+    """(run id, key) of the passes under `prefix` whose lease lapsed, now this instance's."""
+    leases = services.leases
+    with services.db.transaction() as session:
+        lapsed = lapsed_effects_in_progress(session, prefix, leases.cutoff(now))
+    taken: list[tuple[int, str]] = []
+    for key, _claimed_at, owner in lapsed:
+        with services.db.transaction() as session:
+            leases.claiming(session, now)
+            if take_over_effect(session, key, owner, leases.instance, now):
+                taken.append((int(key.removeprefix(prefix)), key))
+    return taken
 
 
 def close_due_runs(services: Services, now: datetime) -> int:
@@ -372,38 +501,72 @@ def after_close(services: Services) -> None:
 
 def send_close_notices(services: Services) -> int:
     """Update every DM of a closed run, once: it no longer takes answers. Everyone's row is
-    marked at once, so the database keeps no trace of who had answered."""
+    marked at once, so the database keeps no trace of who had answered. The pass is claimed
+    first, under this instance's lease: if the instance dies half-way, take_over_close_notices
+    updates the run's DMs again (an update is harmless to repeat)."""
     updated = 0
+    now = services.clock()
     with services.db.transaction() as session:
         runs = store.runs_with_pending_close_notices(session)
     for run in runs:
-        definition = definition_of(run)
-        with services.db.transaction() as session:
-            in_flight = store.sending_count(session, run.id)
-            pending = store.sent_deliveries(session, run.id, flag="close_handled")
-        answered = services.surveys.answered_among(run.id, [d.user_id for d in pending])
-        with services.db.transaction() as session:
-            store.flag_deliveries(session, [d.id for d in pending], "close_handled")
-        for delivery in pending:
-            if not (delivery.channel_id and delivery.message_ts):
-                continue
-            texts = Texts(delivery.language)  # type: ignore[arg-type]
-            thanked = delivery.user_id in answered
-            try:
-                services.client.chat_update(
-                    channel=delivery.channel_id,
-                    ts=delivery.message_ts,
-                    text=texts("pulse.dm.closed_fallback"),
-                    blocks=closed_dm(texts, definition, answered=thanked),
-                )
-            except SlackApiError as exc:
-                log.warning("closed survey DM not updated: %s", exc.response.get("error"))
-            updated += 1
-        if in_flight:  # their `sent` mark is still to come: they are updated next time
+        key = f"{CLOSE_NOTICES_KEY}{run.id}"
+        if not _claim_pass(services, key, now):
             continue
+        try:
+            updated += _close_notices(services, run)
+        finally:
+            _end_pass(services, key)
+    return updated
+
+
+def _close_notices(services: Services, run: RunRecord) -> int:
+    with services.db.transaction() as session:
+        in_flight = store.sending_count(session, run.id)
+        pending = store.sent_deliveries(session, run.id, flag="close_handled")
+    with services.db.transaction() as session:
+        store.flag_deliveries(session, [d.id for d in pending], "close_handled")
+    updated = _update_closed(services, run, pending)
+    if not in_flight:  # otherwise their `sent` mark is still to come: updated next time
         with services.db.transaction() as session:
             store.mark_run(session, run.id, closed_notices_done=True)
     return updated
+
+
+def _update_closed(services: Services, run: RunRecord, deliveries: list[DeliveryRecord]) -> int:
+    definition = definition_of(run)
+    answered = services.surveys.answered_among(run.id, [d.user_id for d in deliveries])
+    updated = 0
+    for delivery in deliveries:
+        if not (delivery.channel_id and delivery.message_ts):
+            continue
+        texts = Texts(delivery.language)  # type: ignore[arg-type]
+        thanked = delivery.user_id in answered
+        try:
+            services.client.chat_update(
+                channel=delivery.channel_id,
+                ts=delivery.message_ts,
+                text=texts("pulse.dm.closed_fallback"),
+                blocks=closed_dm(texts, definition, answered=thanked),
+            )
+        except SlackApiError as exc:
+            log.warning("closed survey DM not updated: %s", exc.response.get("error"))
+        updated += 1
+    return updated
+
+
+def take_over_close_notices(services: Services, now: datetime) -> int:
+    """Close-notice passes whose instance died (lease lapsed): every DM of the run marked
+    handled is updated again, then the rest; returns DMs updated."""
+    updated = 0
+    taken = _take_over_passes(services, CLOSE_NOTICES_KEY, now)
+    for run_id, key in taken:
+        with services.db.transaction() as session:
+            run = store.get_run(session, run_id)
+            handled = _flagged(session, run_id, "close_handled")
+        if run is not None:
+            updated += _update_closed(services, run, handled)
+        _end_pass(services, key)
+    return updated + (send_close_notices(services) if taken else 0)
 
 
 def send_close_notices_soon(services: Services, *, patience: float = 30.0) -> int:

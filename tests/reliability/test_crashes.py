@@ -21,7 +21,7 @@ import pytest
 from bot.clock import FrozenClock
 from bot.delivery.deal_digests import send_deal_digests
 from bot.delivery.summary import SUMMARY_EVENT
-from bot.jobs import SUMMARY_STALE, finish_interrupted_summaries, record_weekly_summary
+from bot.jobs import finish_interrupted_summaries, record_weekly_summary
 from bot.standin import SimMessage, SlackStandIn
 from storage.db import Database
 from tests.conftest import make_settings
@@ -88,9 +88,10 @@ def test_a_summary_killed_half_way_reaches_every_manager_once(managed: BotHarnes
 
     # The restarted bot: the week is in progress, so the job itself does nothing...
     assert record_weekly_summary(managed.services, now) == 0
-    assert finish_interrupted_summaries(managed.services, now + timedelta(minutes=1)) == 0
-    # ...and once the claim is stale, the interrupted week is finished where it is missing.
-    later = now + SUMMARY_STALE + timedelta(minutes=1)
+    lease = managed.services.leases.period
+    assert finish_interrupted_summaries(managed.services, now + lease - timedelta(seconds=1)) == 0
+    # ...and once the dead poster's lease has lapsed, the week is finished where it is missing.
+    later = now + lease + timedelta(seconds=1)
     assert finish_interrupted_summaries(managed.services, later) == 1
     assert finish_interrupted_summaries(managed.services, later) == 0
     assert record_weekly_summary(managed.services, later) == 0
