@@ -156,7 +156,12 @@ def test_every_web_api_method_rides_out_limits_errors_and_timeouts(
     assert statuses(standin, "views.publish")[200] >= 1
     answers = standin.response_posts()
     assert len(answers) == 1 and "424242" in (answers[0].text or str(answers[0].blocks))
-    summaries = [m for m in standin.messages if m.source == "chat.postMessage" and "-W" in m.text]
+    summaries = [
+        m
+        for m in standin.messages
+        if m.source == "chat.postMessage"
+        and (m.metadata or {}).get("event_type") == "pulsebot_summary"
+    ]
     assert len({m.channel for m in summaries}) == len(summaries) >= 1
     assert len(standin.files) == len(summaries)
     # Nothing crashed.
