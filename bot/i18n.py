@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +25,7 @@ Language = Literal["en", "it"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 # The CLDR locale each language is written in: British English (a day before its month, a
 # 24-hour clock, as European teams write) and Italian.
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CLDR_LOCALES: dict[Language, str] = {"en": "en_GB", "it": "it_IT"}
 
 
@@ -90,6 +92,9 @@ class Texts:
             log.error("missing catalog key %s (%s)", key, self.language)
             template = load_catalog("en").get(key, key)
         values = {name: self._written(value) for name, value in params.items()}
+        # Errors carry a date as ISO text (they must pickle): written as the language writes dates.
+        if isinstance(day := params.get("date"), str) and ISO_DAY.fullmatch(day):
+            values["date"] = self.date_with_year(date.fromisoformat(day))
         try:
             return template.format(**values)
         except (KeyError, IndexError, ValueError):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot import slack_client
+from bot.i18n import Texts
 from bot.standin import UPLOAD, Fault, validate_blocks
 from bot.views import deals as views
 from storage.deals import Deal, DealEvent
@@ -69,9 +71,15 @@ def count_rows(bot: BotHarness) -> tuple[int, int]:
         )
 
 
+def days_ahead(bot: BotHarness, days: int) -> date:
+    """A date `days` after the pinned today: dates in the past are refused, whatever the day."""
+    return (bot.clock() + timedelta(days=days)).date()
+
+
 def test_new_deal_with_every_part(bot: BotHarness) -> None:
+    close = days_ahead(bot, 14)
     text = say(
-        bot, REP, 'new "ACME Corp" 50k proposal <@U07JMILLE|james> source:web close:2026-12-15'
+        bot, REP, f'new "ACME Corp" 50k proposal <@U07JMILLE|james> source:web close:{close}'
     )
     assert "Created *ACME Corp* (#1) in proposal, €50,000, owner <@U07JMILLE>" in text
     deal = deal_row(bot, "acme corp")
@@ -79,7 +87,7 @@ def test_new_deal_with_every_part(bot: BotHarness) -> None:
         "proposal",
         OTHER_REP,
         "web",
-        "2026-12-15",
+        close.isoformat(),
     )
     assert str(deal.amount) == "50000.00" and deal.currency == "EUR"
     (created,) = events(bot, deal.id)
@@ -92,8 +100,9 @@ def test_the_story_of_a_deal(bot: BotHarness) -> None:
     assert "moved back qualified → *lead*" in say(bot, REP, "back Globex")
     assert "moved lead → *proposal*" in say(bot, REP, "stage globex proposal")
     assert "Note added" in say(bot, REP, "note globex they want a discount")
-    assert "Next step for *Globex*: send revised quote (due Tue 1 Dec 2026)" in say(
-        bot, REP, "next globex send revised quote due:2026-12-01"
+    due = days_ahead(bot, 7)
+    assert f"Next step for *Globex*: send revised quote (due {Texts('en').short_date(due)})" in say(
+        bot, REP, f"next globex send revised quote due:{due}"
     )
     assert "is now $1,200.50" in say(bot, REP, "amount globex $1,200.50")
     assert "is won ($1,200.50)" in say(bot, REP, "won globex signed!")
@@ -101,7 +110,7 @@ def test_the_story_of_a_deal(bot: BotHarness) -> None:
     assert "marked lost" in say(bot, REP, "lost globex budget cut")
     deal = deal_row(bot, "globex")
     assert deal.stage == "lost" and deal.lost_reason == "budget cut"
-    assert deal.next_step == "send revised quote" and str(deal.next_step_due) == "2026-12-01"
+    assert deal.next_step == "send revised quote" and deal.next_step_due == due
     kinds = [(e.kind, e.from_stage, e.to_stage) for e in events(bot, deal.id)]
     assert kinds == [
         ("created", None, "lead"),
@@ -125,7 +134,7 @@ def test_a_list_line_longer_than_a_section_is_clipped_not_left_empty(bot: BotHar
     crossed the limit hung on the length of the due date, so on the day of the month.)"""
     say(bot, REP, "new Acme 1k")
     say(bot, REP, "new Globex 2k")
-    say(bot, REP, "next acme " + "&" * 1990 + " due:2026-12-24")
+    say(bot, REP, "next acme " + "&" * 1990 + f" due:{days_ahead(bot, 23)}")
     for text in ("list", "list all"):
         reply = BotHarness.reply(bot.command(REP, "/deal", text))
         assert validate_blocks(reply["blocks"]) == []
@@ -302,7 +311,7 @@ def test_new_deal_modal(bot: BotHarness) -> None:
             },
             "owner": {"value": {"type": "users_select", "selected_user": REP}},
             "source": {"value": {"type": "plain_text_input", "value": "trade show"}},
-            "close": {"value": {"type": "datepicker", "selected_date": "2027-01-31"}},
+            "close": {"value": {"type": "datepicker", "selected_date": str(days_ahead(bot, 60))}},
         }
 
     bad = bot.submit(REP, views.NEW_MODAL, values("lots"), view["private_metadata"])
@@ -444,14 +453,15 @@ def test_usage_lines_are_in_the_readers_language_and_shown_once(bot: BotHarness)
 
 def test_history_names_fields_in_the_readers_words(bot: BotHarness) -> None:
     say(bot, REP, "new Initech 40k")
-    say(bot, REP, "next initech send the quote due:2026-12-10")
+    due = days_ahead(bot, 9)
+    say(bot, REP, f"next initech send the quote due:{due}")
     say(bot, REP, "amount initech 55k")
     card = say(bot, REP, "show initech")
     assert "next_step_due" not in card and "currency" not in card
-    assert "due: — → Thu 10 Dec 2026" in card
+    assert f"due: — → {Texts('en').short_date(due)}" in card  # e.g. Thu 10 Dec 2026
     assert "amount: €40,000 → €55,000" in card
     italian = say(bot, ITALIAN_REP, "show initech")
-    assert "scadenza: — → gio 10 dic 2026" in italian
+    assert f"scadenza: — → {Texts('it').short_date(due)}" in italian  # gio 10 dic 2026
     assert "importo: 40.000\u00a0€ → 55.000\u00a0€" in italian
 
 
