@@ -203,7 +203,7 @@ def test_a_time_skipped_by_daylight_saving_is_refused(
 ) -> None:
     clock.now = datetime(2027, 3, 22, 12, 0, tzinfo=UTC)  # the Sunday after is the change
     reply = say(bot, LUCA, f"schedule {mention(MARCO)} every week on sunday at 02:30")
-    assert "02:30 does not exist on 2027-03-28 in Europe/Rome" in reply
+    assert "02:30 does not exist on Sunday 28 March 2027 in Europe/Rome" in reply
     assert series_count(db) == 0
     fine = say(bot, LUCA, f"schedule {mention(MARCO)} every week on sunday at 03:30")
     assert "Sunday 28 March, 03:30" in fine
@@ -384,7 +384,7 @@ def test_the_form_refuses_a_time_skipped_by_daylight_saving_under_the_time(
     form = schedule_form(person=MARCO, every="1", weekday="sunday", at_time="02:30")
     errors = BotHarness.reply(bot.submit(LUCA, views.SCHEDULE_MODAL, form))["errors"]
     assert errors == {"time": errors["time"]}
-    assert "02:30 does not exist on 2027-03-28 in Europe/Rome" in errors["time"]
+    assert "02:30 does not exist on Sunday 28 March 2027 in Europe/Rome" in errors["time"]
     assert series_count(db) == 0
 
 
