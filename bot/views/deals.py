@@ -139,6 +139,8 @@ def change_reply(texts: Texts, change: DealChange, language: str) -> list[Block]
         "owner": f"<@{deal.owner_id}>",
         "detail": escape(change.detail or ""),
     }
+    if change.kind == "snoozed" and change.detail:  # the day the reminders start again
+        params["detail"] = texts.long_date(date.fromisoformat(change.detail))
     text = ":white_check_mark: " + texts(f"deal.changed.{change.kind}", **params)
     if change.kind in {"advanced", "back", "stage", "reopened", "won", "lost"} and change.detail:
         text += "\n> " + escape(change.detail)
