@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import FrozenClock
 from bot.oneonones.working_hours import check_working_day
 from bot.parsing.text import parse_clock_time, take_clock_time
 from bot.surveys.schedule import parse_schedule
@@ -26,6 +27,13 @@ from tests.test_oneonones import (
 )
 
 ROME, NEW_YORK = ZoneInfo("Europe/Rome"), ZoneInfo("America/New_York")
+
+
+@pytest.fixture(autouse=True)
+def december(clock: FrozenClock) -> None:
+    """Rome and New York are 6 hours apart, as in most weeks: not in the week or two between
+    the EU and US daylight-saving changes (5 hours), which the any-day runs met."""
+    clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
