@@ -80,10 +80,6 @@ def day(value: date, texts: Texts) -> str:
     return texts.short_date(value)
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
 def _button(
     texts: Texts, key: str, action_id: str, deal_id: int, style: str | None = None
 ) -> ButtonElement:
@@ -297,7 +293,7 @@ def listing(texts: Texts, result: DealListing, language: str) -> list[Block]:
 def pipeline(texts: Texts, report: PipelineReport, language: str, currency: str) -> list[Block]:
     rows = [texts("deal.pipeline.table_header")]
     for line in report.stages:
-        conversion = percent(line.conversion_rate) if line.conversion else "—"
+        conversion = texts.percent(line.conversion_rate) if line.conversion else "—"
         days = "—" if line.average_days is None else texts.number(line.average_days, 1)
         rows.append(
             f"{stage_label(texts, line.stage)[:12]:<12} {line.probability:>3}% {line.count:>4} "

@@ -23,7 +23,7 @@ from bot.summary import RunSummary
 from bot.surveys.results import signed
 from bot.surveys.service import AnsweredSurvey, OpenSurvey
 from bot.views.common import clip, escape, when
-from bot.views.deals import percent, totals
+from bot.views.deals import totals
 from bot.views.intervals import enps_interval
 from bot.views.surveys import OPEN_ANSWERS_ACTION, survey_title
 
@@ -104,7 +104,7 @@ def _manager_blocks(texts: Texts, glance: ManagerGlance) -> list[Block]:
                 number=latest.run_number,
                 answered=latest.answered,
                 invited=latest.invited,
-                rate=percent(latest.participation),
+                rate=texts.percent(latest.participation),
             )
         )
         if latest.hidden:

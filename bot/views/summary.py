@@ -18,7 +18,7 @@ from bot.parsing.money import MoneyByCurrency
 from bot.summary import DealLine, RunSummary, TeamLine, WeeklySummary
 from bot.surveys.results import signed
 from bot.views.common import SECTION_TEXT_LIMIT, clip, escape
-from bot.views.deals import money, percent, stage_label, totals
+from bot.views.deals import money, stage_label, totals
 from bot.views.intervals import (
     change_verdict,
     enps_interval,
@@ -76,7 +76,7 @@ def _run_text(texts: Texts, run: RunSummary, min_responses: int) -> str:
             "summary.participation",
             answered=run.answered,
             invited=run.invited,
-            rate=percent(run.participation),
+            rate=texts.percent(run.participation),
         ),
     ]
     if run.hidden:
@@ -161,7 +161,7 @@ def _funnel_table(texts: Texts, summary: WeeklySummary, language: str) -> str:
         rows.append(
             f"{stage_label(texts, stage.stage)[:12]:<12} {stage.open_count:>5} "
             f"{totals(stage.open_amount, language, summary.currency):>14} "
-            f"{stage.entered:>5} {percent(stage.conversion):>5} {days:>6}"
+            f"{stage.entered:>5} {texts.percent(stage.conversion):>5} {days:>6}"
         )
     table = "```" + "\n".join(rows) + "```"
     rates = [
